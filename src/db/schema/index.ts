@@ -1,0 +1,2 @@
+export * from './tracking.js';
+export * from './auth.js';
