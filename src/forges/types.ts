@@ -11,7 +11,9 @@ export interface ForgeRepo {
 }
 
 export interface FileChange {
+  /** path from the repository root, `/`-separated */
   path: string;
+  /** UTF-8 text; created when the path is new on the branch, replaced when it exists */
   content: string;
 }
 
@@ -29,9 +31,17 @@ export interface ForgePull {
   head: string;
 }
 
+/**
+ * Failures are AppError with codes forge_http, forge_timeout, forge_rate_limited, forge_not_found, forge_auth
+ * (and forge_token_missing from createForges); messages never contain a token.
+ * Writes are counted against the publish budget: branch + commit + issue + PR, so an adapter must not add
+ * hidden writes (Gitee: 4 per range; GitHub: 6, its commit being tree + commit + ref update).
+ */
 export interface Forge {
   readonly kind: ForgeKind;
+  /** head commit sha of `branch`, or null when the branch does not exist */
   branchHead(repo: ForgeRepo, branch: string): Promise<string | null>;
+  /** creates branch `name` at the current head of branch `from` */
   createBranch(repo: ForgeRepo, name: string, from: string): Promise<void>;
   readFile(repo: ForgeRepo, path: string, ref: string): Promise<{ content: string; sha: string } | null>;
   /** file paths at the top of the tree (enough to find the spec file) */
@@ -48,5 +58,6 @@ export interface Forge {
   ): Promise<ForgePull>;
   comment(repo: ForgeRepo, target: { kind: 'issue' | 'pull'; id: string }, body: string): Promise<void>;
   closeIssue(repo: ForgeRepo, id: string): Promise<void>;
+  /** a branch that is already gone is not an error */
   deleteBranch(repo: ForgeRepo, name: string): Promise<void>;
 }
