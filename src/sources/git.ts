@@ -1,0 +1,296 @@
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AppError, errorMessage } from '../errors.js';
+import { MirrorLocks } from './git-lock.js';
+import { GitCommandError, runGit, runGitOk, type GitRunOptions } from './git-run.js';
+import { assertGitUrl, commitWebUrl, mirrorDirName, publicUrl } from './git-url.js';
+import type { HeadResult, Source, TrackedUpstream, UpstreamCommit } from './types.js';
+
+export interface GitSourceOptions {
+  /** DATA_DIR: mirrors live in `<dataDir>/mirrors/` */
+  dataDir: string;
+  gitBinary?: string;
+  /** per git command; a fetch of a big repository needs minutes */
+  timeoutMs?: number;
+  /** parallel `git ls-remote` calls in heads() */
+  concurrency?: number;
+  /** how long range() waits for another scan holding the same mirror */
+  lockWaitMs?: number;
+}
+
+/** A commit from a `git` upstream. `empty` commits change no file: their patch has no diff. */
+export interface GitCommit extends UpstreamCommit {
+  empty: boolean;
+}
+
+const SHA_RE = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+
+/** Any git URL as an upstream: heads via `git ls-remote`, ranges and patches from a local bare mirror. */
+export class GitSource implements Source {
+  readonly kind = 'git';
+  private readonly gitBinary: string;
+  private readonly timeoutMs: number;
+  private readonly concurrency: number;
+  private readonly mirrorsDir: string;
+  private readonly locks: MirrorLocks;
+
+  constructor(options: GitSourceOptions) {
+    this.gitBinary = options.gitBinary ?? 'git';
+    this.timeoutMs = options.timeoutMs ?? 10 * 60_000;
+    this.concurrency = Math.max(1, options.concurrency ?? 8);
+    this.mirrorsDir = join(options.dataDir, 'mirrors');
+    this.locks = new MirrorLocks({
+      staleMs: Math.max(30_000, Math.min(this.timeoutMs, 120_000)),
+      waitMs: options.lockWaitMs ?? this.timeoutMs * 3,
+    });
+  }
+
+  /** One `git ls-remote` per distinct URL, whatever the number of trackings on it. */
+  async heads(upstreams: TrackedUpstream[]): Promise<Map<number, HeadResult>> {
+    const byUrl = new Map<string, TrackedUpstream[]>();
+    for (const u of upstreams) byUrl.set(u.scmRepo, [...(byUrl.get(u.scmRepo) ?? []), u]);
+    const results = new Map<number, HeadResult>();
+    await mapLimit([...byUrl.entries()], this.concurrency, async ([url, group]) => {
+      let refs: Map<string, string>;
+      try {
+        assertGitUrl(url);
+        const branches = [...new Set(group.map((u) => u.scmBranch))];
+        for (const b of branches) assertBranchName(b);
+        refs = await this.lsRemote(url, branches);
+      } catch (e) {
+        for (const u of group) results.set(u.id, { error: errorMessage(e) });
+        return;
+      }
+      for (const u of group) {
+        const sha = refs.get(`refs/heads/${u.scmBranch}`);
+        results.set(
+          u.id,
+          sha ? { sha } : { error: `branch "${u.scmBranch}" does not exist in ${publicUrl(url)}` },
+        );
+      }
+    });
+    return results;
+  }
+
+  /** Commits in from..to, oldest first, merges skipped, each with its exact `git format-patch` text. */
+  async range(upstream: TrackedUpstream, from: string, to: string): Promise<GitCommit[]> {
+    assertGitUrl(upstream.scmRepo);
+    assertBranchName(upstream.scmBranch);
+    assertSha(from, 'from');
+    assertSha(to, 'to');
+    const mirror = join(this.mirrorsDir, mirrorDirName(upstream.scmRepo));
+    await mkdir(this.mirrorsDir, { recursive: true });
+    return this.locks.withLock(`${mirror}.lock`, async () => {
+      await this.ensureMirror(mirror);
+      const absent = await this.fetchMissing(mirror, upstream, [from, to]);
+      if (absent.includes(to)) throw commitNotFound(upstream, to);
+      // gone from the branch after a fetch: not an ancestor of anything the branch holds
+      if (absent.includes(from)) throw notAncestor(upstream, from, to);
+      if (from === to) return [];
+      const ancestor = await runGit(['merge-base', '--is-ancestor', from, to], this.opts(mirror));
+      if (ancestor.exitCode === 1) throw notAncestor(upstream, from, to);
+      if (ancestor.exitCode !== 0) {
+        throw new GitCommandError(ancestor.exitCode, ancestor.stderr, `git merge-base failed: ${ancestor.stderr}`);
+      }
+      const commits = await this.readCommits(mirror, from, to, upstream.scmRepo);
+      if (commits.length === 0) return [];
+      const patches = await this.formatPatches(mirror, from, to, commits.map((c) => c.sha));
+      return commits.map((c) => ({ ...c, patch: patches.get(c.sha)! }));
+    });
+  }
+
+  private opts(cwd?: string): GitRunOptions {
+    return { gitBinary: this.gitBinary, timeoutMs: this.timeoutMs, cwd };
+  }
+
+  private async lsRemote(url: string, branches: string[]): Promise<Map<string, string>> {
+    const out = await runGitOk(['ls-remote', url, ...branches.map((b) => `refs/heads/${b}`)], this.opts());
+    const refs = new Map<string, string>();
+    for (const line of out.toString('utf8').split('\n')) {
+      const [sha, ref] = line.split('\t');
+      if (sha && ref && SHA_RE.test(sha)) refs.set(ref, sha);
+    }
+    return refs;
+  }
+
+  /**
+   * A bare repository filled by explicit `git fetch <url>` (rather than `clone --mirror`, which would
+   * store the URL, token included, in the mirror's config on disk). Built in a temp dir and renamed,
+   * so a crash never leaves a half-made mirror behind.
+   */
+  private async ensureMirror(mirror: string): Promise<void> {
+    if (await exists(join(mirror, 'HEAD'))) return;
+    await rm(mirror, { recursive: true, force: true });
+    const tmp = `${mirror}.tmp-${process.pid}-${Date.now()}`;
+    await runGitOk(['init', '--bare', '--quiet', tmp], this.opts());
+    await rename(tmp, mirror);
+  }
+
+  /**
+   * Fetches the tracked branch (only when a commit is missing), then any still-missing commit by sha.
+   * Returns the shas the upstream does not have (any more).
+   */
+  private async fetchMissing(mirror: string, upstream: TrackedUpstream, shas: string[]): Promise<string[]> {
+    if ((await this.missing(mirror, shas)).length === 0) return [];
+    const branch = upstream.scmBranch;
+    const fetch = ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', upstream.scmRepo];
+    await runGitOk([...fetch, `+refs/heads/${branch}:refs/heads/${branch}`], this.opts(mirror));
+    const stillMissing = await this.missing(mirror, shas);
+    if (stillMissing.length === 0) return [];
+    // Servers refuse unadvertised shas unless configured to allow them; that refusal is the answer we want.
+    await runGit([...fetch, ...stillMissing], this.opts(mirror));
+    return this.missing(mirror, stillMissing);
+  }
+
+  private async missing(mirror: string, shas: string[]): Promise<string[]> {
+    const absent: string[] = [];
+    for (const sha of new Set(shas)) {
+      const r = await runGit(['cat-file', '-e', `${sha}^{commit}`], this.opts(mirror));
+      if (r.exitCode !== 0) absent.push(sha);
+    }
+    return absent;
+  }
+
+  private async readCommits(mirror: string, from: string, to: string, url: string): Promise<Omit<GitCommit, 'patch'>[]> {
+    const format = ['%H', '%P', '%T', '%an', '%ae', '%at', '%ct', '%s', '%B'].join('%x1f');
+    const out = await runGitOk(
+      ['log', '-z', '--reverse', '--topo-order', '--no-merges', '--encoding=UTF-8', `--format=${format}`, `${from}..${to}`, '--'],
+      this.opts(mirror),
+    );
+    const rows = out
+      .toString('utf8')
+      .split('\0')
+      .filter((r) => r !== '')
+      .map((record) => {
+        const [sha, parents, tree, an, ae, at, ct, subject, ...message] = record.split('\x1f');
+        return {
+          sha: sha!,
+          parents: parents ? parents.split(' ') : [],
+          tree: tree!,
+          authorName: an!,
+          authorEmail: ae!,
+          authorDate: isoUtc(at!),
+          committerDate: isoUtc(ct!),
+          subject: subject!,
+          message: message.join('\x1f'),
+          url: commitWebUrl(url, sha!),
+        };
+      });
+    const parentTrees = await this.trees(mirror, rows.map((r) => r.parents[0]).filter((p): p is string => !!p));
+    const emptyTree = rows.some((r) => r.parents.length === 0)
+      ? (await runGitOk(['hash-object', '-t', 'tree', '/dev/null'], this.opts(mirror))).toString().trim()
+      : '';
+    return rows.map(({ tree, ...r }) => ({
+      ...r,
+      empty: tree === (r.parents[0] ? parentTrees.get(r.parents[0]) : emptyTree),
+    }));
+  }
+
+  private async trees(mirror: string, commits: string[]): Promise<Map<string, string>> {
+    const unique = [...new Set(commits)];
+    if (unique.length === 0) return new Map();
+    const out = await runGitOk(['rev-parse', ...unique.map((c) => `${c}^{tree}`)], this.opts(mirror));
+    const trees = out.toString('utf8').trim().split('\n');
+    return new Map(unique.map((c, i) => [c, trees[i]!]));
+  }
+
+  /**
+   * One `git format-patch` for the whole range (not one process per commit), split at each commit's
+   * `From <sha>` line. `-N` keeps
+   * subjects `[PATCH]` as `format-patch -1 <sha>` would write them, so each piece is byte-identical
+   * to the single-commit output. `--always` keeps empty commits, which format.ts then leaves out.
+   */
+  private async formatPatches(mirror: string, from: string, to: string, shas: string[]): Promise<Map<string, string>> {
+    const out = await runGitOk(
+      ['format-patch', '--stdout', '-N', '--always', `${from}..${to}`, '--'],
+      this.opts(mirror),
+    );
+    const text = decodeUtf8(out, `${from}..${to}`);
+    const wanted = new Set(shas);
+    const starts: { sha: string; at: number }[] = [];
+    const header = /^From ([0-9a-f]{40}(?:[0-9a-f]{24})?) Mon Sep 17 00:00:00 2001$/gm;
+    for (const m of text.matchAll(header)) {
+      const sha = m[1]!;
+      if (wanted.delete(sha)) starts.push({ sha, at: m.index });
+    }
+    if (wanted.size > 0) {
+      throw new AppError('patch_missing', `git format-patch produced no patch for commit ${[...wanted][0]}`, { status: 500 });
+    }
+    const patches = new Map<string, string>();
+    starts.forEach((s, i) => {
+      const next = starts[i + 1];
+      // git prints one newline before every commit but the first; it is not part of the patch
+      patches.set(s.sha, next ? text.slice(s.at, next.at - 1) : text.slice(s.at));
+    });
+    return patches;
+  }
+}
+
+function commitNotFound(upstream: TrackedUpstream, sha: string): AppError {
+  return new AppError(
+    'commit_not_found',
+    `commit ${sha} is not on branch "${upstream.scmBranch}" of ${publicUrl(upstream.scmRepo)} (any more): ` +
+      'the branch was probably force-pushed since its head was read; the next scan will use the new head',
+    { status: 409 },
+  );
+}
+
+function notAncestor(upstream: TrackedUpstream, from: string, to: string): AppError {
+  return new AppError(
+    'not_ancestor',
+    `scm_commit ${from} is not an ancestor of ${to}, the head of branch "${upstream.scmBranch}" of ` +
+      `${publicUrl(upstream.scmRepo)}: the branch was rewritten (force-pushed) or scm_commit belongs to another ` +
+      'branch. Nothing was published; set scm_commit to a commit of the current branch to resume.',
+    { status: 409 },
+  );
+}
+
+/** Non-UTF-8 bytes in a patch (a Latin-1 source file) cannot survive the text-only publishing path. */
+function decodeUtf8(bytes: Buffer, what: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new AppError(
+      'patch_not_utf8',
+      `the patches of ${what} contain bytes that are not UTF-8 (a file in another encoding); they cannot be published as text`,
+      { status: 422 },
+    );
+  }
+}
+
+function assertSha(sha: string, field: string): void {
+  if (!SHA_RE.test(sha)) {
+    throw new AppError('invalid_sha', `${field} must be a full lowercase commit sha, got ${JSON.stringify(sha)}`, { field });
+  }
+}
+
+/** Branch names go into refspecs and ls-remote patterns: no option look-alikes, no refspec syntax. */
+function assertBranchName(branch: string): void {
+  if (!branch || branch.startsWith('-') || /[\s\x00-\x1f\x7f~^:?*[\\]|\.\.|@\{|\/\/|^\/|\/$|\.lock$|\.$/.test(branch)) {
+    throw new AppError('invalid_branch', `scm_branch ${JSON.stringify(branch)} is not a valid git branch name`, {
+      field: 'scm_branch',
+    });
+  }
+}
+
+function isoUtc(unixSeconds: string): string {
+  return new Date(Number(unixSeconds) * 1000).toISOString().replace(/\.000Z$/, 'Z');
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      await fn(item);
+    }
+  });
+  await Promise.all(workers);
+}
