@@ -49,7 +49,8 @@ export function mirrorDirName(url: string): string {
 
 /** Web link to a commit on the well-known public forges; undefined for anything else. */
 export function commitWebUrl(url: string, sha: string): string | undefined {
-  const m = /^https?:\/\/(github\.com|gitee\.com|gitlab\.com)\/([^/\s]+(?:\/[^/\s]+)+?)(?:\.git)?\/*$/i.exec(publicUrl(url));
+  const path = publicUrl(url).replace(/\/+$/, '').replace(/\.git$/, '');
+  const m = /^https?:\/\/(github\.com|gitee\.com|gitlab\.com)\/([^/\s]+(?:\/[^/\s]+)+)$/i.exec(path);
   if (!m) return undefined;
   const host = m[1]!.toLowerCase();
   return host === 'gitlab.com' ? `https://${host}/${m[2]}/-/commit/${sha}` : `https://${host}/${m[2]}/commit/${sha}`;
