@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+/**
+ * `patch-tracking`: the service and its admin commands. `serve` (the default) runs the API, the webhooks and
+ * the scheduler until SIGTERM/SIGINT.
+ */
+import { Command } from 'commander';
+import { AppError, errorMessage } from '../src/errors.js';
+import { startService } from '../src/main.js';
+import { VERSION } from '../src/paths.js';
+import { loadSettings, type Settings } from '../src/settings.js';
+import { registerMailCommands } from './mail-commands.js';
+
+function settingsFrom(command: Command): Settings {
+  const options = command.optsWithGlobals<{ config?: string }>();
+  return loadSettings({ configFile: options.config });
+}
+
+export function fatal(err: unknown, exitCode = 1): never {
+  const message = err instanceof AppError ? err.message : errorMessage(err);
+  process.stderr.write(`patch-tracking: ${message}\n`);
+  process.exit(err instanceof AppError && err.code.startsWith('settings') ? 2 : exitCode);
+}
+
+const program = new Command('patch-tracking')
+  .description('patch-tracking service: upstream patches to Gitee/GitHub pull requests, and mailing-list patch tracking')
+  .version(VERSION)
+  .option('-c, --config <file>', 'settings file (default: $PATCH_TRACKING_CONFIG, /etc/patch-tracking/settings.conf, ./settings.conf)')
+  .showHelpAfterError();
+
+program
+  .command('serve', { isDefault: true })
+  .description('run the service (REST API, webhooks, scheduler)')
+  .action(async (_options, command: Command) => {
+    let settings: Settings;
+    try {
+      settings = settingsFrom(command);
+    } catch (err) {
+      fatal(err, 2);
+    }
+    try {
+      const service = await startService(settings);
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        service.logger.info({ signal }, 'shutting down');
+        service
+          .stop()
+          .then(() => process.exit(0))
+          .catch((err) => fatal(err));
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+    } catch (err) {
+      fatal(err);
+    }
+  });
+
+program
+  .command('migrate')
+  .description('apply database migrations and exit (serve does this too)')
+  .action(async (_options, command: Command) => {
+    try {
+      const settings = settingsFrom(command);
+      const { openDatabase } = await import('../src/db/client.js');
+      const db = await openDatabase({ databaseUrl: settings.databaseUrl || undefined, dataDir: settings.dataDir });
+      await db.close();
+      process.stdout.write(`migrations applied (${db.engine})\n`);
+    } catch (err) {
+      fatal(err);
+    }
+  });
+
+registerMailCommands(program, settingsFrom);
+
+program.parseAsync().catch((err) => fatal(err));

@@ -1,0 +1,95 @@
+/**
+ * The shapes of what users hand us, as zod schemas. The same schemas validate the compat API, /api/v1 (and
+ * generate its OpenAPI document) and the CLI's YAML files, so all three agree on what is valid.
+ */
+import { z } from '@hono/zod-openapi';
+
+export const VERSION_CONTROLS = ['github', 'git', 'mail'] as const;
+
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
+/** A git ref name as `git check-ref-format --branch` would accept it (the common cases). */
+export const refName = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(255)
+  .refine((v) => !CONTROL_CHARS.test(v) && !/[\s~^:?*[\\]/.test(v) && !v.includes('..') && !v.startsWith('/') && !v.endsWith('/') && !v.endsWith('.lock') && !v.startsWith('-'), {
+    message: 'is not a valid branch name',
+  });
+
+const text = (max: number) =>
+  z
+    .string()
+    .min(1, 'must not be empty')
+    .max(max)
+    .refine((v) => !CONTROL_CHARS.test(v) && v.trim() === v, { message: 'must not contain control characters or surrounding spaces' });
+
+/** `owner/name` (Gitee, as the old program took it) or an http(s) URL of the repository. */
+export const targetRepo = text(512).refine(
+  (v) => /^[\w.-]+\/[\w.-]+$/.test(v) || /^https?:\/\/[^\s/@]+(\/[\w.-]+){2,}\/?$/.test(v),
+  { message: 'expected owner/name or https://host/owner/name' },
+);
+
+export const commitSha = z.string().regex(/^[0-9a-f]{7,64}$/, 'expected a hexadecimal commit id (7 to 64 characters)');
+
+export const trackingInputSchema = z
+  .object({
+    version_control: z.enum(VERSION_CONTROLS).openapi({ description: 'kind of upstream: github (API), git (any git URL) or mail (a mailing-list series)' }),
+    scm_repo: text(1024).openapi({ description: 'upstream: owner/name on GitHub, a git URL, or a mailing-list id', example: 'BJMX/testPatch01' }),
+    scm_branch: text(255).openapi({ description: 'upstream branch (for mail: a subject tag filter such as PATCH, or *)', example: 'master' }),
+    scm_commit: z
+      .string()
+      .max(256)
+      .nullable()
+      .optional()
+      .openapi({ description: 'last upstream commit processed; omit to keep the stored value, null to restart from the current head' }),
+    repo: targetRepo.openapi({ description: 'target repository: owner/name (Gitee) or https://gitee.com/o/r, https://github.com/o/r', example: 'src-openeuler/foo' }),
+    branch: refName.openapi({ description: 'target branch', example: 'master' }),
+    enabled: z.boolean().openapi({ description: 'whether the scheduler tracks it' }),
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    if (value.version_control !== 'mail' && value.scm_commit != null && !commitSha.safeParse(value.scm_commit).success) {
+      ctx.addIssue({ code: 'custom', path: ['scm_commit'], message: 'expected a hexadecimal commit id (7 to 64 characters)' });
+    }
+    if (value.version_control === 'github' && !/^([\w.-]+\/[\w.-]+|https?:\/\/\S+)$/.test(value.scm_repo)) {
+      ctx.addIssue({ code: 'custom', path: ['scm_repo'], message: 'expected owner/name or a GitHub URL' });
+    }
+    if (value.version_control !== 'mail') {
+      const branch = refName.safeParse(value.scm_branch);
+      if (!branch.success) ctx.addIssue({ code: 'custom', path: ['scm_branch'], message: 'is not a valid branch name' });
+    }
+  })
+  .openapi('TrackingInput');
+
+export type TrackingInputBody = z.infer<typeof trackingInputSchema>;
+
+export const trackingPatchSchema = z
+  .object({
+    version_control: z.enum(VERSION_CONTROLS),
+    scm_repo: text(1024),
+    scm_branch: text(255),
+    scm_commit: z.string().max(256).nullable(),
+    enabled: z.boolean(),
+  })
+  .partial()
+  .strict()
+  .refine((v) => Object.keys(v).length > 0, { message: 'nothing to change' })
+  .openapi('TrackingPatch');
+
+/** First problem in a zod error, as a field path and a sentence. */
+export function firstIssue(error: z.ZodError): { field: string | undefined; message: string } {
+  const issue = error.issues[0];
+  if (!issue) return { field: undefined, message: 'invalid input' };
+  if (issue.code === 'unrecognized_keys') {
+    const keys = (issue as { keys: string[] }).keys;
+    return { field: keys[0], message: `unknown field${keys.length > 1 ? 's' : ''}: ${keys.join(', ')}` };
+  }
+  const field = issue.path.length ? issue.path.join('.') : undefined;
+  let message = issue.message;
+  if (issue.code === 'invalid_type') {
+    const expected = (issue as { expected: string }).expected;
+    message = issue.message.includes('received undefined') ? 'is required' : `expected ${expected}`;
+  }
+  return { field, message: field ? `${field}: ${message}` : message };
+}

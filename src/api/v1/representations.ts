@@ -1,0 +1,123 @@
+/** How rows look in /api/v1: snake_case like the old API, timestamps in ISO 8601. Schemas double as OpenAPI docs. */
+import { z } from '@hono/zod-openapi';
+import type { ApiTokenRow, IssueRow, TrackingRow } from '../../db/schema/index.js';
+
+const timestamp = z.string().nullable().openapi({ format: 'date-time' });
+
+export const trackingSchema = z
+  .object({
+    id: z.number().int(),
+    version_control: z.string(),
+    scm_repo: z.string(),
+    scm_branch: z.string(),
+    scm_commit: z.string().nullable(),
+    repo: z.string(),
+    branch: z.string(),
+    enabled: z.boolean(),
+    status: z.string().openapi({ description: 'idle, ok, queued, running, error, blocked or paused' }),
+    last_checked_at: timestamp,
+    last_head: z.string().nullable(),
+    last_error: z.string().nullable(),
+    consecutive_failures: z.number().int(),
+    next_attempt_at: timestamp,
+    created_at: z.string().openapi({ format: 'date-time' }),
+    updated_at: z.string().openapi({ format: 'date-time' }),
+  })
+  .openapi('Tracking');
+
+export function trackingJson(row: TrackingRow): z.infer<typeof trackingSchema> {
+  return {
+    id: row.id,
+    version_control: row.versionControl,
+    scm_repo: row.scmRepo,
+    scm_branch: row.scmBranch,
+    scm_commit: row.scmCommit,
+    repo: row.repo,
+    branch: row.branch,
+    enabled: row.enabled,
+    status: row.status,
+    last_checked_at: row.lastCheckedAt?.toISOString() ?? null,
+    last_head: row.lastHead,
+    last_error: row.lastError,
+    consecutive_failures: row.consecutiveFailures,
+    next_attempt_at: row.nextAttemptAt?.toISOString() ?? null,
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+  };
+}
+
+export const issueSchema = z
+  .object({
+    id: z.number().int(),
+    issue: z.string().openapi({ description: 'forge issue number (Gitee: I1ABCD)' }),
+    repo: z.string(),
+    branch: z.string(),
+    tracking_id: z.number().int().nullable(),
+    forge: z.string(),
+    issue_url: z.string().nullable(),
+    pr_number: z.string().nullable(),
+    pr_url: z.string().nullable(),
+    state: z.string().openapi({ description: 'open, merged, closed or rejected' }),
+    range_from: z.string().nullable(),
+    range_to: z.string().nullable(),
+    temp_branch: z.string().nullable(),
+    created_at: z.string(),
+    updated_at: z.string(),
+    merged_at: timestamp,
+    closed_at: timestamp,
+  })
+  .openapi('Issue');
+
+export function issueJson(row: IssueRow): z.infer<typeof issueSchema> {
+  return {
+    id: row.id,
+    issue: row.issue,
+    repo: row.repo,
+    branch: row.branch,
+    tracking_id: row.trackingId,
+    forge: row.forge,
+    issue_url: row.issueUrl,
+    pr_number: row.prNumber,
+    pr_url: row.prUrl,
+    state: row.state,
+    range_from: row.rangeFrom,
+    range_to: row.rangeTo,
+    temp_branch: row.tempBranch,
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+    merged_at: row.mergedAt?.toISOString() ?? null,
+    closed_at: row.closedAt?.toISOString() ?? null,
+  };
+}
+
+export const tokenSchema = z
+  .object({
+    id: z.number().int(),
+    name: z.string(),
+    prefix: z.string().openapi({ description: 'the first characters of the token, to recognise it' }),
+    created_at: z.string(),
+    last_used_at: timestamp,
+    revoked_at: timestamp,
+  })
+  .openapi('ApiToken');
+
+export function tokenJson(row: ApiTokenRow): z.infer<typeof tokenSchema> {
+  return {
+    id: row.id,
+    name: row.name,
+    prefix: row.prefix,
+    created_at: row.createdAt.toISOString(),
+    last_used_at: row.lastUsedAt?.toISOString() ?? null,
+    revoked_at: row.revokedAt?.toISOString() ?? null,
+  };
+}
+
+export const errorSchema = z
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      field: z.string().optional(),
+    }),
+  })
+  .openapi('Error');

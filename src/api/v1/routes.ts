@@ -1,0 +1,298 @@
+/**
+ * /api/v1: trackings, issues and API tokens with real status codes. Every route is declared with its zod
+ * schemas once; the same declaration validates requests and produces the OpenAPI 3.1 document.
+ */
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { Database } from '../../db/client.js';
+import {
+  deleteTrackingById,
+  getIssue,
+  getTracking,
+  listIssues,
+  listTrackings,
+  updateTracking,
+  upsertTracking,
+  findTracking,
+} from '../../db/trackings.js';
+import { createApiToken, listApiTokens, revokeApiToken } from '../../auth/tokens.js';
+import type { Guard } from '../auth-guard.js';
+import type { ApiEnv } from '../context.js';
+import { jsonError } from '../errors.js';
+import { firstIssue, trackingInputSchema, trackingPatchSchema } from '../schemas.js';
+import { errorSchema, issueJson, issueSchema, tokenJson, tokenSchema, trackingJson, trackingSchema } from './representations.js';
+
+export interface V1Deps {
+  db: Database;
+  requireWrite: Guard;
+  requireRead: Guard;
+  /** run one tracking now (the engine); absent when the engine is not wired */
+  scanNow?: (id: number, options: { dryRun: boolean }) => Promise<unknown>;
+}
+
+const idParam = z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: 'id', in: 'path' } }) });
+
+const pageQuery = {
+  limit: z.coerce.number().int().min(1).max(500).default(100).openapi({ description: 'page size (1-500)' }),
+  after: z.coerce.number().int().min(0).optional().openapi({ description: 'return rows whose id is greater (from the Link header)' }),
+};
+
+const boolParam = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+const trackingListQuery = z
+  .object({
+    repo: z.string().min(1).optional(),
+    branch: z.string().min(1).optional(),
+    enabled: boolParam.optional(),
+    version_control: z.string().min(1).optional(),
+    status: z.string().min(1).optional(),
+    ...pageQuery,
+  })
+  .strict();
+
+const issueListQuery = z
+  .object({
+    repo: z.string().min(1).optional(),
+    branch: z.string().min(1).optional(),
+    state: z.string().min(1).optional(),
+    tracking_id: z.coerce.number().int().positive().optional(),
+    ...pageQuery,
+  })
+  .strict();
+
+const errors = {
+  400: { description: 'invalid request', content: { 'application/json': { schema: errorSchema } } },
+  401: { description: 'authentication required', content: { 'application/json': { schema: errorSchema } } },
+  404: { description: 'not found', content: { 'application/json': { schema: errorSchema } } },
+};
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+const security: Array<Record<string, string[]>> = [{ basicAuth: [] }, { bearerAuth: [] }];
+
+function setNextLink(c: Context, rows: { id: number }[], limit: number) {
+  if (rows.length < limit) return;
+  const url = new URL(c.req.url);
+  url.searchParams.set('after', String(rows[rows.length - 1]!.id));
+  url.searchParams.set('limit', String(limit));
+  c.header('Link', `<${url.pathname}${url.search}>; rel="next"`);
+}
+
+export function v1Routes(deps: V1Deps) {
+  const { db } = deps;
+  const app = new OpenAPIHono<ApiEnv>({
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        const { field, message } = firstIssue(result.error as z.ZodError);
+        return jsonError(c, 400, 'invalid_request', message, field);
+      }
+      return undefined;
+    },
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'basicAuth', { type: 'http', scheme: 'basic' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' });
+
+  app.use('/trackings/*', async (c, next) => ((await (c.req.method === 'GET' ? deps.requireRead : deps.requireWrite)(c)) ?? next()));
+  app.use('/trackings', async (c, next) => ((await (c.req.method === 'GET' ? deps.requireRead : deps.requireWrite)(c)) ?? next()));
+  app.use('/issues/*', async (c, next) => (await deps.requireRead(c)) ?? next());
+  app.use('/issues', async (c, next) => (await deps.requireRead(c)) ?? next());
+  app.use('/tokens/*', async (c, next) => (await deps.requireWrite(c)) ?? next());
+  app.use('/tokens', async (c, next) => (await deps.requireWrite(c)) ?? next());
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/trackings',
+      summary: 'List trackings',
+      request: { query: trackingListQuery },
+      responses: { 200: json(z.array(trackingSchema), 'trackings, ordered by id; a Link header points to the next page'), ...errors },
+    }),
+    async (c) => {
+      const { limit, after, version_control, ...filter } = c.req.valid('query');
+      const rows = await listTrackings(db, { ...filter, versionControl: version_control }, { limit, afterId: after });
+      setNextLink(c, rows, limit);
+      return c.json(rows.map(trackingJson), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/trackings',
+      summary: 'Create a tracking',
+      security,
+      request: { body: { content: { 'application/json': { schema: trackingInputSchema } }, required: true } },
+      responses: {
+        201: json(trackingSchema, 'created'),
+        409: json(errorSchema, 'a tracking for this repo and branch exists (PATCH it instead)'),
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const input = c.req.valid('json');
+      if (await findTracking(db, input.repo, input.branch)) {
+        return jsonError(c, 409, 'conflict', `a tracking for ${input.repo} ${input.branch} exists already`, 'repo') as never;
+      }
+      const { row } = await upsertTracking(db, {
+        versionControl: input.version_control,
+        scmRepo: input.scm_repo,
+        scmBranch: input.scm_branch,
+        scmCommit: input.scm_commit,
+        repo: input.repo,
+        branch: input.branch,
+        enabled: input.enabled,
+      });
+      c.header('Location', `/api/v1/trackings/${row.id}`);
+      return c.json(trackingJson(row), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/trackings/{id}',
+      summary: 'Get one tracking',
+      request: { params: idParam },
+      responses: { 200: json(trackingSchema, 'the tracking'), ...errors },
+    }),
+    async (c) => {
+      const row = await getTracking(db, c.req.valid('param').id);
+      if (!row) return jsonError(c, 404, 'not_found', 'no such tracking') as never;
+      return c.json(trackingJson(row), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/trackings/{id}',
+      summary: 'Change a tracking (e.g. {"enabled": false})',
+      security,
+      request: { params: idParam, body: { content: { 'application/json': { schema: trackingPatchSchema } }, required: true } },
+      responses: { 200: json(trackingSchema, 'the changed tracking'), ...errors },
+    }),
+    async (c) => {
+      const patch = c.req.valid('json');
+      const row = await updateTracking(db, c.req.valid('param').id, {
+        versionControl: patch.version_control,
+        scmRepo: patch.scm_repo,
+        scmBranch: patch.scm_branch,
+        scmCommit: patch.scm_commit,
+        enabled: patch.enabled,
+      });
+      if (!row) return jsonError(c, 404, 'not_found', 'no such tracking') as never;
+      return c.json(trackingJson(row), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/trackings/{id}',
+      summary: 'Delete a tracking',
+      security,
+      request: { params: idParam },
+      responses: { 204: { description: 'deleted' }, ...errors },
+    }),
+    async (c) => {
+      if (!(await deleteTrackingById(db, c.req.valid('param').id))) return jsonError(c, 404, 'not_found', 'no such tracking') as never;
+      return c.body(null, 204);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/trackings/{id}/scan',
+      summary: 'Scan a tracking now (dry_run=true: show what would be published, write nothing)',
+      security,
+      request: { params: idParam, query: z.object({ dry_run: boolParam.optional() }).strict() },
+      responses: { 200: json(z.record(z.string(), z.unknown()), 'what the scan did or would do'), 503: json(errorSchema, 'the engine is not running'), ...errors },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      if (!(await getTracking(db, id))) return jsonError(c, 404, 'not_found', 'no such tracking') as never;
+      if (!deps.scanNow) return jsonError(c, 503, 'engine_unavailable', 'the tracking engine is not running in this process') as never;
+      const result = await deps.scanNow(id, { dryRun: c.req.valid('query').dry_run ?? false });
+      return c.json(result as Record<string, unknown>, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/issues',
+      summary: 'List issues and PRs the bot opened',
+      request: { query: issueListQuery },
+      responses: { 200: json(z.array(issueSchema), 'issues, ordered by id; a Link header points to the next page'), ...errors },
+    }),
+    async (c) => {
+      const { limit, after, tracking_id, ...filter } = c.req.valid('query');
+      const rows = await listIssues(db, { ...filter, trackingId: tracking_id }, { limit, afterId: after });
+      setNextLink(c, rows, limit);
+      return c.json(rows.map(issueJson), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/issues/{id}',
+      summary: 'Get one issue',
+      request: { params: idParam },
+      responses: { 200: json(issueSchema, 'the issue'), ...errors },
+    }),
+    async (c) => {
+      const row = await getIssue(db, c.req.valid('param').id);
+      if (!row) return jsonError(c, 404, 'not_found', 'no such issue') as never;
+      return c.json(issueJson(row), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/tokens',
+      summary: 'Create an API token (the token is shown in this answer only)',
+      security,
+      request: {
+        body: {
+          content: { 'application/json': { schema: z.object({ name: z.string().min(1).max(100) }).strict() } },
+          required: true,
+        },
+      },
+      responses: { 201: json(tokenSchema.extend({ token: z.string() }), 'created'), ...errors },
+    }),
+    async (c) => {
+      const { token, row } = await createApiToken(db, c.req.valid('json').name);
+      return c.json({ ...tokenJson(row), token }, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/tokens',
+      summary: 'List API tokens (never the tokens themselves)',
+      security,
+      responses: { 200: json(z.array(tokenSchema), 'tokens'), ...errors },
+    }),
+    async (c) => c.json((await listApiTokens(db)).map(tokenJson), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/tokens/{id}',
+      summary: 'Revoke an API token',
+      security,
+      request: { params: idParam },
+      responses: { 204: { description: 'revoked' }, ...errors },
+    }),
+    async (c) => {
+      if (!(await revokeApiToken(db, c.req.valid('param').id))) return jsonError(c, 404, 'not_found', 'no such live token') as never;
+      return c.body(null, 204);
+    },
+  );
+
+  return app;
+}

@@ -1,0 +1,47 @@
+/** API tokens: random, shown once, stored as a SHA-256 digest, revocable. */
+import { createHash, randomBytes } from 'node:crypto';
+import { and, asc, eq, isNull } from 'drizzle-orm';
+import type { Database } from '../db/client.js';
+import { apiToken, type ApiTokenRow } from '../db/schema/index.js';
+
+const TOKEN_PREFIX = 'ptk_';
+
+export function digestToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export async function createApiToken(db: Database, name: string): Promise<{ token: string; row: ApiTokenRow }> {
+  const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
+  const [row] = await db
+    .insert(apiToken)
+    .values({ name, prefix: token.slice(0, TOKEN_PREFIX.length + 6), digest: digestToken(token) })
+    .returning();
+  return { token, row: row! };
+}
+
+export async function listApiTokens(db: Database): Promise<ApiTokenRow[]> {
+  return db.select().from(apiToken).orderBy(asc(apiToken.id));
+}
+
+export async function revokeApiToken(db: Database, id: number): Promise<boolean> {
+  const rows = await db
+    .update(apiToken)
+    .set({ revokedAt: new Date() })
+    .where(and(eq(apiToken.id, id), isNull(apiToken.revokedAt)))
+    .returning({ id: apiToken.id });
+  return rows.length > 0;
+}
+
+/** The live (not revoked) token row for a presented token, if any. */
+export async function findLiveToken(db: Database, token: string): Promise<ApiTokenRow | undefined> {
+  if (!token.startsWith(TOKEN_PREFIX)) return undefined;
+  const [row] = await db
+    .select()
+    .from(apiToken)
+    .where(and(eq(apiToken.digest, digestToken(token)), isNull(apiToken.revokedAt)));
+  return row;
+}
+
+export async function touchToken(db: Database, id: number): Promise<void> {
+  await db.update(apiToken).set({ lastUsedAt: new Date() }).where(eq(apiToken.id, id));
+}

@@ -1,0 +1,150 @@
+/** Queries over the tracking and issue tables, shared by the compat API, /api/v1, the CLI commands and the engine. */
+import { and, asc, count, eq, gt, sql, type SQL } from 'drizzle-orm';
+import type { Database } from './client.js';
+import { issue, tracking, type IssueRow, type TrackingRow } from './schema/index.js';
+
+export interface TrackingFilter {
+  repo?: string;
+  branch?: string;
+  enabled?: boolean;
+  versionControl?: string;
+  status?: string;
+}
+
+export interface Page {
+  limit: number;
+  /** rows with id greater than this (keyset pagination: stable under concurrent inserts) */
+  afterId?: number;
+}
+
+export interface TrackingInput {
+  versionControl: string;
+  scmRepo: string;
+  scmBranch: string;
+  /** undefined = keep what is stored (or start from the head for a new tracking); null = reset */
+  scmCommit?: string | null;
+  repo: string;
+  branch: string;
+  enabled: boolean;
+}
+
+export type UpsertOutcome = 'created' | 'updated' | 'unchanged';
+
+function trackingConditions(filter: TrackingFilter): SQL | undefined {
+  const conditions: SQL[] = [];
+  if (filter.repo !== undefined) conditions.push(eq(tracking.repo, filter.repo));
+  if (filter.branch !== undefined) conditions.push(eq(tracking.branch, filter.branch));
+  if (filter.enabled !== undefined) conditions.push(eq(tracking.enabled, filter.enabled));
+  if (filter.versionControl !== undefined) conditions.push(eq(tracking.versionControl, filter.versionControl));
+  if (filter.status !== undefined) conditions.push(eq(tracking.status, filter.status));
+  return conditions.length ? and(...conditions) : undefined;
+}
+
+export async function listTrackings(db: Database, filter: TrackingFilter = {}, page?: Page): Promise<TrackingRow[]> {
+  const where = and(trackingConditions(filter), page?.afterId !== undefined ? gt(tracking.id, page.afterId) : undefined);
+  const query = db.select().from(tracking).where(where).orderBy(asc(tracking.id));
+  return page ? query.limit(page.limit) : query;
+}
+
+export async function countTrackings(db: Database, filter: TrackingFilter = {}): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(tracking).where(trackingConditions(filter));
+  return row?.n ?? 0;
+}
+
+export async function getTracking(db: Database, id: number): Promise<TrackingRow | undefined> {
+  const [row] = await db.select().from(tracking).where(eq(tracking.id, id));
+  return row;
+}
+
+export async function findTracking(db: Database, repo: string, branch: string): Promise<TrackingRow | undefined> {
+  const [row] = await db.select().from(tracking).where(and(eq(tracking.repo, repo), eq(tracking.branch, branch)));
+  return row;
+}
+
+/**
+ * Insert or update on (repo, branch). Omitting scmCommit keeps the stored progress (the old program reset it);
+ * changing nothing leaves updated_at alone and reports 'unchanged', so re-running an import is a no-op.
+ */
+export async function upsertTracking(db: Database, input: TrackingInput): Promise<{ row: TrackingRow; outcome: UpsertOutcome }> {
+  const values = {
+    versionControl: input.versionControl,
+    scmRepo: input.scmRepo,
+    scmBranch: input.scmBranch,
+    scmCommit: input.scmCommit ?? null,
+    repo: input.repo,
+    branch: input.branch,
+    enabled: input.enabled,
+  };
+  const excluded = (column: string) => sql.raw(`excluded.${column}`);
+  const keepCommit = input.scmCommit === undefined;
+  const changed = sql`${tracking.versionControl} is distinct from ${excluded('version_control')}
+    or ${tracking.scmRepo} is distinct from ${excluded('scm_repo')}
+    or ${tracking.scmBranch} is distinct from ${excluded('scm_branch')}
+    or ${tracking.enabled} is distinct from ${excluded('enabled')}
+    ${keepCommit ? sql`` : sql`or ${tracking.scmCommit} is distinct from ${excluded('scm_commit')}`}`;
+  const rows = await db
+    .insert(tracking)
+    .values(values)
+    .onConflictDoUpdate({
+      target: [tracking.repo, tracking.branch],
+      set: {
+        versionControl: excluded('version_control'),
+        scmRepo: excluded('scm_repo'),
+        scmBranch: excluded('scm_branch'),
+        enabled: excluded('enabled'),
+        ...(keepCommit ? {} : { scmCommit: excluded('scm_commit'), lastError: null, consecutiveFailures: 0, nextAttemptAt: null }),
+        updatedAt: sql`now()`,
+      },
+      setWhere: changed,
+    })
+    .returning({ id: tracking.id, inserted: sql<boolean>`(xmax = 0)` });
+  const written = rows[0];
+  const row = written ? await getTracking(db, written.id) : await findTracking(db, input.repo, input.branch);
+  if (!row) throw new Error('upsert returned no row');
+  return { row, outcome: !written ? 'unchanged' : written.inserted ? 'created' : 'updated' };
+}
+
+export type TrackingPatch = Partial<Omit<TrackingInput, 'repo' | 'branch'>> & { repo?: string; branch?: string };
+
+export async function updateTracking(db: Database, id: number, patch: TrackingPatch): Promise<TrackingRow | undefined> {
+  const set: Partial<typeof tracking.$inferInsert> = { ...patch, updatedAt: new Date() };
+  if (patch.scmCommit !== undefined) Object.assign(set, { lastError: null, consecutiveFailures: 0, nextAttemptAt: null });
+  if (patch.enabled === true) Object.assign(set, { nextAttemptAt: null });
+  const [row] = await db.update(tracking).set(set).where(eq(tracking.id, id)).returning();
+  return row;
+}
+
+/** Delete one branch's tracking, or every branch of the repo when branch is omitted. Returns how many went. */
+export async function deleteTrackings(db: Database, repo: string, branch?: string): Promise<number> {
+  const where = branch === undefined ? eq(tracking.repo, repo) : and(eq(tracking.repo, repo), eq(tracking.branch, branch));
+  const rows = await db.delete(tracking).where(where).returning({ id: tracking.id });
+  return rows.length;
+}
+
+export async function deleteTrackingById(db: Database, id: number): Promise<boolean> {
+  const rows = await db.delete(tracking).where(eq(tracking.id, id)).returning({ id: tracking.id });
+  return rows.length > 0;
+}
+
+export interface IssueFilter {
+  repo?: string;
+  branch?: string;
+  state?: string;
+  trackingId?: number;
+}
+
+export async function listIssues(db: Database, filter: IssueFilter = {}, page?: Page): Promise<IssueRow[]> {
+  const conditions: SQL[] = [];
+  if (filter.repo !== undefined) conditions.push(eq(issue.repo, filter.repo));
+  if (filter.branch !== undefined) conditions.push(eq(issue.branch, filter.branch));
+  if (filter.state !== undefined) conditions.push(eq(issue.state, filter.state));
+  if (filter.trackingId !== undefined) conditions.push(eq(issue.trackingId, filter.trackingId));
+  if (page?.afterId !== undefined) conditions.push(gt(issue.id, page.afterId));
+  const query = db.select().from(issue).where(conditions.length ? and(...conditions) : undefined).orderBy(asc(issue.id));
+  return page ? query.limit(page.limit) : query;
+}
+
+export async function getIssue(db: Database, id: number): Promise<IssueRow | undefined> {
+  const [row] = await db.select().from(issue).where(eq(issue.id, id));
+  return row;
+}

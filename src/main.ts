@@ -1,0 +1,80 @@
+/**
+ * Composition root: settings → database → API (+ GitHub App webhooks) → scheduler. Nothing here decides
+ * behaviour; it only builds the parts and connects them.
+ */
+import { createNodeMiddleware, createProbot } from 'probot';
+import { Authenticator } from './auth/authenticator.js';
+import { ensureAdminPassword } from './auth/bootstrap.js';
+import { createApi } from './api/app.js';
+import { createApp } from './app.js';
+import { openDatabase, type DatabaseHandle } from './db/client.js';
+import { createLogger, type Logger } from './log.js';
+import { startServer, type NodeMiddleware, type RunningServer } from './server.js';
+import type { Settings } from './settings.js';
+import { VERSION } from './paths.js';
+
+export interface Service {
+  url: string;
+  db: DatabaseHandle;
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+export async function startService(settings: Settings, options: { logger?: Logger; out?: (line: string) => void } = {}): Promise<Service> {
+  const logger = options.logger ?? createLogger(settings.logLevel);
+  const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+
+  let passwordHash = settings.passwordHash;
+  if (!passwordHash) {
+    const admin = await ensureAdminPassword(settings.dataDir);
+    passwordHash = admin.hash;
+    if (admin.generatedPassword) {
+      out(`Generated an admin password (shown once; only its hash is stored in ${settings.dataDir}):`);
+      out(`  user: ${settings.user}`);
+      out(`  password: ${admin.generatedPassword}`);
+    }
+  }
+
+  const db = await openDatabase({ databaseUrl: settings.databaseUrl || undefined, dataDir: settings.dataDir });
+  logger.info({ engine: db.engine }, 'database ready');
+  if (!settings.githubAccessToken) logger.warn('GITHUB_ACCESS_TOKEN is not set: github trackings will report that they cannot run');
+  if (!settings.giteeAccessToken) logger.warn('GITEE_ACCESS_TOKEN is not set: nothing can be published to Gitee');
+
+  const authenticator = new Authenticator({ user: settings.user, passwordHash, db: db.db });
+  const api = createApi({ db: db.db, authenticator, logger, readAuth: settings.readAuth, bodyLimit: settings.bodyLimit, version: VERSION });
+
+  const before: NodeMiddleware[] = [];
+  if (settings.appId && settings.privateKey) {
+    const probot = createProbot({
+      overrides: { appId: settings.appId, privateKey: settings.privateKey, secret: settings.webhookSecret, log: logger as never },
+    });
+    const middleware = await createNodeMiddleware(createApp(), { probot, webhooksPath: '/api/github/webhooks' });
+    before.push((req, res, next) => middleware(req, res, next));
+    logger.info('GitHub App enabled: webhooks at /api/github/webhooks');
+  } else {
+    logger.info('APP_ID/PRIVATE_KEY not set: running without the GitHub App');
+  }
+
+  let server: RunningServer;
+  try {
+    server = await startServer(api, {
+      listen: settings.listen,
+      tls: settings.tlsCert ? { cert: settings.tlsCert, key: settings.tlsKey } : undefined,
+      before,
+    });
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  logger.info({ url: server.url }, 'listening');
+
+  return {
+    url: server.url,
+    db,
+    logger,
+    async stop() {
+      await server.close();
+      await db.close();
+    },
+  };
+}
