@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -27,7 +27,7 @@ const logger: CiLogger = {
 beforeEach(async () => {
   tmp = await mkdtemp(path.join(tmpdir(), 'ci-handler-'));
   dataDir = path.join(tmp, 'data');
-  await (await import('node:fs/promises')).mkdir(dataDir);
+  await mkdir(dataDir);
   logs = [];
 });
 
@@ -204,7 +204,7 @@ describe('runCiRequest with a handler program', () => {
     expect(result.status).toBe(500);
     expect(result.message).toBe('CI request handling failed: the handler did not finish within 400 ms and was killed');
     expect(elapsed).toBeGreaterThanOrEqual(400);
-    expect(elapsed).toBeLessThan(2000);
+    expect(elapsed).toBeLessThan(3000); // timeout + grace, not the grandchild's endless loop
     const failed = path.join(dataDir, `${result.reference}.fail.0`);
     expect(result.directory).toBe(failed);
     const grandchild = Number((await readFile(path.join(failed, 'grandchild.pid'), 'utf8')).trim());
@@ -223,6 +223,20 @@ describe('runCiRequest with a handler program', () => {
     expect(existsSync(path.join(dataDir, `${result.reference}.fail.0`, 'result.manifest'))).toBe(true);
   });
 
+  it('a result value outside printable ASCII is abnormal, naming the value and line', async () => {
+    const handler = await script('utf8.sh', "printf 'status: 200\\nmessage: caf\\303\\251 ok\\n'");
+    const result = await runCiRequest(options(handler), request);
+    expect(result.status).toBe(500);
+    expect(result.message).toMatch(/not a valid result manifest: line 2: invalid value of 'message': U\+00E9 at position 4/);
+  });
+
+  it('more than 1 MiB on stdout is abnormal rather than buffered without bound', async () => {
+    const handler = await script('flood.sh', "printf 'status: 200\\nmessage: '\nhead -c 1100000 /dev/zero | tr '\\000' a");
+    const result = await runCiRequest(options(handler), request);
+    expect(result.status).toBe(500);
+    expect(result.message).toBe('CI request handling failed: the handler wrote more than 1048576 bytes to stdout');
+  });
+
   it('a handler that cannot be started is abnormal too', async () => {
     const result = await runCiRequest(options(path.join(tmp, 'no-such-handler')), request);
     expect(result.status).toBe(500);
@@ -239,7 +253,7 @@ describe('runCiRequest with a handler program', () => {
     const started = Date.now();
     try {
       const result = await runCiRequest(options(handler), request);
-      expect(Date.now() - started).toBeLessThan(2000);
+      expect(Date.now() - started).toBeLessThan(4000); // not the 5 s of the background sleep
       expect(result).toMatchObject({ status: 200, message: 'started in background' });
       expect(logs.some((l) => l.level === 'warn' && /still open/.test(l.msg))).toBe(true);
     } finally {
