@@ -142,7 +142,39 @@ function neverSent(err: unknown): boolean {
   return code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN';
 }
 
+/**
+ * Remembers an exhausted budget (`x-ratelimit-remaining: 0` on a successful answer) so the next request waits
+ * for `x-ratelimit-reset` instead of being refused and counted against the token.
+ */
+export class RateLimitGate {
+  private blockedUntil = 0;
+
+  constructor(
+    private readonly policy: Pick<RetryPolicy, 'maxRateLimitWaitMs'>,
+    private readonly sleep: Sleep,
+    private readonly now: () => number,
+  ) {}
+
+  note(headers: Headers | Record<string, string | undefined>): void {
+    const get = headerGetter(headers);
+    if (get('x-ratelimit-remaining') !== '0') return;
+    const wait = rateLimitWaitMs({ 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': get('x-ratelimit-reset') }, this.now());
+    if (wait !== undefined) this.blockedUntil = this.now() + wait;
+  }
+
+  async pass(what: string): Promise<void> {
+    const wait = this.blockedUntil - this.now();
+    if (wait <= 0) return;
+    if (wait > this.policy.maxRateLimitWaitMs) {
+      const at = new Date(this.blockedUntil).toISOString();
+      throw new AppError('forge_rate_limited', `${what} not sent: the rate limit is exhausted until ${at}`, { status: 429 });
+    }
+    await this.sleep(wait);
+  }
+}
+
 export class HttpClient {
+  private readonly gate: RateLimitGate;
   private readonly policy: RetryPolicy;
   private readonly timeoutMs: number;
   private readonly secrets: string[];
@@ -159,6 +191,7 @@ export class HttpClient {
     this.sleep = options.sleep ?? realSleep;
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
+    this.gate = new RateLimitGate(this.policy, this.sleep, this.now);
   }
 
   async request<T = unknown>(req: HttpRequest): Promise<HttpResponse<T>> {
@@ -179,6 +212,7 @@ export class HttpClient {
     for (let attempt = 0; ; attempt++) {
       const retriesLeft = attempt < this.policy.retries;
       let response: Response;
+      await this.gate.pass(what);
       try {
         response = await this.fetchImpl(url, {
           method: req.method,
@@ -199,6 +233,7 @@ export class HttpClient {
         throw new AppError('forge_http', `${what} failed: ${reason}`, { status: 502 });
       }
 
+      this.gate.note(response.headers);
       if (response.ok) {
         const data = (await readBody(response, req.responseType ?? 'json')) as T;
         return { status: response.status, headers: response.headers, data };

@@ -8,6 +8,7 @@ import {
   backoffMs,
   defaultRetryPolicy,
   forgeHttpError,
+  RateLimitGate,
   rateLimitWaitMs,
   realSleep,
   redact,
@@ -78,6 +79,7 @@ export function installResilience(octokit: Octokit, options: ResilienceOptions =
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   const pacer = new WritePacer(options.minWriteIntervalMs ?? 1000, sleep, now);
+  const gate = new RateLimitGate(policy, sleep, now);
 
   octokit.hook.wrap('request', async (request, requestOptions) => {
     const method = String(requestOptions.method ?? 'GET').toUpperCase();
@@ -86,10 +88,14 @@ export function installResilience(octokit: Octokit, options: ResilienceOptions =
     const retrySafe = IDEMPOTENT.has(method) || isGraphql || requestOptions.request?.retrySafe === true;
     for (let attempt = 0; ; attempt++) {
       if (contentCreating || method === 'PUT' || method === 'DELETE') await pacer.turn();
+      await gate.pass(redact(`${method} ${String(requestOptions.url)}`));
       try {
-        return await request(requestOptions);
+        const response = await request(requestOptions);
+        gate.note(response.headers as Record<string, string | undefined>);
+        return response;
       } catch (err) {
         const e = err as OctokitErrorShape;
+        if (e.response?.headers) gate.note(e.response.headers);
         if (attempt >= policy.retries) throw err;
         const headers = e.response?.headers ?? {};
         if (!e.response) {

@@ -123,6 +123,29 @@ describe('HttpClient rate limits', () => {
     expect(clock.sleeps[0]).toBe(expected);
   });
 
+  it('holds the next request until the reset once a successful answer says the budget is spent', async () => {
+    const { http, clock } = client({ retry: { maxRateLimitWaitMs: 60_000 } });
+    const reset = Math.floor(clock.t / 1000) + 10;
+    const scope = nock(API)
+      .get('/x')
+      .reply(200, [], { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) })
+      .get('/y')
+      .reply(200, []);
+    await http.request({ method: 'GET', url: `${API}/x` });
+    expect(clock.sleeps).toEqual([]);
+    await http.request({ method: 'GET', url: `${API}/y` });
+    expect(clock.sleeps).toEqual([11_000]);
+    expect(scope.isDone()).toBe(true);
+
+    nock(API).get('/z').reply(200, [], { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset + 3600) });
+    const unsent = nock(API).get('/w').reply(200, []);
+    await http.request({ method: 'GET', url: `${API}/z` });
+    const err = await failure(http.request({ method: 'GET', url: `${API}/w` }));
+    expect(err.code).toBe('forge_rate_limited');
+    expect(err.message).toContain('rate limit is exhausted until');
+    expect(unsent.isDone()).toBe(false);
+  });
+
   it('reports forge_rate_limited instead of sleeping past the longest allowed wait', async () => {
     nock(API).get('/x').reply(429, 'no', { 'Retry-After': '3600' });
     const { http, clock } = client({ retry: { maxRateLimitWaitMs: 60_000 } });
