@@ -219,7 +219,7 @@ export function parseListen(value: string): ListenAddress | null {
   if (!match) return null;
   const host = match[1]!;
   const port = Number(match[2]);
-  if (port < 1 || port > 65535) return null;
+  if (port > 65535) return null; // 0 = any free port (tests, ephemeral runs)
   if (bracketed && isIP(host) !== 6) return null;
   if (!bracketed && /^[\d.]+$/.test(host) && isIP(host) !== 4) return null;
   if (!bracketed && !/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(host)) {

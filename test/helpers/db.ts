@@ -8,22 +8,34 @@ import { openDatabase, type DatabaseHandle } from '../../src/db/client.js';
 
 export const usingPostgres = Boolean(process.env.TEST_DATABASE_URL);
 
-export async function createTestDatabase(): Promise<DatabaseHandle & { url?: string }> {
+/** A new empty database on the test server; `drop` removes it. Only with TEST_DATABASE_URL. */
+export async function createThrowawayDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const serverUrl = process.env.TEST_DATABASE_URL;
-  if (!serverUrl) return openDatabase();
+  if (!serverUrl) throw new Error('TEST_DATABASE_URL is not set');
   const name = `pt_test_${randomBytes(6).toString('hex')}`;
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${name}`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  const handle = await openDatabase({ databaseUrl: url.toString(), maxConnections: 5 });
   return {
-    ...handle,
     url: url.toString(),
-    async close() {
-      await handle.close();
+    async drop() {
       await admin.unsafe(`drop database if exists ${name} with (force)`);
       await admin.end();
+    },
+  };
+}
+
+export async function createTestDatabase(): Promise<DatabaseHandle & { url?: string }> {
+  if (!usingPostgres) return openDatabase();
+  const throwaway = await createThrowawayDatabase();
+  const handle = await openDatabase({ databaseUrl: throwaway.url, maxConnections: 5 });
+  return {
+    ...handle,
+    url: throwaway.url,
+    async close() {
+      await handle.close();
+      await throwaway.drop();
     },
   };
 }

@@ -1,0 +1,63 @@
+/**
+ * A live service on a random local port for end-to-end tests (CLI, HTTPS), on the test database engine.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { hashPassword } from '../../src/auth/passwords.js';
+import { createLogger } from '../../src/log.js';
+import { startService, type Service } from '../../src/main.js';
+import { resolveSettings, type Settings } from '../../src/settings.js';
+import { parseSettingsFile } from '../../src/settings-file.js';
+import { createThrowawayDatabase, usingPostgres } from './db.js';
+
+export const TEST_USER = 'admin';
+export const TEST_PASSWORD = 'Test@123';
+
+export interface TestService extends Service {
+  dataDir: string;
+  settings: Settings;
+  certFile?: string;
+}
+
+/** A self-signed certificate for 127.0.0.1/localhost, made with openssl. */
+export function makeSelfSignedCert(dir: string): { cert: string; key: string } {
+  const cert = path.join(dir, 'self-signed.crt');
+  const key = path.join(dir, 'self-signed.key');
+  execFileSync('openssl', [
+    'req', '-x509', '-days', '2', '-subj', '/CN=localhost', '-nodes', '-newkey', 'rsa:2048',
+    '-keyout', key, '-out', cert, '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+  ], { stdio: 'ignore' });
+  return { cert, key };
+}
+
+export async function startTestService(options: { tls?: boolean; extraSettings?: Record<string, string> } = {}): Promise<TestService> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'pt-service-'));
+  const tls = options.tls ? makeSelfSignedCert(dataDir) : undefined;
+  const lines = [
+    'LISTEN = "127.0.0.1:0"',
+    `PASSWORD = "${await hashPassword(TEST_PASSWORD)}"`,
+    `DATA_DIR = "${dataDir}"`,
+    ...(tls ? [`TLS_CERT = "${tls.cert}"`, `TLS_KEY = "${tls.key}"`] : []),
+    ...Object.entries(options.extraSettings ?? {}).map(([k, v]) => `${k} = "${v}"`),
+  ];
+  const configFile = path.join(dataDir, 'settings.conf');
+  writeFileSync(configFile, `${lines.join('\n')}\n`);
+  const throwaway = usingPostgres ? await createThrowawayDatabase() : undefined;
+  const settings = resolveSettings(parseSettingsFile(lines.join('\n'), configFile), {}, configFile);
+  // PGlite keeps its files in the fresh data dir; PostgreSQL gets a database of its own
+  if (throwaway) settings.databaseUrl = throwaway.url;
+  const service = await startService(settings, { logger: createLogger('silent'), out: () => {} });
+  return {
+    ...service,
+    dataDir,
+    settings,
+    certFile: tls?.cert,
+    async stop() {
+      await service.stop();
+      await throwaway?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
