@@ -80,14 +80,13 @@ export class GiteeForge implements Forge {
   }
 
   async listFiles(repo: ForgeRepo, ref: string): Promise<string[]> {
-    const tree = await this.tree(repo, ref, false);
-    return tree.filter((entry) => entry.type === 'blob').map((entry) => entry.path);
+    const { data } = await this.get(`${repoPath(repo)}/git/trees/${encodeURIComponent(ref)}`);
+    return treeSchema.parse(data).tree.filter((entry) => entry.type === 'blob').map((entry) => entry.path);
   }
 
   async commitFiles(repo: ForgeRepo, branch: string, message: string, files: FileChange[]): Promise<string> {
     if (files.length === 0) throw new AppError('invalid_commit', 'commitFiles needs at least one file');
-    // one read tells which paths exist (create vs update) and their blob shas (needed by the fallback)
-    const existing = new Map((await this.tree(repo, branch, true)).map((entry) => [entry.path, entry.sha]));
+    const existing = await this.existingBlobs(repo, branch, files.map((file) => file.path));
     const actions = files.map((file) => ({
       action: existing.has(file.path) ? 'update' : 'create',
       path: file.path,
@@ -217,13 +216,18 @@ export class GiteeForge implements Forge {
     return this.login;
   }
 
-  private async tree(repo: ForgeRepo, ref: string, recursive: boolean) {
-    const { data } = await this.get(`${repoPath(repo)}/git/trees/${encodeURIComponent(ref)}`, recursive ? { recursive: 1 } : {});
+  /** blob sha per existing path: create vs update, and the sha the per-file fallback must send */
+  private async existingBlobs(repo: ForgeRepo, branch: string, paths: string[]): Promise<Map<string, string>> {
+    // one read for the whole tree; a tree too big to list whole is asked about file by file
+    const { data } = await this.get(`${repoPath(repo)}/git/trees/${encodeURIComponent(branch)}`, { recursive: 1 });
     const tree = treeSchema.parse(data);
-    if (tree.truncated) {
-      throw new AppError('forge_http', `the file tree of ${repo.webUrl} at ${ref} is too large for the Gitee API`, { status: 502 });
+    if (!tree.truncated) return new Map(tree.tree.filter((e) => e.type === 'blob').map((e) => [e.path, e.sha]));
+    const existing = new Map<string, string>();
+    for (const path of paths) {
+      const file = await this.readFile(repo, path, branch);
+      if (file) existing.set(path, file.sha);
     }
-    return tree.tree;
+    return existing;
   }
 
   private url(path: string): string {

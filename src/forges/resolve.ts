@@ -26,6 +26,7 @@ export function resolveForgeRepo(repo: string, hosts: ForgeHosts = {}): ForgeRep
   if (!value) throw bad('is empty');
 
   let host = 'gitee.com';
+  let scheme = 'https:';
   let path = value;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
     let url: URL;
@@ -36,6 +37,7 @@ export function resolveForgeRepo(repo: string, hosts: ForgeHosts = {}): ForgeRep
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw bad('expected an https:// URL or owner/name');
     host = url.host.toLowerCase();
+    scheme = url.protocol;
     path = url.pathname;
   }
   const parts = path.replace(/^\/+/, '').replace(/\/+$/, '').replace(/\.git$/, '').split('/');
@@ -47,7 +49,7 @@ export function resolveForgeRepo(repo: string, hosts: ForgeHosts = {}): ForgeRep
   if (!forge) {
     throw bad(`host ${host} is not a known forge (add it to GITEE_HOSTS or GITHUB_HOSTS)`);
   }
-  return { forge, owner, name, webUrl: `https://${host}/${owner}/${name}` };
+  return { forge, owner, name, webUrl: `${scheme}//${host}/${owner}/${name}` };
 }
 
 function forgeForHost(host: string, hosts: ForgeHosts): ForgeKind | undefined {

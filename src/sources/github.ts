@@ -134,6 +134,11 @@ export class GitHubSource implements Source {
 
   async range(upstream: TrackedUpstream, from: string, to: string): Promise<UpstreamCommit[]> {
     const { owner, name } = parseGitHubRepo(upstream.scmRepo);
+    if (!from || !to) {
+      throw new AppError('invalid_range', `${owner}/${name}: a commit range needs both ends (from "${from}", to "${to}")`, {
+        field: 'scm_commit',
+      });
+    }
     if (from === to) return [];
     const listed: CompareCommit[] = [];
     for (let page = 1; ; page++) {

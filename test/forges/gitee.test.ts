@@ -172,6 +172,32 @@ describe('Gitee: publishing one range', () => {
     });
   });
 
+  it('asks file by file which paths exist when the tree is too big to list whole', async () => {
+    const { scope, writes } = giteeFake();
+    const v5 = '/api/v5/repos/src-openeuler/r';
+    scope
+      .get(`${v5}/git/trees/${encodeURIComponent(BRANCH)}`)
+      .query(true)
+      .reply(200, { tree: [], truncated: true })
+      .get(`${v5}/contents/patches/a.patch`)
+      .query({ access_token: TOKEN, ref: BRANCH })
+      .reply(200, [])
+      .get(`${v5}/contents/r.spec`)
+      .query({ access_token: TOKEN, ref: BRANCH })
+      .reply(200, { type: 'file', sha: 'SPECSHA', content: b64('old') })
+      .post(`${v5}/commits`)
+      .reply(201, { commit: { sha: 'c9' } });
+    const { gitee } = forge();
+    expect(
+      await gitee.commitFiles(repo, BRANCH, 'm', [
+        { path: 'patches/a.patch', content: 'x' },
+        { path: 'r.spec', content: 'new' },
+      ]),
+    ).toBe('c9');
+    expect(scope.isDone()).toBe(true);
+    expect((writes()[0]!.body!.actions as Array<{ action: string }>).map((a) => a.action)).toEqual(['create', 'update']);
+  });
+
   it('does not fall back on other failures (a 400 is reported, not turned into per-file writes)', async () => {
     const { scope, writes } = giteeFake();
     scope
