@@ -1,0 +1,307 @@
+import { createHash } from 'node:crypto';
+import { parseAuthor, restoreDmarcSender, type Person } from './author.js';
+import { parseMailDate } from './date.js';
+import { findFilenames, parsePatch, parsePullRequest } from './diff.js';
+import { hashDiff } from './hash.js';
+import { cleanHeader, normalizeSpace, splitHeaders, type HeaderList } from './headers.js';
+import { buildPart, leafParts, partText, type MimePart } from './mime.js';
+import { cleanSubject, isReplySubject, parseSeriesMarker, parseVersion } from './subject.js';
+import { countTags, extractSeriesHints, extractTrailers, type SeriesHints, type TagCounts, type Trailer } from './tags.js';
+
+/** What a mail is. `cover` and `comment` are provisional until `classifyMail` has seen what is stored. */
+export type MailKind = 'patch' | 'cover' | 'comment' | 'ignored';
+
+export interface ParseOptions {
+  /** the project's link name: dropped from subject prefixes like `PATCH` is */
+  linkname?: string;
+  /** the list's posting address, to recognise DMARC-rewritten senders (default: List-Post) */
+  listEmail?: string;
+}
+
+export interface ParsedMail {
+  msgid: string;
+  /** true when the mail had no usable Message-Id and `msgid` was derived from its bytes */
+  msgidSynthesized: boolean;
+  /** In-Reply-To then References, newest first, without duplicates */
+  refs: string[];
+  subject: string;
+  /** Patchwork's name: `[prefix,prefix] title` */
+  name: string;
+  prefixes: string[];
+  title: string;
+  seriesMarker: [number | null, number | null];
+  version: number;
+  /** subject starts with `Re:`: Patchwork files these as comments only */
+  isReply: boolean;
+  author: Person;
+  /** From as written, when `author` was restored from a DMARC rewrite */
+  dmarcFrom: Person | null;
+  /** UTC ISO 8601; null when neither Date nor Received holds a readable date */
+  date: string | null;
+  dateSource: 'date' | 'received' | null;
+  /** the message text Patchwork keeps as `content` (signature and list footer removed) */
+  content: string;
+  diff: string | null;
+  interdiff: string | null;
+  hash: string | null;
+  filenames: string[];
+  pullUrl: string | null;
+  tags: TagCounts;
+  trailers: Trailer[];
+  seriesHints: SeriesHints;
+  hints: { ignore: boolean; state: string | null; delegate: string | null };
+  /** candidate list ids in header order (List-Id, X-Mailing-List, X-List) */
+  listIds: string[];
+  kind: MailKind;
+  ignoredReason: string | null;
+  /** where parts of the mail were unreadable and how we coped */
+  defects: string[];
+}
+
+export type ParseResult = { ok: true; mail: ParsedMail } | { ok: false; reason: string; msgid: string | null };
+
+const LIST_ID_HEADERS = ['list-id', 'x-mailing-list', 'x-list'];
+
+export function findListIds(headers: HeaderList): string[] {
+  const out: string[] = [];
+  for (const name of LIST_ID_HEADERS) {
+    for (const raw of headers.all(name)) {
+      const h = cleanHeader(raw);
+      if (!h) continue;
+      const m = /<([^>]+)>/.exec(h) ?? /^(\S+)$/.exec(h);
+      if (m && !out.includes(m[1]!)) out.push(m[1]!);
+    }
+  }
+  return out;
+}
+
+function extractMsgid(value: string | null): string | null {
+  if (!value) return null;
+  const m = /<[^<>\s]+>/.exec(value);
+  return m ? m[0] : value;
+}
+
+export function findReferences(headers: HeaderList): string[] {
+  const refs: string[] = [];
+  for (const raw of headers.all('in-reply-to')) {
+    const h = cleanHeader(raw);
+    if (!h) continue;
+    const ids = h.match(/<[^<>\s]+>/g);
+    for (const r of ids ?? [h]) if (!refs.includes(r)) refs.push(r);
+  }
+  for (const raw of headers.all('references')) {
+    const h = cleanHeader(raw);
+    if (!h) continue;
+    for (const r of h.split(/\s+/).reverse()) if (r && !refs.includes(r)) refs.push(r);
+  }
+  return refs;
+}
+
+function findDate(headers: HeaderList): { date: string | null; source: 'date' | 'received' | null } {
+  const d = parseMailDate(cleanHeader(headers.first('date')));
+  if (d) return { date: d, source: 'date' };
+  for (const raw of headers.all('received')) {
+    const v = cleanHeader(raw) ?? '';
+    const semi = v.lastIndexOf(';');
+    const r = semi === -1 ? null : parseMailDate(v.slice(semi + 1));
+    if (r) return { date: r, source: 'received' };
+  }
+  return { date: null, source: null };
+}
+
+/** Patchwork's clean_content: drop from the first signature (`-- `) or underscore footer line on. */
+export function cleanContent(content: string): string {
+  return content.replace(/^(-- |_+)\n[\s\S]*/m, '').trim();
+}
+
+const PATCH_NAME = /\.(patch|diff)$/i;
+const PATCH_TYPES = new Set(['application/x-patch', 'application/x-diff', 'application/patch', 'application/diff', 'text/x-patch', 'text/x-diff']);
+
+/** A non-text part worth reading as text: it is named or typed as a patch. */
+function isPatchAttachment(part: MimePart): boolean {
+  if (part.maintype === 'text' || part.maintype === 'multipart' || part.maintype === 'message') return false;
+  return PATCH_TYPES.has(part.contentType) || PATCH_NAME.test(part.filename ?? '');
+}
+
+interface Content {
+  diff: string | null;
+  interdiff: string | null;
+  comment: string;
+}
+
+function findContent(root: MimePart, reply: boolean, defects: string[]): Content {
+  const diffs: string[] = [];
+  const interdiffs: string[] = [];
+  let comment = '';
+  for (const part of leafParts(root)) {
+    const binaryPatch = isPatchAttachment(part);
+    if (part.maintype !== 'text' && !binaryPatch) continue;
+    const { text, charset, declaredCharset } = partText(part);
+    if (declaredCharset && declaredCharset !== charset && charset !== 'us-ascii') {
+      defects.push(`part ${part.contentType}: charset "${declaredCharset}" unusable, read as ${charset}`);
+    }
+    if (binaryPatch && text.includes('\0')) continue;
+    if (reply) {
+      if (part.subtype === 'plain' && text) comment += text.trim() + '\n';
+      continue;
+    }
+    if (part.subtype === 'x-patch' || part.subtype === 'x-diff' || binaryPatch) {
+      const split = parsePatch(text);
+      if (split.diff) {
+        diffs.push(split.diff);
+        if (split.comment?.trim()) comment += split.comment.trim() + '\n';
+      } else if (!binaryPatch) diffs.push(text);
+      else continue;
+      if (binaryPatch) defects.push(`diff read from ${part.contentType} attachment ${part.filename ?? ''}`.trim());
+    } else if (part.subtype === 'plain') {
+      const split = parsePatch(text);
+      if (split.diff) diffs.push(split.diff);
+      if (split.interdiff) interdiffs.push(split.interdiff);
+      if (split.comment !== null) comment += split.comment.trim() + '\n';
+    }
+  }
+  return {
+    diff: diffs.length ? diffs.join('') : null,
+    interdiff: interdiffs.length ? interdiffs.join('') : null,
+    comment: cleanContent(comment),
+  };
+}
+
+function syntheticMsgid(raw: Buffer): string {
+  return `<${createHash('sha1').update(raw).digest('hex')}@msgid.invalid>`;
+}
+
+/** Parse one RFC 822 message. Never throws: unusable mails come back as `{ ok: false, reason }`. */
+export function parseMail(raw: Buffer, options: ParseOptions = {}): ParseResult {
+  try {
+    return parseMailUnsafe(raw, options);
+  } catch (err) {
+    return { ok: false, reason: `unparseable: ${err instanceof Error ? err.message : String(err)}`, msgid: null };
+  }
+}
+
+function parseMailUnsafe(raw: Buffer, options: ParseOptions): ParseResult {
+  let bin = raw.toString('latin1');
+  if (bin.includes('\r')) bin = bin.replace(/\r\n/g, '\n');
+  const { headers, body, defects } = splitHeaders(bin);
+
+  const rawMsgid = extractMsgid(cleanHeader(headers.first('message-id')));
+  const msgid = rawMsgid || syntheticMsgid(raw);
+
+  const from = parseAuthor(headers);
+  if (!from) return { ok: false, reason: headers.has('from') ? 'invalid From header' : 'missing From header', msgid: rawMsgid };
+  const restored = restoreDmarcSender(headers, from, options.listEmail);
+  const author: Person = { name: restored.name, email: restored.email };
+
+  const subject = cleanHeader(headers.first('subject')) ?? '';
+  const drop = options.linkname ? [options.linkname] : [];
+  const { name, prefixes, title } = cleanSubject(subject, drop);
+  const isReply = isReplySubject(subject);
+  const seriesMarker = parseSeriesMarker(prefixes);
+  const version = parseVersion(name, prefixes);
+  const refs = findReferences(headers);
+  const { date, source } = findDate(headers);
+
+  const root = buildPart(headers, body);
+  const content = findContent(root, isReply, defects);
+  const pullUrl = parsePullRequest(content.comment);
+  const diff = content.diff;
+
+  const hintHeader = cleanHeader(headers.first('x-patchwork-hint'));
+  const ignore = headers.has('x-patchwork-ignore') || (hintHeader ?? '').toLowerCase() === 'ignore';
+
+  let kind: MailKind;
+  let ignoredReason: string | null = null;
+  if (ignore) {
+    kind = 'ignored';
+    ignoredReason = 'X-Patchwork-Ignore hint';
+  } else if (!diff && !content.comment) {
+    kind = 'ignored';
+    ignoredReason = 'no content';
+  } else if (!isReply && (diff || pullUrl)) kind = 'patch';
+  else if (!isReply && seriesMarker[0] === 0) kind = 'cover';
+  else kind = 'comment';
+
+  const mail: ParsedMail = {
+    msgid,
+    msgidSynthesized: !rawMsgid,
+    refs,
+    subject,
+    name,
+    prefixes,
+    title,
+    seriesMarker,
+    version,
+    isReply,
+    author,
+    dmarcFrom: restored.restored ? from : null,
+    date,
+    dateSource: source,
+    content: content.comment,
+    diff,
+    interdiff: content.interdiff,
+    hash: diff ? hashDiff(diff) : null,
+    filenames: diff ? findFilenames(diff) : [],
+    pullUrl,
+    tags: countTags(content.comment),
+    trailers: extractTrailers(content.comment),
+    seriesHints: extractSeriesHints(content.comment),
+    hints: {
+      ignore,
+      state: cleanHeader(headers.first('x-patchwork-state')) || null,
+      delegate: cleanHeader(headers.first('x-patchwork-delegate')) || null,
+    },
+    listIds: findListIds(headers),
+    kind,
+    ignoredReason,
+    defects,
+  };
+  return { ok: true, mail };
+}
+
+export type ParentId = string | number;
+
+/** What is already stored, as far as classification needs to know. */
+export interface ClassifyLookup {
+  /** the patch whose msgid this is, or the patch that a stored comment with this msgid belongs to */
+  findPatch(msgid: string): ParentId | undefined;
+  /** the cover letter whose msgid this is, or the cover a stored comment with this msgid belongs to */
+  findCover(msgid: string): ParentId | undefined;
+  /** how many stored cover letters of the project have exactly this name */
+  countCoversNamed(name: string): number;
+}
+
+export type Classification =
+  | { class: 'patch' }
+  | { class: 'cover' }
+  | { class: 'comment'; on: 'patch' | 'cover'; parent: ParentId }
+  | { class: 'ignored'; reason: string };
+
+/**
+ * Patchwork's final decision (parse_mail): a `0/N` mail is a cover letter when it starts a thread or its
+ * name is new; anything else that is not a patch is a comment on the first patch (then cover) found among
+ * its references, or is ignored.
+ */
+export function classifyMail(mail: ParsedMail, lookup: ClassifyLookup): Classification {
+  if (mail.kind === 'ignored') return { class: 'ignored', reason: mail.ignoredReason ?? 'ignored' };
+  if (mail.kind === 'patch') return { class: 'patch' };
+  if (mail.kind === 'cover' && (mail.refs.length === 0 || lookup.countCoversNamed(mail.name) === 0)) {
+    return { class: 'cover' };
+  }
+  for (const ref of mail.refs) {
+    const p = lookup.findPatch(ref);
+    if (p !== undefined) return { class: 'comment', on: 'patch', parent: p };
+  }
+  for (const ref of mail.refs) {
+    const c = lookup.findCover(ref);
+    if (c !== undefined) return { class: 'comment', on: 'cover', parent: c };
+  }
+  return { class: 'ignored', reason: 'reply to an unknown message' };
+}
+
+/** The whitespace-normalised text of a header, for callers that need one the parser does not expose. */
+export function headerText(raw: Buffer, name: string): string | null {
+  const { headers } = splitHeaders(raw.toString('latin1').replace(/\r\n/g, '\n'));
+  const v = headers.first(name);
+  return v === undefined ? null : normalizeSpace(cleanHeader(v) ?? '');
+}
