@@ -93,20 +93,21 @@ export class GiteeForge implements Forge {
       content: Buffer.from(file.content, 'utf8').toString('base64'),
       encoding: 'base64',
     }));
+    let result: unknown;
     try {
-      const result = await this.write('POST', `${repoPath(repo)}/commits`, { branch, message, actions });
-      const parsed = commitResultSchema.safeParse(result);
-      const sha = parsed.success ? (parsed.data.sha ?? parsed.data.commit?.sha) : undefined;
-      if (sha) return sha;
-      const head = await this.branchHead(repo, branch);
-      if (!head) throw new AppError('forge_not_found', `branch ${branch} vanished from ${repo.webUrl}`, { status: 404 });
-      return head;
+      result = await this.write('POST', `${repoPath(repo)}/commits`, { branch, message, actions });
     } catch (err) {
       const status = err instanceof AppError ? err.options.status : undefined;
       // instances without the multi-file endpoint: one contents call per file (more writes, same result)
       if (status !== 404 && status !== 405) throw err;
       return this.commitFileByFile(repo, branch, message, files, existing);
     }
+    const parsed = commitResultSchema.safeParse(result);
+    const sha = parsed.success ? (parsed.data.sha ?? parsed.data.commit?.sha) : undefined;
+    if (sha) return sha;
+    const head = await this.branchHead(repo, branch);
+    if (!head) throw new AppError('forge_not_found', `branch ${branch} vanished from ${repo.webUrl}`, { status: 404 });
+    return head;
   }
 
   private async commitFileByFile(

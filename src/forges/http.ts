@@ -235,7 +235,18 @@ export class HttpClient {
 
       this.gate.note(response.headers);
       if (response.ok) {
-        const data = (await readBody(response, req.responseType ?? 'json')) as T;
+        let data: T;
+        try {
+          data = (await readBody(response, req.responseType ?? 'json')) as T;
+        } catch (err) {
+          if (err instanceof AppError) throw err;
+          // the timeout also covers reading the body: a stalled download must not hang a scan
+          const timedOut = (err as { name?: string })?.name === 'TimeoutError';
+          if (timedOut) throw new AppError('forge_timeout', `${what} timed out after ${this.timeoutMs} ms`, { status: 504 });
+          throw new AppError('forge_http', redact(`${what} failed while reading the answer: ${(err as Error)?.message}`, this.secrets), {
+            status: 502,
+          });
+        }
         return { status: response.status, headers: response.headers, data };
       }
 

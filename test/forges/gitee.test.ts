@@ -198,6 +198,23 @@ describe('Gitee: publishing one range', () => {
     expect((writes()[0]!.body!.actions as Array<{ action: string }>).map((a) => a.action)).toEqual(['create', 'update']);
   });
 
+  it('reads the branch head when the commit answer carries no sha', async () => {
+    const { scope, writes } = giteeFake();
+    const v5 = '/api/v5/repos/src-openeuler/r';
+    scope
+      .get(`${v5}/git/trees/${encodeURIComponent(BRANCH)}`)
+      .query(true)
+      .reply(200, { tree: [] })
+      .post(`${v5}/commits`)
+      .reply(201, { message: 'ok' })
+      .get(`${v5}/branches/${encodeURIComponent(BRANCH)}`)
+      .query(true)
+      .reply(200, { name: BRANCH, commit: { sha: 'headsha' } });
+    const { gitee } = forge();
+    expect(await gitee.commitFiles(repo, BRANCH, 'm', [{ path: 'a.patch', content: 'x' }])).toBe('headsha');
+    expect(writes()).toHaveLength(1);
+  });
+
   it('does not fall back on other failures (a 400 is reported, not turned into per-file writes)', async () => {
     const { scope, writes } = giteeFake();
     scope
