@@ -1,0 +1,47 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import * as passwords from '../../src/auth/passwords.js';
+import { Authenticator } from '../../src/auth/authenticator.js';
+import { createTestDatabase } from '../helpers/db.js';
+
+const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+let handle: Awaited<ReturnType<typeof createTestDatabase>>;
+let hash: string;
+beforeAll(async () => {
+  handle = await createTestDatabase();
+  hash = await passwords.hashPassword('Test@123');
+});
+afterAll(() => handle.close());
+
+describe('Authenticator', () => {
+  it('verifies a Basic credential once, then answers from memory', async () => {
+    const verify = vi.fn(passwords.verifyPassword);
+    const auth = new Authenticator({ user: 'admin', passwordHash: hash, db: handle.db, verify });
+    for (let i = 0; i < 20; i++) {
+      expect(await auth.authenticate(basic('admin', 'Test@123'), 'c1')).toEqual({ ok: true, principal: 'admin' });
+    }
+    expect(verify).toHaveBeenCalledTimes(1);
+    // a different password is checked for real, not answered from the cache
+    expect((await auth.authenticate(basic('admin', 'Test@124'), 'c1')).ok).toBe(false);
+    expect(verify).toHaveBeenCalledTimes(2);
+  });
+
+  it('rejects a wrong user or password, and a missing header', async () => {
+    const auth = new Authenticator({ user: 'admin', passwordHash: hash, db: handle.db });
+    expect(await auth.authenticate(basic('root', 'Test@123'), 'c2')).toMatchObject({ ok: false, reason: 'invalid' });
+    expect(await auth.authenticate(basic('admin', 'Test@1234'), 'c2')).toMatchObject({ ok: false, reason: 'invalid' });
+    expect(await auth.authenticate(undefined, 'c2')).toMatchObject({ ok: false, reason: 'missing' });
+    expect(await auth.authenticate('Digest xyz', 'c2')).toMatchObject({ ok: false, reason: 'invalid' });
+  });
+
+  it('throttles a client after repeated failures, with a growing Retry-After, without blocking others', async () => {
+    let now = 1_000_000;
+    const auth = new Authenticator({ user: 'admin', passwordHash: hash, db: handle.db, maxFailures: 3, windowMs: 10_000, now: () => now });
+    for (let i = 0; i < 3; i++) await auth.authenticate(basic('admin', 'bad'), 'attacker');
+    const blocked = await auth.authenticate(basic('admin', 'Test@123'), 'attacker');
+    expect(blocked).toEqual({ ok: false, reason: 'throttled', retryAfterSeconds: 10 });
+    expect((await auth.authenticate(basic('admin', 'Test@123'), 'someone-else')).ok).toBe(true);
+    now += 10_001;
+    expect((await auth.authenticate(basic('admin', 'Test@123'), 'attacker')).ok).toBe(true);
+  });
+});
