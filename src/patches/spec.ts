@@ -56,7 +56,9 @@ export function editSpec(input: SpecEditInput): SpecEditResult {
   const spec = new SpecLines(input.spec);
   const warnings: string[] = [];
 
-  const patchNumbers = addPatchTags(spec, input.patchFiles);
+  const files = newPatchFiles(spec, input.patchFiles, warnings);
+  if (input.patchFiles.length > 0 && files.length === 0) return { content: input.spec, warnings, patchNumbers: [] };
+  const patchNumbers = addPatchTags(spec, files);
   addPatchApplications(spec, patchNumbers, warnings);
   const release = bumpRelease(spec, warnings);
   addChangelogEntry(spec, input, release, warnings);
@@ -77,6 +79,28 @@ function assertPackager(packager: { name: string; email: string }): void {
 }
 
 // ── Patch tags ────────────────────────────────────────────────────────────────
+
+/**
+ * A file the spec already lists (a rerun after the earlier PR was merged by hand) must not be applied
+ * twice: rpmbuild would fail on the second application.
+ */
+function newPatchFiles(spec: SpecLines, files: string[], warnings: string[]): string[] {
+  const structure = spec.structure();
+  const listed = new Map<string, string>();
+  for (const i of structure.find(structure.mainPreamble, PATCH_TAG_RE)) {
+    const m = PATCH_TAG_RE.exec(spec.lines[i]!.text)!;
+    listed.set(basename(m[6]!.trim()), `${m[2]}${m[3]}`);
+  }
+  return files.filter((file) => {
+    const tag = listed.get(basename(file));
+    if (tag !== undefined) warnings.push(`${file} is already in the spec as ${tag}; it was not added again`);
+    return tag === undefined;
+  });
+}
+
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
 
 function addPatchTags(spec: SpecLines, files: string[]): number[] {
   if (files.length === 0) return [];

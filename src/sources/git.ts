@@ -259,6 +259,13 @@ function decodeUtf8(bytes: Buffer, what: string): string {
 }
 
 function assertSha(sha: string, field: string): void {
+  if (sha === '' && field === 'from') {
+    throw new AppError(
+      'invalid_sha',
+      'scm_commit is empty: there is no range yet (a new tracking starts at the current head, publishing nothing)',
+      { field },
+    );
+  }
   if (!SHA_RE.test(sha)) {
     throw new AppError('invalid_sha', `${field} must be a full lowercase commit sha, got ${JSON.stringify(sha)}`, { field });
   }

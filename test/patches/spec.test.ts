@@ -116,6 +116,20 @@ describe('editSpec details', () => {
     expect(result.warnings[0]).toMatch(/its own commands/);
   });
 
+  it('does not list a patch twice when the spec already has it (a rerun after a manual merge)', () => {
+    const once = editSpec(input(base));
+    const again = editSpec(input(once.content));
+    expect(again.content).toBe(once.content);
+    expect(again.patchNumbers).toEqual([]);
+    expect(again.warnings).toEqual([
+      `${commits[0]!.sha}.patch is already in the spec as Patch6000; it was not added again`,
+      `${commits[1]!.sha}.patch is already in the spec as Patch6001; it was not added again`,
+    ]);
+    const partly = editSpec(input(base.replace('Source0: r.tar.gz\n', `Source0: r.tar.gz\nPatch6000: ${commits[0]!.sha}.patch\n`)));
+    expect(partly.patchNumbers).toEqual([6001]);
+    expect(partly.content).toContain(`Patch6000: ${commits[0]!.sha}.patch\nPatch6001: ${commits[1]!.sha}.patch\n`);
+  });
+
   it('bumps Release values the way packagers do', () => {
     expect(bumpReleaseValue('3')).toBe('4');
     expect(bumpReleaseValue('1.oe1')).toBe('2.oe1');

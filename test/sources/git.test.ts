@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors.js';
@@ -173,6 +174,8 @@ describe('GitSource over file://', () => {
     expect(err2.code).toBe('invalid_branch');
     const err3 = await rejection(source.range(tracking(h.repo.url), 'HEAD~3', h.c3));
     expect(err3).toMatchObject({ code: 'invalid_sha', field: 'from' });
+    const err4 = await rejection(source.range(tracking(h.repo.url), '', h.c3));
+    expect(err4.message).toMatch(/scm_commit is empty/);
   });
 });
 
@@ -200,6 +203,25 @@ describe('GitSource heads batching and secrets', () => {
     expect(heads.get(upstreams[3]!.id)).toEqual({ sha: b.head('next') });
     const calls = readFileSync(log, 'utf8').trim().split('\n');
     expect(calls.filter((c) => c.includes('ls-remote'))).toHaveLength(2);
+  });
+
+  it('gives up on an upstream that never answers, as an error for that tracking only', async () => {
+    const silent = createServer(() => undefined); // accepts connections, says nothing
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const good = createUpstreamRepo();
+      const source = new GitSource({ dataDir: makeTempDir(), gitBinary: GIT, timeoutMs: 1_500 });
+      const hanging = tracking(`git://127.0.0.1:${port}/up.git`);
+      const fine = tracking(good.url);
+      const started = Date.now();
+      const heads = await source.heads([hanging, fine]);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(heads.get(hanging.id)).toEqual({ error: expect.stringContaining('timed out') });
+      expect(heads.get(fine.id)).toEqual({ sha: good.head() });
+    } finally {
+      silent.close();
+    }
   });
 
   it('never shows credentials from the URL in errors', async () => {
