@@ -337,7 +337,7 @@ class MacroTable {
     const seen = new Map<string, number>();
     for (const text of texts) {
       const m = /^\s*%(?:global|define)\s+(\w+)\s+(\S.*?)\s*$/.exec(text);
-      if (!m) continue;
+      if (!m || m[2]!.endsWith('\\')) continue; // multi-line definitions are not plain values
       seen.set(m[1]!, (seen.get(m[1]!) ?? 0) + 1);
       this.values.set(m[1]!, m[2]!);
     }

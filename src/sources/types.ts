@@ -25,6 +25,11 @@ export interface UpstreamCommit {
   patch: string;
   /** web link to the commit, when the upstream has one */
   url?: string;
+  /**
+   * The commit changes no file, so its patch has mail headers but no diff. patches/format.ts publishes
+   * no file for it; a commit not marked empty whose patch has no diff is rejected as a broken patch.
+   */
+  empty?: boolean;
 }
 
 export interface Source {
