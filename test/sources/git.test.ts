@@ -4,6 +4,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors.js';
+import { buildPatchFiles } from '../../src/patches/format.js';
 import { GitSource } from '../../src/sources/git.js';
 import type { TrackedUpstream } from '../../src/sources/types.js';
 import {
@@ -176,6 +177,32 @@ describe('GitSource over file://', () => {
     expect(err3).toMatchObject({ code: 'invalid_sha', field: 'from' });
     const err4 = await rejection(source.range(tracking(h.repo.url), '', h.c3));
     expect(err4.message).toMatch(/scm_commit is empty/);
+  });
+});
+
+describe('GitSource patches in use', () => {
+  it('applied in order with patch -p1, as rpmbuild does, they turn the old tree into the new one', async () => {
+    const repo = createUpstreamRepo();
+    const from = repo.head();
+    repo.commit('add module', { files: { 'src/mod.c': 'int mod(void) { return 1; }\n' } });
+    repo.commit('empty marker', { allowEmpty: true });
+    repo.commit('edit and delete', { files: { 'src/lib.c': 'int a;\nint c;\nint d;\n', 'README.md': null } });
+    repo.git('mv', 'src/mod.c', 'src/module.c');
+    const to = repo.commit('rename module');
+    const source = new GitSource({ dataDir: makeTempDir(), gitBinary: GIT, timeoutMs: 20_000 });
+    const { files, skippedEmpty } = buildPatchFiles(await source.range(tracking(repo.url), from, to));
+    expect(files).toHaveLength(3);
+    expect(skippedEmpty).toHaveLength(1);
+
+    const work = makeTempDir();
+    execFileSync(GIT, ['clone', '--quiet', repo.dir, work], { env: testGitEnv });
+    execFileSync(GIT, ['checkout', '--quiet', from], { cwd: work, env: testGitEnv });
+    for (const f of files) {
+      execFileSync('patch', ['-p1', '--batch', '--forward', '--silent'], { cwd: work, input: f.content });
+    }
+    execFileSync(GIT, ['add', '-A'], { cwd: work, env: testGitEnv });
+    const tree = execFileSync(GIT, ['write-tree'], { cwd: work, env: testGitEnv }).toString().trim();
+    expect(tree).toBe(repo.head(`${to}^{tree}`));
   });
 });
 
