@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { TextDecoder } from 'node:util';
 
 /**
  * Byte → text decoding with the fallbacks mail needs: a declared charset when it is known and the bytes

@@ -1,0 +1,189 @@
+import { createReadStream } from 'node:fs';
+import { opendir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+
+/**
+ * Streaming mbox splitting and Maildir reading. Memory stays bounded by the largest message, whatever
+ * the archive size: an mbox is read in chunks and each message is handed out as soon as its end is seen.
+ */
+
+export interface MboxMessage {
+  raw: Buffer;
+  /** 0-based position in the archive */
+  index: number;
+  /** byte offset of the message's `From ` line in the archive (for progress reporting) */
+  offset: number;
+  /** the `From ` envelope line, without its newline */
+  envelope: string | null;
+  /** true when the message exceeded `maxMessageBytes` and was cut */
+  truncated: boolean;
+}
+
+export interface MboxOptions {
+  /**
+   * Undo mboxrd quoting (`>From ` → `From `, `>>From ` → `>From `). On by default: mboxo archives only
+   * quote `From `, so the only loss is a genuine `>From ` line written unquoted, which is rare.
+   */
+  unquoteFrom?: boolean;
+  /** bytes kept per message; the rest is dropped and the message flagged `truncated` (default 64 MiB) */
+  maxMessageBytes?: number;
+}
+
+const DAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
+const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
+// The envelope as git format-patch, mutt, mailman's pipermail and Thunderbird write it.
+const STRICT_FROM = new RegExp(`^From \\S.*? ${DAY},? +${MONTH} +\\d{1,2} +\\d{1,2}:\\d{2}(?::\\d{2})? .*\\d{4}\\s*$`);
+// After a blank line any `From ` line carrying a time of day is taken as an envelope.
+const LOOSE_FROM = /^From \S.*\d:\d\d/;
+
+/**
+ * Is this `From ` line an envelope? At the start of the archive always; after a blank line when it looks
+ * like one; otherwise only when it has the exact envelope shape (some writers omit the blank line).
+ */
+export function isEnvelopeLine(line: string, previousBlank: boolean, atStart: boolean): boolean {
+  if (!line.startsWith('From ')) return false;
+  if (atStart) return true;
+  const l = line.endsWith('\r') ? line.slice(0, -1) : line;
+  return previousBlank ? LOOSE_FROM.test(l) || STRICT_FROM.test(l) : STRICT_FROM.test(l);
+}
+
+const QUOTED_FROM = /^>(>*From )/gm;
+
+function finish(parts: Buffer[], unquote: boolean): Buffer {
+  let raw = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  // the blank line before the next envelope belongs to the mbox, not to the message
+  if (raw.length && raw[raw.length - 1] === 0x0a) {
+    raw = raw.subarray(0, raw.length - (raw.length > 1 && raw[raw.length - 2] === 0x0d ? 2 : 1));
+  }
+  if (unquote && raw.includes('>From ')) {
+    raw = Buffer.from(raw.toString('latin1').replace(QUOTED_FROM, '$1'), 'latin1');
+  }
+  return raw;
+}
+
+function isBlank(b: Buffer): boolean {
+  for (const c of b) if (c !== 0x0a && c !== 0x0d && c !== 0x20 && c !== 0x09) return false;
+  return true;
+}
+
+type ByteSource = string | Readable | AsyncIterable<Buffer | string>;
+
+async function* chunks(source: ByteSource): AsyncGenerator<Buffer> {
+  const iterable: AsyncIterable<Buffer | string> = typeof source === 'string' ? createReadStream(source, { highWaterMark: 1 << 20 }) : source;
+  for await (const c of iterable) yield typeof c === 'string' ? Buffer.from(c, 'latin1') : c;
+}
+
+const NL = 0x0a;
+
+/** Split an mbox (file path or byte stream) into messages. */
+export async function* readMbox(source: ByteSource, options: MboxOptions = {}): AsyncGenerator<MboxMessage> {
+  const unquote = options.unquoteFrom ?? true;
+  const max = options.maxMessageBytes ?? 64 * 1024 * 1024;
+  let carry: Buffer = Buffer.alloc(0);
+  let carryOffset = 0; // archive offset of carry[0]
+  let parts: Buffer[] = [];
+  let size = 0;
+  let truncated = false;
+  let envelope: string | null = null;
+  let msgOffset = 0;
+  let started = false;
+  let atStart = true;
+  let previousBlank = false;
+  let index = 0;
+
+  const append = (b: Buffer): void => {
+    if (b.length === 0) return;
+    if (size + b.length > max) {
+      if (size < max) parts.push(b.subarray(0, max - size));
+      size = max;
+      truncated = true;
+      return;
+    }
+    parts.push(b);
+    size += b.length;
+  };
+  const take = (): MboxMessage => {
+    const m: MboxMessage = { raw: finish(parts, unquote), index: index++, offset: msgOffset, envelope, truncated };
+    parts = [];
+    size = 0;
+    truncated = false;
+    return m;
+  };
+
+  for await (const chunk of chunks(source)) {
+    const data = carry.length ? Buffer.concat([carry, chunk]) : chunk;
+    const base = carryOffset;
+    let lineStart = 0;
+    let segStart = 0; // start of bytes not yet appended to the current message
+    for (;;) {
+      const nl = data.indexOf(NL, lineStart);
+      if (nl === -1) break;
+      // only lines starting with "From " need a closer look
+      if (data[lineStart] === 0x46 && data.toString('latin1', lineStart, Math.min(nl, lineStart + 5)) === 'From ') {
+        const line = data.toString('latin1', lineStart, nl);
+        if (isEnvelopeLine(line, previousBlank, atStart)) {
+          append(data.subarray(segStart, lineStart));
+          if (started && (envelope !== null || !parts.every(isBlank))) yield take();
+          else {
+            parts = [];
+            size = 0;
+          }
+          started = true;
+          envelope = line.endsWith('\r') ? line.slice(0, -1) : line;
+          msgOffset = base + lineStart;
+          segStart = nl + 1;
+        }
+      } else if (atStart && !started) {
+        // an archive that does not begin with an envelope is one bare message
+        started = true;
+        msgOffset = base;
+      }
+      atStart = false;
+      previousBlank = nl === lineStart || (nl === lineStart + 1 && data[lineStart] === 0x0d);
+      lineStart = nl + 1;
+    }
+    append(data.subarray(segStart, lineStart));
+    carry = data.subarray(lineStart);
+    carryOffset = base + lineStart;
+    // keep a Buffer of its own so the big chunk can be collected
+    if (carry.length) carry = Buffer.from(carry);
+    else carry = Buffer.alloc(0);
+    // copy parts that still reference the chunk, so one message does not pin whole chunks
+    parts = parts.map((p) => (p.buffer === data.buffer && p.length < data.length / 2 ? Buffer.from(p) : p));
+  }
+  if (carry.length) {
+    if (atStart && !started) started = true;
+    if (carry.toString('latin1', 0, 5) === 'From ' && isEnvelopeLine(carry.toString('latin1'), previousBlank, atStart)) {
+      if (parts.length) yield take();
+      return;
+    }
+    append(carry);
+  }
+  if (started && (size > 0 || envelope !== null)) yield take();
+}
+
+export interface MaildirMessage {
+  raw: Buffer;
+  path: string;
+}
+
+/** Messages of a Maildir folder (`cur/` then `new/`, each in file-name order, which is arrival order). */
+export async function* readMaildir(dir: string): AsyncGenerator<MaildirMessage> {
+  for (const sub of ['cur', 'new']) {
+    const names: string[] = [];
+    let handle;
+    try {
+      handle = await opendir(join(dir, sub));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw err;
+    }
+    for await (const entry of handle) if (entry.isFile() && !entry.name.startsWith('.')) names.push(entry.name);
+    names.sort();
+    for (const name of names) {
+      const path = join(dir, sub, name);
+      yield { raw: await readFile(path), path };
+    }
+  }
+}

@@ -1,0 +1,435 @@
+import { classifyMail, type ClassifyLookup, type ParentId, type ParsedMail } from './parse.js';
+import { normalizeTitle } from './subject.js';
+
+/**
+ * Series assembly. The decisions are pure functions over a small lookup interface, so the storage layer
+ * can answer the lookups from its tables and get the same result incrementally, mail by mail; the
+ * `SeriesAssembler` below answers them from memory to assemble a whole archive (and the conformance tests).
+ *
+ * Patchwork's rules (parser.py parse_mail / find_series): a numbered patch joins the series that one of
+ * its message ids or references is registered to, else a series of the same submitter, version and total
+ * started within 20 minutes; it starts a new series when there is none or when that series already has a
+ * patch with its number. A cover letter joins the series its own message id is registered to (its
+ * patches came first), else starts one. A new series registers the mail's references and message id.
+ */
+
+export const SERIES_WINDOW_MINUTES = 20;
+
+export type SeriesId = string | number;
+
+export interface SeriesRecord {
+  id: SeriesId;
+  /** date of the mail that started the series (UTC ISO) */
+  date: string | null;
+  /** submitter's email, lower-cased */
+  submitter: string;
+  version: number;
+  total: number;
+}
+
+export interface SeriesLookup {
+  /** the series a message id is registered to (Patchwork's SeriesReference) */
+  seriesByReference(msgid: string): SeriesRecord | undefined;
+  /** series with this submitter, version and total whose date lies in [from, to] */
+  seriesByMarkers(query: { submitter: string; version: number; total: number; from: string; to: string }): SeriesRecord[];
+  hasPatchNumber(seriesId: SeriesId, number: number): boolean;
+}
+
+/** What the series logic needs from a parsed mail. */
+export interface SeriesMail {
+  msgid: string;
+  refs: string[];
+  date: string | null;
+  submitter: string;
+  version: number;
+  seriesMarker: [number | null, number | null];
+}
+
+export type SeriesDecision =
+  | { action: 'join'; seriesId: SeriesId; number: number | null }
+  | {
+      action: 'create';
+      /** the new series' fields */
+      date: string | null;
+      submitter: string;
+      version: number;
+      total: number;
+      /** patch number in the new series (null for a cover letter) */
+      number: number | null;
+      /** message ids to register to the new series, unless already registered to another */
+      references: string[];
+    }
+  | { action: 'none'; reason: string };
+
+export function seriesMailOf(mail: ParsedMail): SeriesMail {
+  return {
+    msgid: mail.msgid,
+    refs: mail.refs,
+    date: mail.date,
+    submitter: mail.author.email.toLowerCase(),
+    version: mail.version,
+    seriesMarker: mail.seriesMarker,
+  };
+}
+
+function shiftMinutes(iso: string, minutes: number): string {
+  return new Date(Date.parse(iso) + minutes * 60_000).toISOString();
+}
+
+function withinWindow(a: string | null, b: string | null): boolean {
+  if (!a || !b) return true;
+  return Math.abs(Date.parse(a) - Date.parse(b)) <= SERIES_WINDOW_MINUTES * 60_000;
+}
+
+/**
+ * By references, newest first: the mail's own id, then In-Reply-To, then References. A series of another
+ * version only counts when it started within the window (Patchwork means to check this too, but its
+ * comparison `start > date > end` can never be true; see DEVIATIONS.md).
+ */
+function findByReferences(mail: SeriesMail, lookup: SeriesLookup): SeriesRecord | undefined {
+  for (const ref of [mail.msgid, ...mail.refs]) {
+    const s = lookup.seriesByReference(ref);
+    if (!s) continue;
+    if (s.version !== mail.version && !withinWindow(s.date, mail.date)) continue;
+    return s;
+  }
+  return undefined;
+}
+
+function findByMarkers(mail: SeriesMail, total: number, lookup: SeriesLookup): SeriesRecord[] {
+  if (!mail.date) return [];
+  return lookup.seriesByMarkers({
+    submitter: mail.submitter,
+    version: mail.version,
+    total,
+    from: shiftMinutes(mail.date, -SERIES_WINDOW_MINUTES),
+    to: shiftMinutes(mail.date, SERIES_WINDOW_MINUTES),
+  });
+}
+
+export function decidePatchSeries(mail: SeriesMail, lookup: SeriesLookup): SeriesDecision {
+  let [x, n] = mail.seriesMarker;
+  let series: SeriesRecord | undefined;
+  if (n) {
+    series = findByReferences(mail, lookup);
+    if (!series) {
+      const found = findByMarkers(mail, n, lookup);
+      if (found.length === 1) series = found[0];
+      else if (found.length > 1) {
+        // several candidates (a re-sent series): the newest that lacks this number, as Patchwork's last retry does
+        const byDate = [...found].sort((a, b) => (b.date ?? '').localeCompare(a.date ?? ''));
+        series = byDate.find((s) => !lookup.hasPatchNumber(s.id, x ?? 1));
+        if (!series) series = undefined;
+      }
+    }
+  } else {
+    x = n = 1;
+  }
+  // Patchwork files a numbered `0/N` patch (a diff in a cover letter) in no series.
+  if (!x) return { action: 'none', reason: 'patch numbered 0' };
+  if (series && !lookup.hasPatchNumber(series.id, x)) return { action: 'join', seriesId: series.id, number: x };
+  return {
+    action: 'create',
+    date: mail.date,
+    submitter: mail.submitter,
+    version: mail.version,
+    total: n ?? 1,
+    number: x,
+    references: [...mail.refs, mail.msgid],
+  };
+}
+
+export function decideCoverSeries(mail: SeriesMail, lookup: SeriesLookup): SeriesDecision {
+  const series = lookup.seriesByReference(mail.msgid);
+  if (series) return { action: 'join', seriesId: series.id, number: null };
+  return {
+    action: 'create',
+    date: mail.date,
+    submitter: mail.submitter,
+    version: mail.version,
+    total: mail.seriesMarker[1] ?? 0,
+    number: null,
+    // a cover letter's references point at other threads, never at its own series
+    references: [mail.msgid],
+  };
+}
+
+/** Series name after a patch joins: patch 1's full name, unless a name is already set (Patchwork). */
+export function seriesNameAfterPatch(current: string | null, patchName: string, number: number): string | null {
+  if (current) return current;
+  return number === 1 ? patchName : null;
+}
+
+/**
+ * Series name after its cover letter arrives: the cover's title, unless a custom name was set. A name that
+ * came from patch 1 gives way. Patchwork takes the text after the last `]`, which cuts titles containing
+ * `]`; we use the title without its leading prefixes.
+ */
+export function seriesNameAfterCover(current: string | null, coverTitle: string, patchOneName: string | null): string {
+  if (!current || current === patchOneName) return coverTitle;
+  return current;
+}
+
+export interface VersionCandidate {
+  id: SeriesId;
+  submitter: string;
+  /** series name; null while unknown */
+  name: string | null;
+  version: number;
+  date: string | null;
+  changeId: string | null;
+  /** message ids of the series' cover and patches */
+  msgids: string[];
+  /** Supersedes: values found in the series' mails */
+  supersedes: string[];
+}
+
+export interface PreviousVersion {
+  id: SeriesId;
+  reason: 'supersedes' | 'change-id' | 'subject';
+  /** same version number: a re-send rather than a new revision */
+  resend: boolean;
+}
+
+function bare(msgid: string): string {
+  return msgid.trim().replace(/^<|>$/g, '');
+}
+
+/**
+ * The series this one is a new version (or re-send) of: named by `Supersedes:`, sharing b4's
+ * `change-id:`, or by the same submitter under the same normalised title. Among several, the latest.
+ */
+export function findPreviousVersion(series: VersionCandidate, candidates: VersionCandidate[]): PreviousVersion | null {
+  const earlier = candidates.filter(
+    (c) => c.id !== series.id && (!c.date || !series.date || c.date <= series.date) && c.version <= series.version,
+  );
+  const latest = (list: VersionCandidate[]): VersionCandidate | undefined =>
+    [...list].sort((a, b) => (b.date ?? '').localeCompare(a.date ?? '') || b.version - a.version)[0];
+  const mk = (c: VersionCandidate, reason: PreviousVersion['reason']): PreviousVersion => ({
+    id: c.id,
+    reason,
+    resend: c.version === series.version,
+  });
+
+  if (series.supersedes.length) {
+    const wanted = new Set(series.supersedes.map(bare));
+    const hit = latest(candidates.filter((c) => c.id !== series.id && c.msgids.some((m) => wanted.has(bare(m)))));
+    if (hit) return mk(hit, 'supersedes');
+  }
+  if (series.changeId) {
+    const hit = latest(earlier.filter((c) => c.changeId === series.changeId));
+    if (hit) return mk(hit, 'change-id');
+  }
+  if (series.name) {
+    const title = normalizeTitle(series.name);
+    const hit = latest(earlier.filter((c) => c.submitter === series.submitter && c.name && normalizeTitle(c.name) === title));
+    if (hit && title) return mk(hit, 'subject');
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// In-memory assembly of a whole archive
+
+export interface AssembledPatch {
+  msgid: string;
+  number: number;
+  name: string;
+}
+
+export interface AssembledSeries {
+  id: number;
+  name: string | null;
+  date: string | null;
+  submitter: string;
+  version: number;
+  total: number;
+  cover: { msgid: string; name: string } | null;
+  /** in number order */
+  patches: AssembledPatch[];
+  receivedTotal: number;
+  /** Patchwork's received_all: at least `total` patches arrived */
+  receivedAll: boolean;
+  /** numbers 1..total with no patch */
+  missing: number[];
+  /** patches numbered above total */
+  extra: number[];
+  /** Based-on: and Depends-on: values from the cover and patches */
+  basedOn: string[];
+  dependsOn: string[];
+  /** series these depend on, where the value names a message id we hold (self-references dropped) */
+  dependencies: number[];
+  changeId: string | null;
+  supersedes: string[];
+  previous: PreviousVersion | null;
+}
+
+export type AssembleOutcome =
+  | { class: 'patch'; seriesId: number | null; number: number | null }
+  | { class: 'cover'; seriesId: number }
+  | { class: 'comment'; on: 'patch' | 'cover'; parent: string }
+  | { class: 'ignored'; reason: string }
+  | { class: 'duplicate' };
+
+interface SeriesState extends SeriesRecord {
+  id: number;
+  name: string | null;
+  cover: { msgid: string; name: string; title: string } | null;
+  patches: Map<number, AssembledPatch>;
+  basedOn: string[];
+  dependsOn: string[];
+  changeId: string | null;
+  supersedes: string[];
+}
+
+/** Feeds parsed mails (in arrival order) through classification and series decisions, in memory. */
+export class SeriesAssembler implements SeriesLookup {
+  private readonly series: SeriesState[] = [];
+  private readonly references = new Map<string, SeriesState>();
+  private readonly patchMsgids = new Map<string, string>(); // patch or comment msgid -> patch msgid
+  private readonly coverMsgids = new Map<string, string>(); // cover or comment msgid -> cover msgid
+  private readonly coverNames = new Map<string, number>();
+  private readonly msgidSeries = new Map<string, SeriesState>();
+
+  seriesByReference(msgid: string): SeriesRecord | undefined {
+    return this.references.get(msgid);
+  }
+
+  seriesByMarkers(q: { submitter: string; version: number; total: number; from: string; to: string }): SeriesRecord[] {
+    return this.series.filter(
+      (s) => s.submitter === q.submitter && s.version === q.version && s.total === q.total && !!s.date && s.date >= q.from && s.date <= q.to,
+    );
+  }
+
+  hasPatchNumber(seriesId: SeriesId, number: number): boolean {
+    return this.series[Number(seriesId)]?.patches.has(number) ?? false;
+  }
+
+  private readonly lookup: ClassifyLookup = {
+    findPatch: (m) => this.patchMsgids.get(m),
+    findCover: (m) => this.coverMsgids.get(m),
+    countCoversNamed: (name) => this.coverNames.get(name) ?? 0,
+  };
+
+  add(mail: ParsedMail): AssembleOutcome {
+    if (this.patchMsgids.has(mail.msgid) || this.coverMsgids.has(mail.msgid)) return { class: 'duplicate' };
+    const c = classifyMail(mail, this.lookup);
+    switch (c.class) {
+      case 'ignored':
+        return c;
+      case 'comment': {
+        const parent = String(c.parent as ParentId);
+        (c.on === 'patch' ? this.patchMsgids : this.coverMsgids).set(mail.msgid, parent);
+        return { class: 'comment', on: c.on, parent };
+      }
+      case 'patch':
+        return this.addPatch(mail);
+      case 'cover':
+        return this.addCover(mail);
+    }
+  }
+
+  private create(d: Extract<SeriesDecision, { action: 'create' }>): SeriesState {
+    const s: SeriesState = {
+      id: this.series.length,
+      date: d.date,
+      submitter: d.submitter,
+      version: d.version,
+      total: d.total,
+      name: null,
+      cover: null,
+      patches: new Map(),
+      basedOn: [],
+      dependsOn: [],
+      changeId: null,
+      supersedes: [],
+    };
+    this.series.push(s);
+    for (const ref of d.references) if (!this.references.has(ref)) this.references.set(ref, s);
+    return s;
+  }
+
+  private absorbHints(s: SeriesState, mail: ParsedMail): void {
+    const h = mail.seriesHints;
+    for (const v of h.basedOn) if (!s.basedOn.includes(v)) s.basedOn.push(v);
+    for (const v of h.dependsOn) if (!s.dependsOn.includes(v)) s.dependsOn.push(v);
+    for (const v of h.supersedes) if (!s.supersedes.includes(v)) s.supersedes.push(v);
+    s.changeId ??= h.changeId;
+    this.msgidSeries.set(mail.msgid, s);
+  }
+
+  private addPatch(mail: ParsedMail): AssembleOutcome {
+    this.patchMsgids.set(mail.msgid, mail.msgid);
+    const d = decidePatchSeries(seriesMailOf(mail), this);
+    if (d.action === 'none') return { class: 'patch', seriesId: null, number: null };
+    const s = d.action === 'join' ? this.series[Number(d.seriesId)]! : this.create(d);
+    const number = d.number!;
+    s.patches.set(number, { msgid: mail.msgid, number, name: mail.name });
+    s.name = seriesNameAfterPatch(s.name, mail.name, number);
+    this.absorbHints(s, mail);
+    return { class: 'patch', seriesId: s.id, number };
+  }
+
+  private addCover(mail: ParsedMail): AssembleOutcome {
+    this.coverMsgids.set(mail.msgid, mail.msgid);
+    this.coverNames.set(mail.name, (this.coverNames.get(mail.name) ?? 0) + 1);
+    const d = decideCoverSeries(seriesMailOf(mail), this);
+    const s = d.action === 'join' ? this.series[Number(d.seriesId)]! : d.action === 'create' ? this.create(d) : undefined;
+    if (!s) return { class: 'ignored', reason: 'cover letter without a series' };
+    s.cover = { msgid: mail.msgid, name: mail.name, title: mail.title };
+    s.name = seriesNameAfterCover(s.name, mail.title, s.patches.get(1)?.name ?? null);
+    this.absorbHints(s, mail);
+    return { class: 'cover', seriesId: s.id };
+  }
+
+  /** Current name of a series (for watching it evolve as mails arrive). */
+  nameOf(id: number): string | null {
+    return this.series[id]?.name ?? null;
+  }
+
+  /** All series, ordered by date, with completeness, dependencies and version links worked out. */
+  result(): AssembledSeries[] {
+    const candidates: VersionCandidate[] = this.series.map((s) => ({
+      id: s.id,
+      submitter: s.submitter,
+      name: s.name,
+      version: s.version,
+      date: s.date,
+      changeId: s.changeId,
+      msgids: [...(s.cover ? [s.cover.msgid] : []), ...[...s.patches.values()].map((p) => p.msgid)],
+      supersedes: s.supersedes,
+    }));
+    const out = this.series.map((s, i): AssembledSeries => {
+      const numbers = [...s.patches.keys()].sort((a, b) => a - b);
+      const missing: number[] = [];
+      for (let k = 1; k <= s.total; k++) if (!s.patches.has(k)) missing.push(k);
+      const dependencies: number[] = [];
+      for (const v of [...s.dependsOn, ...s.basedOn]) {
+        const id = /<[^>]+>/.exec(v)?.[0] ?? `<${bare(v)}>`;
+        const target = this.msgidSeries.get(id);
+        if (target && target !== s && !dependencies.includes(target.id)) dependencies.push(target.id);
+      }
+      return {
+        id: s.id,
+        name: s.name,
+        date: s.date,
+        submitter: s.submitter,
+        version: s.version,
+        total: s.total,
+        cover: s.cover ? { msgid: s.cover.msgid, name: s.cover.name } : null,
+        patches: numbers.map((k) => s.patches.get(k)!),
+        receivedTotal: s.patches.size,
+        receivedAll: s.total <= s.patches.size,
+        missing,
+        extra: numbers.filter((k) => k > s.total),
+        basedOn: s.basedOn,
+        dependsOn: s.dependsOn,
+        dependencies,
+        changeId: s.changeId,
+        supersedes: s.supersedes,
+        previous: findPreviousVersion(candidates[i]!, candidates),
+      };
+    });
+    return out.sort((a, b) => (a.date ?? '').localeCompare(b.date ?? '') || a.id - b.id);
+  }
+}
