@@ -1,5 +1,5 @@
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { AppError, errorMessage } from '../errors.js';
 import { MirrorLocks } from './git-lock.js';
 import { GitCommandError, runGit, runGitOk, type GitRunOptions } from './git-run.js';
@@ -121,6 +121,11 @@ export class GitSource implements Source {
   private async ensureMirror(mirror: string): Promise<void> {
     if (await exists(join(mirror, 'HEAD'))) return;
     await rm(mirror, { recursive: true, force: true });
+    // leftovers of a process killed while creating this mirror
+    const prefix = `${basename(mirror)}.tmp-`;
+    for (const name of await readdir(this.mirrorsDir)) {
+      if (name.startsWith(prefix)) await rm(join(this.mirrorsDir, name), { recursive: true, force: true });
+    }
     const tmp = `${mirror}.tmp-${process.pid}-${Date.now()}`;
     await runGitOk(['init', '--bare', '--quiet', tmp], this.opts());
     await rename(tmp, mirror);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -162,6 +162,11 @@ describe('GitSource over file://', () => {
     expect(results[0]).toHaveLength(5);
     expect(results[1]).toEqual(results[0]);
     expect(results[2]).toEqual(results[0]);
+    // a half-made mirror left by a killed process does not get in the way of the next one
+    const leftover = join(shared, 'mirrors', `${readdirSync(join(shared, 'mirrors')).find((m) => m.endsWith('.git'))}.tmp-999-1`);
+    mkdirSync(join(leftover, 'objects'), { recursive: true });
+    rmSync(join(shared, 'mirrors', readdirSync(join(shared, 'mirrors')).find((m) => m.endsWith('.git'))!), { recursive: true });
+    expect(await one.range(t, base, head)).toEqual(results[0]);
     const mirrors = readdirSync(join(shared, 'mirrors'));
     expect(mirrors.filter((m) => m.endsWith('.git'))).toHaveLength(1);
     expect(mirrors.filter((m) => m.includes('.lock') || m.includes('.tmp-'))).toEqual([]);
