@@ -67,10 +67,11 @@ function isBlank(b: Buffer): boolean {
   return true;
 }
 
-type ByteSource = string | Readable | AsyncIterable<Buffer | string>;
+/** A file path, or the archive's bytes as a stream or (async) iterable of chunks. */
+export type ByteSource = string | Readable | AsyncIterable<Buffer | string> | Iterable<Buffer>;
 
 async function* chunks(source: ByteSource): AsyncGenerator<Buffer> {
-  const iterable: AsyncIterable<Buffer | string> = typeof source === 'string' ? createReadStream(source, { highWaterMark: 1 << 20 }) : source;
+  const iterable: AsyncIterable<Buffer | string> | Iterable<Buffer> = typeof source === 'string' ? createReadStream(source, { highWaterMark: 1 << 20 }) : source;
   for await (const c of iterable) yield typeof c === 'string' ? Buffer.from(c, 'latin1') : c;
 }
 
