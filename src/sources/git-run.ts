@@ -6,6 +6,8 @@ export interface GitRunOptions {
   gitBinary: string;
   timeoutMs: number;
   cwd?: string;
+  /** sent as `http.extraHeader` through the environment, never on the command line */
+  authorization?: string;
 }
 
 export interface GitResult {
@@ -43,7 +45,7 @@ const FIXED_CONFIG = [
  * transports, and no system/global config (a user's `diff.noprefix` or `format.signature` would
  * silently change the patch files).
  */
-export function gitEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+export function gitEnv(base: NodeJS.ProcessEnv = process.env, authorization?: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...base,
     GIT_TERMINAL_PROMPT: '0',
@@ -59,6 +61,11 @@ export function gitEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv
   delete env.GIT_INDEX_FILE;
   delete env.GIT_CONFIG_PARAMETERS;
   delete env.GIT_CONFIG_COUNT;
+  if (authorization !== undefined) {
+    env.GIT_CONFIG_COUNT = '1';
+    env.GIT_CONFIG_KEY_0 = 'http.extraHeader';
+    env.GIT_CONFIG_VALUE_0 = `Authorization: ${authorization}`;
+  }
   if (env.GIT_SSH_COMMAND === undefined && env.GIT_SSH === undefined) {
     env.GIT_SSH_COMMAND = 'ssh -o BatchMode=yes';
   }
@@ -75,7 +82,7 @@ export function runGit(args: string[], options: GitRunOptions): Promise<GitResul
   return new Promise((resolve, reject) => {
     const child = spawn(options.gitBinary, fullArgs, {
       cwd: options.cwd,
-      env: gitEnv(),
+      env: gitEnv(process.env, options.authorization),
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
@@ -133,7 +140,8 @@ function killGroup(pid: number | undefined): void {
 
 /** The subcommand and its arguments, credentials redacted: enough to tell which step failed. */
 function describe(args: string[]): string {
-  return redactCredentials(args.slice(0, 4).join(' '));
+  const text = redactCredentials(args.filter((a) => a !== '--quiet' && !a.startsWith('--no-')).join(' '));
+  return text.length > 160 ? `${text.slice(0, 157)}...` : text;
 }
 
 function lastLines(stderr: string): string {

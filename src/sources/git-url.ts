@@ -32,6 +32,25 @@ export function assertGitUrl(url: string, field = 'scm_repo'): void {
   if (scheme === undefined && /^[a-z][a-z0-9+.-]*::/i.test(url)) fail('remote helper URLs (transport::address) are not allowed');
 }
 
+/**
+ * Moves `user:token@` out of an http(s) URL into an Authorization header, so the token reaches git
+ * through its environment (GIT_CONFIG_*) and never through its command line, visible to `ps`.
+ */
+export function splitHttpCredentials(url: string): { url: string; authorization?: string } {
+  const m = /^(https?:\/\/)([^/@\s]+)@(.*)$/i.exec(url);
+  if (!m) return { url };
+  const [user = '', password = ''] = m[2]!.split(/:(.*)/s).map((p) => safeDecode(p));
+  return { url: `${m[1]}${m[3]}`, authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` };
+}
+
+function safeDecode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
 /** The transports git may use; passed as GIT_ALLOW_PROTOCOL so `ext::` and friends can never run. */
 export const ALLOWED_GIT_PROTOCOLS = 'https:http:ssh:git:file';
 

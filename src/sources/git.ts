@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import { AppError, errorMessage } from '../errors.js';
 import { MirrorLocks } from './git-lock.js';
 import { GitCommandError, runGit, runGitOk, type GitRunOptions } from './git-run.js';
-import { assertGitUrl, commitWebUrl, mirrorDirName, publicUrl } from './git-url.js';
+import { assertGitUrl, commitWebUrl, mirrorDirName, publicUrl, splitHttpCredentials } from './git-url.js';
 import type { HeadResult, Source, TrackedUpstream, UpstreamCommit } from './types.js';
 
 export interface GitSourceOptions {
@@ -99,12 +99,16 @@ export class GitSource implements Source {
     });
   }
 
-  private opts(cwd?: string): GitRunOptions {
-    return { gitBinary: this.gitBinary, timeoutMs: this.timeoutMs, cwd };
+  private opts(cwd?: string, authorization?: string): GitRunOptions {
+    return { gitBinary: this.gitBinary, timeoutMs: this.timeoutMs, cwd, authorization };
   }
 
   private async lsRemote(url: string, branches: string[]): Promise<Map<string, string>> {
-    const out = await runGitOk(['ls-remote', url, ...branches.map((b) => `refs/heads/${b}`)], this.opts());
+    const remote = splitHttpCredentials(url);
+    const out = await runGitOk(
+      ['ls-remote', remote.url, ...branches.map((b) => `refs/heads/${b}`)],
+      this.opts(undefined, remote.authorization),
+    );
     const refs = new Map<string, string>();
     for (const line of out.toString('utf8').split('\n')) {
       const [sha, ref] = line.split('\t');
@@ -138,12 +142,14 @@ export class GitSource implements Source {
   private async fetchMissing(mirror: string, upstream: TrackedUpstream, shas: string[]): Promise<string[]> {
     if ((await this.missing(mirror, shas)).length === 0) return [];
     const branch = upstream.scmBranch;
-    const fetch = ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', upstream.scmRepo];
-    await runGitOk([...fetch, `+refs/heads/${branch}:refs/heads/${branch}`], this.opts(mirror));
+    const remote = splitHttpCredentials(upstream.scmRepo);
+    const fetch = ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', remote.url];
+    const options = this.opts(mirror, remote.authorization);
+    await runGitOk([...fetch, `+refs/heads/${branch}:refs/heads/${branch}`], options);
     const stillMissing = await this.missing(mirror, shas);
     if (stillMissing.length === 0) return [];
     // Servers refuse unadvertised shas unless configured to allow them; that refusal is the answer we want.
-    await runGit([...fetch, ...stillMissing], this.opts(mirror));
+    await runGit([...fetch, ...stillMissing], options);
     return this.missing(mirror, stillMissing);
   }
 

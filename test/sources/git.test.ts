@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -13,8 +13,10 @@ import {
   makeTempDir,
   removeTempDirs,
   startGitDaemon,
+  startGitHttpServer,
   testGitEnv,
   type GitDaemon,
+  type GitHttpServer,
   type TestRepo,
 } from '../helpers/git-repo.js';
 
@@ -293,3 +295,43 @@ describe('GitSource over the git daemon transport', () => {
     for (const c of commits) expect(c.patch).toBe(h.repo.formatPatch(c.sha));
   });
 });
+
+describe('GitSource over smart HTTP with credentials in the URL', () => {
+  let server: GitHttpServer;
+  let h: ReturnType<typeof repoWithMerge>;
+
+  beforeAll(async () => {
+    h = repoWithMerge();
+    server = await startGitHttpServer(join(h.repo.dir, '..'), { basicAuth: { user: 'builder', password: 's3cr3t-t0ken' } });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('authenticates with the token without ever putting it on a command line or on disk', async () => {
+    const dir = makeTempDir();
+    const log = join(dir, 'calls.log');
+    const wrapper = join(dir, 'git-wrapper.sh');
+    writeFileSync(wrapper, `#!/bin/sh\necho "$*" >> '${log}'\nexec ${GIT} "$@"\n`);
+    chmodSync(wrapper, 0o755);
+    const source = new GitSource({ dataDir: dir, gitBinary: wrapper, timeoutMs: 20_000 });
+    const t = tracking(`http://builder:s3cr3t-t0ken@127.0.0.1:${server.port}/upstream`);
+    expect((await source.heads([t])).get(t.id)).toEqual({ sha: h.c3 });
+    const commits = await source.range(t, h.base, h.c3);
+    for (const c of commits) expect(c.patch).toBe(h.repo.formatPatch(c.sha));
+    expect(server.authorizations).toContain(`Basic ${Buffer.from('builder:s3cr3t-t0ken').toString('base64')}`);
+    expect(readFileSync(log, 'utf8')).not.toContain('s3cr3t');
+    const onDisk = spawnSync('grep', ['-r', '-l', 's3cr3t', dir], { encoding: 'utf8' });
+    expect(onDisk.stdout).toBe('');
+    expect(onDisk.status).toBe(1); // grep: no match anywhere in DATA_DIR (mirror config included)
+  });
+
+  it('a wrong token is an error for that tracking, without the token in it', async () => {
+    const source = new GitSource({ dataDir: makeTempDir(), gitBinary: GIT, timeoutMs: 20_000 });
+    const t = tracking(`http://builder:wr0ng-t0ken@127.0.0.1:${server.port}/upstream`);
+    const result = (await source.heads([t])).get(t.id) as { error: string };
+    expect(result.error).toMatch(/ls-remote/);
+    expect(result.error).not.toContain('wr0ng');
+  });
+});
+
