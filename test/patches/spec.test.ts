@@ -130,6 +130,12 @@ describe('editSpec details', () => {
     expect(partly.content).toContain(`Patch6000: ${commits[0]!.sha}.patch\nPatch6001: ${commits[1]!.sha}.patch\n`);
   });
 
+  it('copies the %patch form the spec already uses (rpm 4.18 positional, after %autosetup -N)', () => {
+    const spec = 'Name: p\nVersion: 1\nRelease: 1\nPatch3: a.patch\n%prep\n%autosetup -N\n  %patch 3 -p1\n%build\n';
+    const result = editSpec(input(spec));
+    expect(result.content).toContain('  %patch 3 -p1\n  %patch 6000 -p1\n  %patch 6001 -p1\n%build\n');
+  });
+
   it('bumps Release values the way packagers do', () => {
     expect(bumpReleaseValue('3')).toBe('4');
     expect(bumpReleaseValue('1.oe1')).toBe('2.oe1');
