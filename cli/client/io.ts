@@ -14,7 +14,7 @@ export interface CliIo {
   stdout: OutputStream;
   stderr: OutputStream;
   env: NodeJS.ProcessEnv;
-  /** the directory ./settings.conf is looked up in */
+  /** where ./settings.conf and relative --ca / PATCH_TRACKING_CONFIG paths are resolved */
   cwd: string;
   /** whether a password may be asked for interactively */
   stdinIsTTY: boolean;

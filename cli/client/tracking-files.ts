@@ -38,7 +38,7 @@ export function listYamlFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })
     .filter((entry) => /\.ya?ml$/i.test(entry.name) && (entry.isFile() || (entry.isSymbolicLink() && statSync(path.join(dir, entry.name)).isFile())))
     .map((entry) => path.join(dir, entry.name))
-    .sort();
+    .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
 }
 
 export function loadTrackingFiles(files: string[]): LoadResult {
