@@ -90,17 +90,52 @@ async function startsWithEnvelope(path: string): Promise<boolean> {
   }
 }
 
+async function* prepend(first: Buffer, rest: AsyncIterator<Buffer | string>): AsyncGenerator<Buffer> {
+  yield first;
+  for (;;) {
+    const r = await rest.next();
+    if (r.done) return;
+    yield typeof r.value === 'string' ? Buffer.from(r.value, 'latin1') : r.value;
+  }
+}
+
 /**
- * Print one JSON line per message of `path`: an mbox (starts with a `From ` line), a Maildir folder, or a
- * single RFC 822 message. Stores nothing. Returns how many messages were described.
+ * Print one JSON line per message of `path`: an mbox (starts with a `From ` line), a Maildir folder, a
+ * single RFC 822 message, or `-` for standard input (mbox or single message). Stores nothing. Returns how
+ * many messages were described.
  */
-export async function mailParseCommand(path: string, out: Writable | ((line: string) => void), options: ParseOptions = {}): Promise<number> {
+export async function mailParseCommand(
+  path: string,
+  out: Writable | ((line: string) => void),
+  options: ParseOptions = {},
+  stdin: AsyncIterable<Buffer | string> = process.stdin,
+): Promise<number> {
   const write = typeof out === 'function' ? out : (line: string): void => void out.write(line);
   let n = 0;
   const emit = (raw: Buffer, extra: Record<string, unknown> = {}): void => {
     write(JSON.stringify({ ...extra, ...describeMessage(raw, options) }) + '\n');
     n++;
   };
+  if (path === '-') {
+    const it = stdin[Symbol.asyncIterator]();
+    let first = Buffer.alloc(0);
+    // enough bytes to see whether an envelope line starts the input
+    while (first.length < 5) {
+      const r = await it.next();
+      if (r.done) break;
+      first = Buffer.concat([first, typeof r.value === 'string' ? Buffer.from(r.value, 'latin1') : r.value]);
+    }
+    if (first.length === 0) return 0;
+    const source = prepend(first, it);
+    if (first.toString('latin1', 0, 5) === 'From ') {
+      for await (const m of readMbox(source)) emit(m.raw, { index: m.index });
+    } else {
+      const parts: Buffer[] = [];
+      for await (const c of source) parts.push(c);
+      emit(Buffer.concat(parts));
+    }
+    return n;
+  }
   const st = await stat(path);
   if (st.isDirectory()) {
     for await (const m of readMaildir(path)) emit(m.raw, { file: m.path });

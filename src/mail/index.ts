@@ -1,5 +1,5 @@
 /** The mail parser's public surface: pure functions over raw messages, plus archive readers. */
-export { parseMail, classifyMail, cleanContent, findReferences, findListIds } from './parse.js';
+export { parseMail, classifyMail, cleanContent, decodedHeaders, findReferences, findListIds } from './parse.js';
 export type { ParsedMail, ParseOptions, ParseResult, MailKind, ClassifyLookup, Classification, ParentId } from './parse.js';
 export { cleanSubject, splitPrefixes, parseSeriesMarker, parseVersion, isReplySubject, normalizeTitle } from './subject.js';
 export { parsePatch, parsePullRequest, findFilenames } from './diff.js';
@@ -19,8 +19,11 @@ export {
   seriesNameAfterPatch,
   seriesNameAfterCover,
   findPreviousVersion,
+  parseDependencyRef,
   SeriesAssembler,
 } from './series.js';
-export type { SeriesLookup, SeriesRecord, SeriesMail, SeriesDecision, SeriesId, VersionCandidate, PreviousVersion, AssembledSeries, AssembleOutcome } from './series.js';
+export type { SeriesLookup, SeriesRecord, SeriesMail, SeriesDecision, SeriesId, VersionCandidate, PreviousVersion, AssembledSeries, AssembleOutcome, DependencyRef } from './series.js';
+export { autodelegate, fnmatch } from './delegate.js';
+export type { DelegationRule } from './delegate.js';
 export { describeMessage, mailParseCommand } from './describe.js';
 export type { MessageDescription } from './describe.js';

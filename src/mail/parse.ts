@@ -3,7 +3,7 @@ import { parseAuthor, restoreDmarcSender, type Person } from './author.js';
 import { parseMailDate } from './date.js';
 import { findFilenames, parsePatch, parsePullRequest } from './diff.js';
 import { hashDiff } from './hash.js';
-import { cleanHeader, normalizeSpace, splitHeaders, type HeaderList } from './headers.js';
+import { cleanHeader, splitHeaders, type HeaderList } from './headers.js';
 import { buildPart, leafParts, partText, type MimePart } from './mime.js';
 import { cleanSubject, isReplySubject, parseSeriesMarker, parseVersion } from './subject.js';
 import { countTags, extractSeriesHints, extractTrailers, type SeriesHints, type TagCounts, type Trailer } from './tags.js';
@@ -299,9 +299,12 @@ export function classifyMail(mail: ParsedMail, lookup: ClassifyLookup): Classifi
   return { class: 'ignored', reason: 'reply to an unknown message' };
 }
 
-/** The whitespace-normalised text of a header, for callers that need one the parser does not expose. */
-export function headerText(raw: Buffer, name: string): string | null {
-  const { headers } = splitHeaders(raw.toString('latin1').replace(/\r\n/g, '\n'));
-  const v = headers.first(name);
-  return v === undefined ? null : normalizeSpace(cleanHeader(v) ?? '');
+/**
+ * All headers of a raw message, decoded to text (for Patchwork's `headers` field and mbox downloads),
+ * in their original order; repeated headers stay separate entries.
+ */
+export function decodedHeaders(raw: Buffer): Array<{ name: string; value: string }> {
+  let bin = raw.toString('latin1');
+  if (bin.includes('\r')) bin = bin.replace(/\r\n/g, '\n');
+  return splitHeaders(bin).headers.items.map((h) => ({ name: h.name, value: cleanHeader(h.raw) ?? '' }));
 }

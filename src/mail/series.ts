@@ -191,6 +191,40 @@ export interface PreviousVersion {
   resend: boolean;
 }
 
+/** What a `Depends-on:`/`Based-on:` value names, as Patchwork accepts them (msgid, series or patch URL). */
+export type DependencyRef =
+  | { kind: 'msgid'; msgid: string }
+  | { kind: 'series'; id: number }
+  | { kind: 'patch'; id: number }
+  | { kind: 'unknown'; value: string };
+
+export function parseDependencyRef(value: string): DependencyRef {
+  const v = value.trim();
+  const angle = /^<([^<>\s]+)>$/.exec(v);
+  if (angle) return { kind: 'msgid', msgid: `<${angle[1]}>` };
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v)) {
+    let url: URL;
+    try {
+      url = new URL(v);
+    } catch {
+      return { kind: 'unknown', value: v };
+    }
+    const seriesParam = url.searchParams.get('series');
+    if (seriesParam && /^\d+$/.test(seriesParam)) return { kind: 'series', id: Number(seriesParam) };
+    const seriesPath = /\/series\/(\d+)\/?$/.exec(url.pathname);
+    if (seriesPath) return { kind: 'series', id: Number(seriesPath[1]) };
+    const item = /\/(?:patch|cover|patches|covers)\/([^/]+)\/?$/.exec(url.pathname);
+    if (item) {
+      const id = decodeURIComponent(item[1]!);
+      if (/^\d+$/.test(id)) return { kind: 'patch', id: Number(id) };
+      return { kind: 'msgid', msgid: `<${id.replace(/^<|>$/g, '')}>` };
+    }
+    return { kind: 'unknown', value: v };
+  }
+  if (/^[^\s@<>]+@[^\s@<>]+$/.test(v)) return { kind: 'msgid', msgid: `<${v}>` };
+  return { kind: 'unknown', value: v };
+}
+
 function bare(msgid: string): string {
   return msgid.trim().replace(/^<|>$/g, '');
 }
@@ -405,8 +439,9 @@ export class SeriesAssembler implements SeriesLookup {
       for (let k = 1; k <= s.total; k++) if (!s.patches.has(k)) missing.push(k);
       const dependencies: number[] = [];
       for (const v of [...s.dependsOn, ...s.basedOn]) {
-        const id = /<[^>]+>/.exec(v)?.[0] ?? `<${bare(v)}>`;
-        const target = this.msgidSeries.get(id);
+        const ref = parseDependencyRef(v);
+        // series and patch ids are the storage layer's to resolve; in memory only message ids mean something
+        const target = ref.kind === 'msgid' ? this.msgidSeries.get(ref.msgid) : undefined;
         if (target && target !== s && !dependencies.includes(target.id)) dependencies.push(target.id);
       }
       return {

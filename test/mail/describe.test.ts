@@ -1,6 +1,7 @@
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeMessage, mailParseCommand } from '../../src/mail/describe.js';
 import { CORPUS, corpusMessages, FIXTURES, fixture } from './corpus.js';
@@ -57,6 +58,14 @@ describe('mailParseCommand', () => {
     expect(out.map((o) => o.class)).toEqual(['cover', 'patch', 'patch', 'cover', 'patch', 'patch']);
     expect(out.map((o) => o.index)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(out[3]).toMatchObject({ version: 2, name: '[v2,0/2] A sample series' });
+  });
+
+  it('reads standard input given as "-": an mbox or one message', async () => {
+    const lines: string[] = [];
+    const mbox = readFileSync(resolve(CORPUS, 'series/base-cover-letter.mbox'));
+    expect(await mailParseCommand('-', (l) => lines.push(l), {}, Readable.from([mbox.subarray(0, 3), mbox.subarray(3)]))).toBe(3);
+    expect(await mailParseCommand('-', (l) => lines.push(l), {}, Readable.from([fixture('dmarc-google.eml')]))).toBe(1);
+    expect(lines.map((l) => (JSON.parse(l) as { class: string }).class)).toEqual(['cover', 'patch', 'patch', 'comment']);
   });
 
   it('reads a single message without envelope, and a Maildir folder', async () => {
