@@ -12,15 +12,19 @@ import { createLogger, type Logger } from './log.js';
 import { startServer, type NodeMiddleware, type RunningServer } from './server.js';
 import type { Settings } from './settings.js';
 import { VERSION } from './paths.js';
+import { Engine } from './tracker/engine.js';
+import { Scheduler } from './tracker/scheduler.js';
+import { buildEngineParts } from './tracker/wiring.js';
 
 export interface Service {
   url: string;
   db: DatabaseHandle;
   logger: Logger;
+  engine: Engine;
   stop(): Promise<void>;
 }
 
-export async function startService(settings: Settings, options: { logger?: Logger; out?: (line: string) => void } = {}): Promise<Service> {
+export async function startService(settings: Settings, options: { logger?: Logger; out?: (line: string) => void; scheduler?: boolean } = {}): Promise<Service> {
   const logger = options.logger ?? createLogger(settings.logLevel);
   const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
 
@@ -41,7 +45,23 @@ export async function startService(settings: Settings, options: { logger?: Logge
   if (!settings.giteeAccessToken) logger.warn('GITEE_ACCESS_TOKEN is not set: nothing can be published to Gitee');
 
   const authenticator = new Authenticator({ user: settings.user, passwordHash, db: db.db });
-  const api = createApi({ db: db.db, authenticator, logger, readAuth: settings.readAuth, bodyLimit: settings.bodyLimit, version: VERSION });
+  const engine = new Engine({
+    db: db.db,
+    logger,
+    ...buildEngineParts(settings),
+    publish: { specEdit: settings.specEdit, patchDir: settings.patchDir, botName: settings.botName, botEmail: settings.botEmail },
+    maxPatchesPerPr: settings.maxPatchesPerPr,
+  });
+  const scheduler = new Scheduler(() => engine.runCycle(), { intervalSeconds: settings.scanDbInterval, cron: settings.scanCron || undefined, logger });
+  const api = createApi({
+    db: db.db,
+    authenticator,
+    logger,
+    readAuth: settings.readAuth,
+    bodyLimit: settings.bodyLimit,
+    version: VERSION,
+    scanNow: (id, options) => engine.scanNow(id, options),
+  });
 
   const before: NodeMiddleware[] = [];
   if (settings.appId && settings.privateKey) {
@@ -67,12 +87,15 @@ export async function startService(settings: Settings, options: { logger?: Logge
     throw err;
   }
   logger.info({ url: server.url }, 'listening');
+  if (options.scheduler !== false) scheduler.start();
 
   return {
     url: server.url,
     db,
     logger,
+    engine,
     async stop() {
+      await scheduler.stop();
       await server.close();
       await db.close();
     },

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
+import cron from 'node-cron';
 import { AppError } from './errors.js';
 import { parseSettingsFile, type RawSetting } from './settings-file.js';
 
@@ -204,12 +205,11 @@ function convert(def: KeyDefinition, raw: RawSetting): unknown {
   }
 }
 
-/** A 5- or 6-field cron expression, optionally followed by `~jitterSeconds`. */
+/** A cron expression node-cron accepts, optionally followed by `~jitterSeconds`. */
 export function isCronExpression(value: string): boolean {
   const [expression, jitter] = value.split('~');
   if (jitter !== undefined && !/^\s*\d+\s*$/.test(jitter)) return false;
-  const fields = (expression ?? '').trim().split(/\s+/);
-  return (fields.length === 5 || fields.length === 6) && fields.every((f) => /^[\d*/,\-A-Za-z?]+$/.test(f));
+  return cron.validate((expression ?? '').trim());
 }
 
 export function parseListen(value: string): ListenAddress | null {

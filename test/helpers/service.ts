@@ -48,7 +48,7 @@ export async function startTestService(options: { tls?: boolean; extraSettings?:
   const settings = resolveSettings(parseSettingsFile(lines.join('\n'), configFile), {}, configFile);
   // PGlite keeps its files in the fresh data dir; PostgreSQL gets a database of its own
   if (throwaway) settings.databaseUrl = throwaway.url;
-  const service = await startService(settings, { logger: createLogger('silent'), out: () => {} });
+  const service = await startService(settings, { logger: createLogger('silent'), out: () => {}, scheduler: false });
   return {
     ...service,
     dataDir,

@@ -206,14 +206,20 @@ export function v1Routes(deps: V1Deps) {
       summary: 'Scan a tracking now (dry_run=true: show what would be published, write nothing)',
       security,
       request: { params: idParam, query: z.object({ dry_run: boolParam.optional() }).strict() },
-      responses: { 200: json(z.record(z.string(), z.unknown()), 'what the scan did or would do'), 503: json(errorSchema, 'the engine is not running'), ...errors },
+      responses: {
+        200: json(z.record(z.string(), z.unknown()), 'what the scan did (action: initialized, up_to_date, advanced, published) or would do (dry_run)'),
+        409: json(errorSchema, 'another replica holds the tracking'),
+        503: json(errorSchema, 'the engine is not running'),
+        ...errors,
+      },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
       if (!(await getTracking(db, id))) return jsonError(c, 404, 'not_found', 'no such tracking') as never;
       if (!deps.scanNow) return jsonError(c, 503, 'engine_unavailable', 'the tracking engine is not running in this process') as never;
-      const result = await deps.scanNow(id, { dryRun: c.req.valid('query').dry_run ?? false });
-      return c.json(result as Record<string, unknown>, 200);
+      const result = (await deps.scanNow(id, { dryRun: c.req.valid('query').dry_run ?? false })) as Record<string, unknown>;
+      if (result.action === 'busy') return jsonError(c, 409, 'busy', 'another replica is working on this tracking right now; try again shortly') as never;
+      return c.json(result, 200);
     },
   );
 

@@ -1,2 +1,3 @@
 export * from './tracking.js';
 export * from './auth.js';
+export * from './engine.js';

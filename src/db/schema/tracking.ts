@@ -23,9 +23,15 @@ export const tracking = pgTable(
     lastError: text('last_error'),
     consecutiveFailures: integer('consecutive_failures').notNull().default(0),
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
+    /** set when the upstream moved (or a scan was asked for): the tracking is a work item until processed */
+    queuedAt: timestamp('queued_at', { withTimezone: true }),
+    /** the engine replica working on it, until the lease expires (a crashed replica's work is picked up again) */
+    leaseOwner: text('lease_owner'),
+    leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
   },
   (t) => [
     uniqueIndex('tracking_repo_branch_key').on(t.repo, t.branch),
+    index('tracking_queue_idx').on(t.queuedAt).where(sql`${t.queuedAt} is not null`),
     index('tracking_enabled_idx').on(t.enabled).where(sql`${t.enabled}`),
   ],
 );

@@ -1,0 +1,94 @@
+/**
+ * What the maintainer reads: issue and PR titles and bodies. The old program's layout (title
+ * `[patch tracking] <branch> <timestamp>`, a table of commits) plus the compare link, the patch file list,
+ * notes for the maintainer, and a hidden marker by which a resumed run finds its own issue.
+ */
+import type { PublishedCommit } from '../db/schema/index.js';
+
+export interface RangeDescription {
+  trackingId: number;
+  upstream: { versionControl: string; scmRepo: string; scmBranch: string };
+  targetBranch: string;
+  rangeFrom: string;
+  rangeTo: string;
+  stamp: string;
+  commits: PublishedCommit[];
+  patchFiles: string[];
+  compareUrl?: string;
+  notes: string[];
+}
+
+/** `20261121232021744732`: the old program's timestamp (to the microsecond; ours has milliseconds + 000). */
+export function publicationStamp(date: Date): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${date.getUTCFullYear()}${p(date.getUTCMonth() + 1)}${p(date.getUTCDate())}${p(date.getUTCHours())}${p(date.getUTCMinutes())}${p(date.getUTCSeconds())}${p(date.getUTCMilliseconds(), 3)}000`;
+}
+
+export function rangeMarker(trackingId: number, from: string, to: string): string {
+  return `<!-- patch-tracking:tracking=${trackingId} range=${from}..${to} -->`;
+}
+
+/** Deterministic per (tracking, range): a rerun finds the branch it made before. */
+export function tempBranchName(trackingId: number, from: string, to: string): string {
+  return `patch-tracking/t${trackingId}-${from.slice(0, 12)}-${to.slice(0, 12)}`;
+}
+
+const cell = (text: string) => text.replace(/\r?\n/g, '<br>').replace(/\|/g, '\\|');
+
+export function commitTable(commits: PublishedCommit[]): string {
+  const rows = commits.map((c) => {
+    const short = c.sha.slice(0, 7);
+    const link = c.url ? `[${short}](${c.url})` : short;
+    return `| ${link} | ${c.authorDate} | ${cell(c.message)} |`;
+  });
+  return ['| Commit | Datetime | Message |', '| ------ | ------ | ------ |', ...rows].join('\n') + '\n';
+}
+
+export function issueTitle(d: RangeDescription): string {
+  return `[patch tracking] ${d.targetBranch} ${d.stamp}`;
+}
+
+export function issueBody(d: RangeDescription): string {
+  const upstream = `${d.upstream.scmRepo} ${d.upstream.scmBranch}`;
+  const lines = [
+    commitTable(d.commits),
+    `Upstream: \`${upstream}\` (${d.upstream.versionControl}), ${d.rangeFrom.slice(0, 12)}..${d.rangeTo.slice(0, 12)}, ${d.commits.length} commit${d.commits.length === 1 ? '' : 's'}.`,
+  ];
+  if (d.compareUrl) lines.push(`Compare: ${d.compareUrl}`);
+  lines.push('', 'Patch files:', ...d.patchFiles.map((f) => `- \`${f}\``));
+  if (d.notes.length) lines.push('', 'Notes for the maintainer:', ...d.notes.map((n) => `- ${n}`));
+  lines.push('', rangeMarker(d.trackingId, d.rangeFrom, d.rangeTo));
+  return lines.join('\n') + '\n';
+}
+
+export function pullTitle(d: RangeDescription): string {
+  return `[patch tracking] ${d.stamp}`;
+}
+
+/** Gitee links the PR to the issue by `#I1ABCD`; GitHub closes it with `Closes #N`. */
+export function pullBody(d: RangeDescription, issueRef: string): string {
+  return [
+    issueRef,
+    '',
+    `Upstream commits of \`${d.upstream.scmRepo} ${d.upstream.scmBranch}\` as patch files, for review (${d.commits.length}).`,
+    ...(d.notes.length ? ['', ...d.notes.map((n) => `- ${n}`)] : []),
+    '',
+    rangeMarker(d.trackingId, d.rangeFrom, d.rangeTo),
+  ].join('\n') + '\n';
+}
+
+export function commitMessage(d: RangeDescription): string {
+  return `[patch tracking] ${d.stamp} - ${d.upstream.scmRepo} ${d.rangeFrom.slice(0, 12)}..${d.rangeTo.slice(0, 12)}\n\n${d.commits
+    .map((c) => `${c.sha.slice(0, 12)} ${c.subject}`)
+    .join('\n')}\n`;
+}
+
+/** A web compare link for upstreams that have one. */
+export function compareUrl(versionControl: string, scmRepo: string, from: string, to: string): string | undefined {
+  if (versionControl === 'github') {
+    const path = scmRepo.replace(/^https?:\/\/github\.com\//, '').replace(/\.git$/, '');
+    return `https://github.com/${path}/compare/${from}...${to}`;
+  }
+  const github = /^https:\/\/github\.com\/([\w.-]+\/[\w.-]+?)(\.git)?$/.exec(scmRepo);
+  return github ? `https://github.com/${github[1]}/compare/${from}...${to}` : undefined;
+}

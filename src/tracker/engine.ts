@@ -1,0 +1,217 @@
+/**
+ * The tracking engine of one replica. A cycle:
+ *   1. checks the heads of all due trackings in batches (one replica per cycle, by a named lease),
+ *   2. queues only the trackings whose upstream moved,
+ *   3. claims queued trackings with leases and runs each (several replicas may share the queue).
+ * Failures are recorded on the tracking with exponential backoff, so one broken tracking doesn't burn
+ * the budget of the others.
+ */
+import { randomUUID } from 'node:crypto';
+import { and, eq, isNull, lte, or, sql } from 'drizzle-orm';
+import type { Database } from '../db/client.js';
+import { tracking, type TrackingRow } from '../db/schema/index.js';
+import { AppError, errorMessage } from '../errors.js';
+import { redactSecrets, type Logger } from '../log.js';
+import type { HeadResult } from '../sources/types.js';
+import { acquireNamedLease, claimOne, claimWork, releaseNamedLease, releaseWork, renewLease } from './claim.js';
+import { runTracking, upstreamOf, type RunDeps, type RunResult } from './run.js';
+
+export interface EngineOptions extends RunDeps {
+  /** this replica's name in leases */
+  owner?: string;
+  leaseMs?: number;
+  /** trackings processed at once by this replica */
+  concurrency?: number;
+  /** first retry delay after a failure; doubles per consecutive failure */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+}
+
+export interface HeadsReport {
+  checked: number;
+  moved: number;
+  initialized: number;
+  failed: number;
+  skipped: boolean;
+}
+
+/** Errors a retry won't fix: the tracking waits for a human (state `blocked`). */
+const BLOCKING = new Set(['not_ancestor', 'source_unavailable', 'forge_token_missing', 'invalid_repo', 'invalid_scm_repo', 'upstream_not_found', 'forge_auth', 'invalid_patch']);
+
+const HEADS_BATCH = 500;
+
+export class Engine {
+  readonly owner: string;
+  private readonly leaseMs: number;
+  private readonly concurrency: number;
+  private readonly backoffBaseMs: number;
+  private readonly backoffMaxMs: number;
+  private readonly db: Database;
+  private readonly logger: Logger;
+
+  constructor(private readonly deps: EngineOptions) {
+    this.owner = deps.owner ?? `engine-${randomUUID().slice(0, 8)}`;
+    this.leaseMs = deps.leaseMs ?? 10 * 60_000;
+    this.concurrency = deps.concurrency ?? 4;
+    this.backoffBaseMs = deps.backoffBaseMs ?? 60_000;
+    this.backoffMaxMs = deps.backoffMaxMs ?? 24 * 3600_000;
+    this.db = deps.db;
+    this.logger = deps.logger.child({ engine: this.owner });
+  }
+
+  async runCycle(): Promise<{ heads: HeadsReport; processed: number }> {
+    const heads = await this.checkHeads();
+    const processed = await this.processQueue();
+    return { heads, processed };
+  }
+
+  /** Steps 1-2: batched head checks; trackings whose upstream moved become work items. */
+  async checkHeads(): Promise<HeadsReport> {
+    const report: HeadsReport = { checked: 0, moved: 0, initialized: 0, failed: 0, skipped: false };
+    if (!(await acquireNamedLease(this.db, 'heads', this.owner, this.leaseMs))) return { ...report, skipped: true };
+    try {
+      const due = await this.db
+        .select()
+        .from(tracking)
+        .where(and(eq(tracking.enabled, true), isNull(tracking.queuedAt), or(isNull(tracking.nextAttemptAt), lte(tracking.nextAttemptAt, sql`now()`))));
+      const byKind = new Map<string, TrackingRow[]>();
+      for (const t of due) byKind.set(t.versionControl, [...(byKind.get(t.versionControl) ?? []), t]);
+      for (const [kind, rows] of byKind) {
+        if (kind === 'mail') continue; // mail trackings are driven by the ingest, not by heads
+        const source = this.deps.sources[kind];
+        if (!source) {
+          const reason = this.deps.unavailable[kind] ?? `version_control "${kind}" is not supported`;
+          for (const t of rows) await this.recordFailure(t, new AppError('source_unavailable', reason));
+          report.failed += rows.length;
+          continue;
+        }
+        for (let i = 0; i < rows.length; i += HEADS_BATCH) {
+          const batch = rows.slice(i, i + HEADS_BATCH);
+          let results: Map<number, HeadResult>;
+          try {
+            results = await source.heads(batch.map(upstreamOf));
+          } catch (err) {
+            for (const t of batch) await this.recordFailure(t, err);
+            report.failed += batch.length;
+            continue;
+          }
+          await this.applyHeads(batch, results, report);
+        }
+      }
+      return report;
+    } finally {
+      await releaseNamedLease(this.db, 'heads', this.owner);
+    }
+  }
+
+  private async applyHeads(batch: TrackingRow[], results: Map<number, HeadResult>, report: HeadsReport): Promise<void> {
+    const heads: { id: number; sha: string }[] = [];
+    for (const t of batch) {
+      const result = results.get(t.id);
+      report.checked += 1;
+      if (!result || 'error' in result) {
+        report.failed += 1;
+        await this.recordFailure(t, new AppError('upstream_error', result ? result.error : 'no answer for this upstream'));
+        continue;
+      }
+      heads.push({ id: t.id, sha: result.sha });
+      if (!t.scmCommit) report.initialized += 1;
+      else if (t.scmCommit !== result.sha) report.moved += 1;
+    }
+    if (heads.length === 0) return;
+    const values = sql.join(heads.map((h) => sql`(${h.id}::integer, ${h.sha}::text)`), sql`, `);
+    // one statement per batch: record the head, start new trackings at it, queue the ones that moved
+    await this.db.execute(sql`
+      update ${tracking} t set
+        last_checked_at = now(),
+        last_head = v.head,
+        scm_commit = coalesce(t.scm_commit, v.head),
+        queued_at = case when t.scm_commit is not null and t.scm_commit <> v.head then coalesce(t.queued_at, now()) else t.queued_at end,
+        status = case when t.scm_commit is not null and t.scm_commit <> v.head then 'queued' else 'ok' end,
+        last_error = case when t.scm_commit is not null and t.scm_commit <> v.head then t.last_error else null end,
+        consecutive_failures = case when t.scm_commit is not null and t.scm_commit <> v.head then t.consecutive_failures else 0 end,
+        next_attempt_at = case when t.scm_commit is not null and t.scm_commit <> v.head then t.next_attempt_at else null end
+      from (values ${values}) as v(id, head)
+      where t.id = v.id`);
+  }
+
+  /** Step 3: claim and run queued trackings until the queue is empty for this replica. */
+  async processQueue(): Promise<number> {
+    let processed = 0;
+    for (;;) {
+      const ids = await claimWork(this.db, this.owner, this.concurrency, this.leaseMs);
+      if (ids.length === 0) return processed;
+      await Promise.all(ids.map((id) => this.runClaimed(id)));
+      processed += ids.length;
+    }
+  }
+
+  /** An on-demand scan (API, CLI): runs now under a lease; a dry run takes no lease and writes nothing. */
+  async scanNow(id: number, options: { dryRun?: boolean } = {}): Promise<RunResult | { action: 'busy' }> {
+    const [t] = await this.db.select().from(tracking).where(eq(tracking.id, id));
+    if (!t) throw new AppError('not_found', 'no such tracking', { status: 404 });
+    if (options.dryRun) return runTracking(this.deps, t, { dryRun: true });
+    if (!(await claimOne(this.db, id, this.owner, this.leaseMs))) return { action: 'busy' };
+    return this.runClaimed(id, true);
+  }
+
+  private async runClaimed(id: number, rethrow: true): Promise<RunResult>;
+  private async runClaimed(id: number): Promise<RunResult | null>;
+  private async runClaimed(id: number, rethrow = false): Promise<RunResult | null> {
+    const [t] = await this.db.select().from(tracking).where(eq(tracking.id, id));
+    if (!t) throw new AppError('not_found', 'no such tracking', { status: 404 });
+    const heartbeat = async () => {
+      if (!(await renewLease(this.db, id, this.owner, this.leaseMs))) throw new AppError('lease_lost', 'another replica took over this tracking');
+    };
+    try {
+      const result = await runTracking({ ...this.deps, heartbeat }, t);
+      await this.recordSuccess(id);
+      return result;
+    } catch (err) {
+      await this.recordFailure(t, err);
+      if (rethrow) throw err;
+      return null;
+    } finally {
+      await releaseWork(this.db, id, this.owner);
+    }
+  }
+
+  private async recordSuccess(id: number): Promise<void> {
+    await this.db
+      .update(tracking)
+      .set({ status: 'ok', lastError: null, consecutiveFailures: 0, nextAttemptAt: null, lastCheckedAt: sql`now()` })
+      .where(eq(tracking.id, id));
+  }
+
+  async recordFailure(t: TrackingRow, err: unknown): Promise<void> {
+    const code = err instanceof AppError ? err.code : 'internal';
+    const message = redactSecrets(errorMessage(err));
+    const failures = t.consecutiveFailures + 1;
+    const delay = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** (failures - 1));
+    const status = BLOCKING.has(code) ? 'blocked' : 'error';
+    this.logger.warn({ tracking: t.id, repo: t.repo, branch: t.branch, code, failures }, `tracking failed: ${message}`);
+    await this.db
+      .update(tracking)
+      .set({
+        status,
+        lastError: message,
+        consecutiveFailures: sql`${tracking.consecutiveFailures} + 1`,
+        nextAttemptAt: new Date(Date.now() + delay),
+        lastCheckedAt: sql`now()`,
+      })
+      .where(eq(tracking.id, t.id));
+  }
+
+  /** Trackings left `running` by a crashed replica show as queued again once their lease expired. */
+  async requeueExpired(): Promise<void> {
+    await this.db
+      .update(tracking)
+      .set({ status: 'queued' })
+      .where(and(eq(tracking.status, 'running'), lte(tracking.leaseExpiresAt, sql`now()`)));
+  }
+
+  async stats(): Promise<Record<string, number>> {
+    const rows = await this.db.select({ status: tracking.status, n: sql<number>`count(*)::int` }).from(tracking).groupBy(tracking.status);
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * One tracking, start to end: where is the upstream now, what is new since scm_commit, and publish it
+ * (in PRs of at most MAX_PATCHES_PER_PR commits, oldest first). A dry run stops before the first write.
+ */
+import { eq, sql } from 'drizzle-orm';
+import type { Database } from '../db/client.js';
+import { tracking, type TrackingRow } from '../db/schema/index.js';
+import { AppError } from '../errors.js';
+import type { Forges } from '../forges/resolve.js';
+import type { Logger } from '../log.js';
+import { planPublication, publishRange, type PublishOptions } from '../publish/publish.js';
+import * as texts from '../publish/texts.js';
+import type { Source, TrackedUpstream, UpstreamCommit } from '../sources/types.js';
+
+export interface RunDeps {
+  db: Database;
+  logger: Logger;
+  forges: Forges;
+  /** sources by version_control; a missing one is explained by `unavailable` */
+  sources: Partial<Record<string, Source>>;
+  unavailable: Partial<Record<string, string>>;
+  publish: PublishOptions;
+  maxPatchesPerPr: number;
+  now?: () => Date;
+  /** called between PRs so a long run keeps its lease */
+  heartbeat?: () => Promise<void>;
+}
+
+export interface PublishedSummary {
+  range: string;
+  commits: number;
+  issue: string | null;
+  issue_url: string | null;
+  pr: string | null;
+  pr_url: string | null;
+  resumed: boolean;
+}
+
+export interface DryRunChunk {
+  range: string;
+  commits: { sha: string; subject: string }[];
+  patch_files: string[];
+  spec_file: string | null;
+  spec_diff: string | null;
+  issue_title: string;
+  issue_body: string;
+  pr_title: string;
+  pr_body: string;
+  notes: string[];
+}
+
+export type RunResult =
+  | { action: 'initialized'; head: string }
+  | { action: 'up_to_date'; head: string }
+  | { action: 'advanced'; head: string; reason: string }
+  | { action: 'published'; head: string; published: PublishedSummary[] }
+  | { action: 'dry_run'; head: string; from: string; chunks: DryRunChunk[] };
+
+export function upstreamOf(t: TrackingRow): TrackedUpstream {
+  return { id: t.id, versionControl: t.versionControl, scmRepo: t.scmRepo, scmBranch: t.scmBranch };
+}
+
+export function sourceFor(deps: Pick<RunDeps, 'sources' | 'unavailable'>, t: TrackingRow): Source {
+  const source = deps.sources[t.versionControl];
+  if (source) return source;
+  throw new AppError('source_unavailable', deps.unavailable[t.versionControl] ?? `version_control "${t.versionControl}" is not supported`);
+}
+
+async function currentHead(source: Source, t: TrackingRow): Promise<string> {
+  const result = (await source.heads([upstreamOf(t)])).get(t.id);
+  if (!result) throw new AppError('upstream_error', `no answer for the head of ${t.scmRepo} ${t.scmBranch}`);
+  if ('error' in result) throw new AppError('upstream_error', result.error);
+  return result.sha;
+}
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+export async function runTracking(deps: RunDeps, t: TrackingRow, options: { dryRun?: boolean; head?: string } = {}): Promise<RunResult> {
+  const source = sourceFor(deps, t);
+  const head = options.head ?? (await currentHead(source, t));
+  await deps.db.update(tracking).set({ lastHead: head, lastCheckedAt: sql`now()` }).where(eq(tracking.id, t.id));
+
+  // 1. A new tracking starts from the current head, publishing nothing (as the old program did).
+  if (!t.scmCommit) {
+    if (options.dryRun) return { action: 'initialized', head };
+    await deps.db.update(tracking).set({ scmCommit: head, updatedAt: sql`now()` }).where(eq(tracking.id, t.id));
+    return { action: 'initialized', head };
+  }
+  if (t.scmCommit === head) return { action: 'up_to_date', head };
+
+  // 2. What is new, oldest first (merges skipped); refuses to walk past a force-push.
+  const commits = await source.range(upstreamOf(t), t.scmCommit, head);
+  if (commits.length === 0) {
+    if (!options.dryRun) await deps.db.update(tracking).set({ scmCommit: head, updatedAt: sql`now()` }).where(eq(tracking.id, t.id));
+    return { action: 'advanced', head, reason: 'only merge commits since the last processed commit' };
+  }
+
+  // 3. Successive ranges of at most MAX_PATCHES_PER_PR commits; the last one ends at the head itself.
+  const chunks = chunk(commits, deps.maxPatchesPerPr);
+  const ranges = chunks.map((list, i) => ({
+    from: i === 0 ? t.scmCommit! : chunks[i - 1]!.at(-1)!.sha,
+    to: i === chunks.length - 1 ? head : list.at(-1)!.sha,
+    commits: list,
+  }));
+
+  const repo = deps.forges.resolve(t.repo);
+  const forge = deps.forges.forRepo(repo);
+  if (options.dryRun) return { action: 'dry_run', head, from: t.scmCommit, chunks: await dryRun(deps, t, ranges, forge, repo) };
+
+  const published: PublishedSummary[] = [];
+  let current = t;
+  let base = t.branch;
+  for (const range of ranges) {
+    const { publication: p, created } = await publishRange(
+      { db: deps.db, forge, repo, options: deps.publish, logger: deps.logger, now: deps.now },
+      current,
+      range.from,
+      range.to,
+      range.commits,
+      base,
+    );
+    base = p.tempBranch;
+    published.push({
+      range: `${range.from}..${range.to}`,
+      commits: range.commits.length,
+      issue: p.issueId,
+      issue_url: p.issueUrl,
+      pr: p.prNumber,
+      pr_url: p.prUrl,
+      resumed: !created,
+    });
+    current = { ...current, scmCommit: range.to };
+    await deps.heartbeat?.();
+  }
+  return { action: 'published', head, published };
+}
+
+async function dryRun(
+  deps: RunDeps,
+  t: TrackingRow,
+  ranges: { from: string; to: string; commits: UpstreamCommit[] }[],
+  forge: ReturnType<Forges['forRepo']>,
+  repo: ReturnType<Forges['resolve']>,
+): Promise<DryRunChunk[]> {
+  const now = deps.now?.() ?? new Date();
+  const out: DryRunChunk[] = [];
+  // later chunks would stack on the earlier ones' branches, which a dry run doesn't create: their spec
+  // diffs are computed against the target branch and the notes say so
+  for (const [index, range] of ranges.entries()) {
+    const plan = await planPublication({ forge, repo, options: deps.publish }, t, range.from, range.to, range.commits, now, t.branch);
+    if (index > 0) plan.notes.push('dry run: this PR would stack on the previous one; its spec diff is shown against the target branch');
+    const issueRef = repo.forge === 'github' ? 'Closes #<issue>' : '#<issue>';
+    out.push({
+      range: `${range.from}..${range.to}`,
+      commits: range.commits.map((c) => ({ sha: c.sha, subject: c.subject })),
+      patch_files: plan.patchFiles,
+      spec_file: plan.specPath,
+      spec_diff: plan.specDiff,
+      issue_title: texts.issueTitle(plan.description),
+      issue_body: texts.issueBody(plan.description),
+      pr_title: texts.pullTitle(plan.description),
+      pr_body: texts.pullBody(plan.description, issueRef),
+      notes: plan.notes,
+    });
+  }
+  return out;
+}

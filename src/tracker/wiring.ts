@@ -1,0 +1,28 @@
+/** Builds the engine's sources and forges from the settings, explaining what can't run and why. */
+import type { Octokit } from '@octokit/rest';
+import { createGitHubOctokit } from '../forges/octokit.js';
+import { createForges, type Forges } from '../forges/resolve.js';
+import type { Settings } from '../settings.js';
+import { GitSource } from '../sources/git.js';
+import { GitHubSource } from '../sources/github.js';
+import type { Source } from '../sources/types.js';
+
+export interface EngineParts {
+  sources: Partial<Record<string, Source>>;
+  unavailable: Partial<Record<string, string>>;
+  forges: Forges;
+}
+
+export function buildEngineParts(settings: Settings, options: { githubOctokit?: Octokit } = {}): EngineParts {
+  const sources: Partial<Record<string, Source>> = { git: new GitSource({ dataDir: settings.dataDir }) };
+  const unavailable: Partial<Record<string, string>> = {
+    mail: 'mail trackings are published when a series on the list is complete, not by scanning',
+  };
+  if (options.githubOctokit || settings.githubAccessToken) {
+    const octokit = options.githubOctokit ?? createGitHubOctokit({ token: settings.githubAccessToken, apiUrl: settings.githubApiUrl });
+    sources.github = new GitHubSource({ octokit, secrets: [settings.githubAccessToken].filter(Boolean) });
+  } else {
+    unavailable.github = 'GITHUB_ACCESS_TOKEN is not set (and the GitHub App is not installed on this upstream): cannot read github upstreams';
+  }
+  return { sources, unavailable, forges: createForges({ ...settings, githubOctokit: options.githubOctokit }) };
+}
