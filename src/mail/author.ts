@@ -11,9 +11,12 @@ const AT_WITH_NAME = /^(.*?)\sat\s(.*?)\s*\(([^)]+)\)/;
 const PAREN_NAME = /^"?(.*?)"?\s*\(([^)]+)\)/;
 
 /** Split a decoded From-style value into (name, email) exactly as Patchwork does. */
-export function splitFromHeader(value: string): [string | null, string] {
+export function splitFromHeader(header: string): [string | null, string] {
+  // names and addresses are cut to 255 characters anyway; a bounded input keeps the patterns fast
+  const value = header.length > 4096 ? header.slice(0, 4096) : header;
   let m = ANGLE.exec(value);
   if (m) return [m[1]!, m[2]!];
+  if (!value.includes('(')) return [null, value];
   m = AT_WITH_NAME.exec(value);
   if (m) return [m[3]!, `${m[1]}@${m[2]}`];
   m = PAREN_NAME.exec(value);

@@ -224,18 +224,31 @@ export function parsePatch(content: string): PatchSplit {
   };
 }
 
-const PULL = new RegExp(
-  '^The following changes since commit.*' +
-    '^are available in the git repository at:\\s*\\n' +
+const PULL_START = /^The following changes since commit/im;
+const PULL_TAIL = new RegExp(
+  '^are available in the git repository at:\\s*\\n' +
     '^\\s*([\\p{L}\\p{N}_+-]+(?:://|@)[\\p{L}\\p{N}_/.@:~-]+[\\s\\\\]*[\\p{L}\\p{N}_/._-]*)\\s*$',
-  'imsu',
+  'gimu',
 );
 
-/** The `git request-pull` URL (and branch or tag), whitespace folded; null when not a pull request. */
+/**
+ * The `git request-pull` URL (and branch or tag), whitespace folded; null when not a pull request.
+ * Patchwork's single regex (`^The following changes since commit.*^are available in the git repository
+ * at:…`, DOTALL) picks the last matching "are available" after the first "The following changes"; we do
+ * the same in two linear steps.
+ */
 export function parsePullRequest(content: string | null): string | null {
-  if (!content || !/the following changes since commit/i.test(content)) return null;
-  const m = PULL.exec(content);
-  return m ? m[1]!.replace(/\s+/g, ' ').trim() : null;
+  if (!content) return null;
+  const start = PULL_START.exec(content);
+  if (!start) return null;
+  PULL_TAIL.lastIndex = start.index + start[0].length;
+  let last: string | null = null;
+  let m: RegExpExecArray | null;
+  while ((m = PULL_TAIL.exec(content)) !== null) {
+    last = m[1]!;
+    if (m[0].length === 0) PULL_TAIL.lastIndex++;
+  }
+  return last === null ? null : last.replace(/\s+/g, ' ').trim();
 }
 
 const FILENAME = /^(---|\+\+\+) (\S+)/;

@@ -14,21 +14,22 @@ export interface CleanSubject {
 }
 
 const RE_FWD = /^(re|fwd?)[:\s]\s*/i;
-const PREFIX = /^\[([^\]]*)\]\s*(.*)$/;
 // Mercurial patchbomb marker, kept as one token. Patchwork only finds it right after an upper-case
 // `PATCH `; we find it anywhere in the bracket, any case.
-const HG_MARKER = /^(.*?)\b(\d+ of \d+)\b(.*)$/i;
+// Bounded digit runs keep this linear on hostile subjects.
+const HG_MARKER = /(?:^|[\s,])(\d{1,9} of \d{1,9})(?=$|[\s,])/i;
 
 export function splitPrefixes(prefix: string): string[] {
   const tokens: string[] = [];
   let rest = prefix;
-  const hg = HG_MARKER.exec(prefix);
+  const hg = / of /i.test(prefix) ? HG_MARKER.exec(prefix) : null;
   let tail: string[] = [];
   if (hg) {
-    tokens.push(...splitWords(hg[1] ?? ''));
-    tokens.push(hg[2]!);
+    const start = hg.index + hg[0].length - hg[1]!.length;
+    tokens.push(...splitWords(prefix.slice(0, start)));
+    tokens.push(hg[1]!);
     rest = '';
-    tail = splitWords(hg[3] ?? '');
+    tail = splitWords(prefix.slice(start + hg[1]!.length));
   }
   tokens.push(...splitWords(rest), ...tail);
   return tokens;
@@ -44,15 +45,18 @@ function splitWords(s: string): string[] {
  */
 export function cleanSubject(subject: string, dropPrefixes: string[] = []): CleanSubject {
   const drop = new Set([...dropPrefixes.map((p) => p.toLowerCase()), 'patch']);
-  let s = normalizeSpace(subject.replace(RE_FWD, ' '));
+  const s = normalizeSpace(subject.replace(RE_FWD, ' '));
   const prefixes: string[] = [];
-  let m = PREFIX.exec(s);
-  while (m) {
-    for (const p of splitPrefixes(m[1] ?? '')) if (!drop.has(p.toLowerCase())) prefixes.push(p);
-    s = m[2] ?? '';
-    m = PREFIX.exec(s);
+  // Patchwork's loop over /^\[([^\]]*)\]\s*(.*)$/, walked by index so long subjects stay linear
+  let pos = 0;
+  while (s.charCodeAt(pos) === 0x5b /* [ */) {
+    const close = s.indexOf(']', pos + 1);
+    if (close === -1) break;
+    for (const p of splitPrefixes(s.slice(pos + 1, close))) if (!drop.has(p.toLowerCase())) prefixes.push(p);
+    pos = close + 1;
+    while (pos < s.length && /\s/.test(s[pos]!)) pos++;
   }
-  const title = normalizeSpace(s);
+  const title = normalizeSpace(s.slice(pos));
   return { name: prefixes.length ? `[${prefixes.join(',')}] ${title}` : title, prefixes, title };
 }
 
@@ -61,7 +65,8 @@ const MARKER = /^.*?([0-9]+)(?:\/| of )([0-9]+)$/;
 /** `x/n` (or Mercurial `x of n`) from the first prefix carrying one. */
 export function parseSeriesMarker(prefixes: string[]): [number | null, number | null] {
   for (const p of prefixes) {
-    const m = MARKER.exec(p);
+    // the marker ends the token; looking at its tail keeps the lazy match linear on huge tokens
+    const m = MARKER.exec(p.length > 64 ? p.slice(-64) : p);
     if (m) return [Number(m[1]), Number(m[2])];
   }
   return [null, null];

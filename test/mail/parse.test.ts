@@ -180,6 +180,30 @@ describe('message parsing', () => {
     expect(a.date).toBeNull();
   });
 
+  it('accepts a missing Subject as empty, and takes the <id> out of a Message-Id with a comment (deviations)', () => {
+    const m = parsed(Buffer.from('From: a@x\nMessage-Id: <id@x> (added by gateway)\n\n' + DIFF));
+    expect(m).toMatchObject({ subject: '', name: '', kind: 'patch', msgid: '<id@x>' });
+  });
+
+  it('reads a multipart without a usable boundary as plain text (deviation)', () => {
+    const m = parsed(msg({ Subject: '[PATCH] x', 'Content-Type': 'multipart/mixed' }, 'Fix.\n---\n' + DIFF));
+    expect(m.diff).toBe(DIFF);
+    expect(m.content).toBe('Fix.\n---');
+  });
+
+  it('text between two file diffs goes to the message, not into the diff (deviation)', () => {
+    const second = DIFF.replace(/\bf\b/g, 'g');
+    const m = parsed(msg({ Subject: '[PATCH] x' }, 'Fix.\n---\n' + DIFF + 'And the header too:\n' + second));
+    expect(m.diff).toBe(DIFF + second);
+    expect(m.content).toBe('Fix.\n---\nAnd the header too:');
+  });
+
+  it('stays fast on hostile input', () => {
+    const t = performance.now();
+    parseMail(Buffer.from('From: ' + 'x at '.repeat(50000) + '(y)\nSubject: ' + '[a]'.repeat(100000) + '\n\n' + 'The following changes since commit x\n'.repeat(20000)));
+    expect(performance.now() - t).toBeLessThan(2000);
+  });
+
   it('takes the date from Received when Date is unreadable', () => {
     const m = parsed(msg({ Date: 'garbage', Received: 'from x by y; Tue, 4 Feb 2025 01:02:03 +0100' }, 'z'));
     expect(m).toMatchObject({ date: '2025-02-04T00:02:03.000Z', dateSource: 'received' });

@@ -8,6 +8,8 @@ import {
   decidePatchSeries,
   findPreviousVersion,
   SeriesAssembler,
+  seriesNameAfterCover,
+  seriesNameAfterPatch,
   type SeriesLookup,
   type SeriesRecord,
 } from '../../src/mail/series.js';
@@ -98,6 +100,13 @@ describe('series names, completeness, versions', () => {
       assembler.add(m);
       expect(assembler.nameOf(0)).toBe('A sample series');
     }
+  });
+
+  it('a cover title containing "]" is kept whole, a custom name is never overwritten', () => {
+    expect(seriesNameAfterCover('[1/2] a: b', 'fix a[0] bug', '[1/2] a: b')).toBe('fix a[0] bug');
+    expect(seriesNameAfterCover('My custom name', 'fix a[0] bug', '[1/2] a: b')).toBe('My custom name');
+    expect(seriesNameAfterPatch(null, '[2/2] x', 2)).toBeNull();
+    expect(seriesNameAfterPatch('kept', '[1/2] x', 1)).toBe('kept');
   });
 
   it('base-no-cover-letter: the name is patch 1’s full name, prefixes included', async () => {
