@@ -24,6 +24,8 @@ export {
 } from './series.js';
 export type { SeriesLookup, SeriesRecord, SeriesMail, SeriesDecision, SeriesId, VersionCandidate, PreviousVersion, AssembledSeries, AssembleOutcome, DependencyRef } from './series.js';
 export { autodelegate, fnmatch } from './delegate.js';
+export { findProject } from './project.js';
+export type { ProjectCandidate } from './project.js';
 export type { DelegationRule } from './delegate.js';
 export { describeMessage, mailParseCommand } from './describe.js';
 export type { MessageDescription } from './describe.js';
