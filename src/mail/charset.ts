@@ -37,7 +37,7 @@ export function normalizeCharset(label: string | undefined | null): string | und
   if (!label) return undefined;
   // RFC 2231 language suffix (utf-8*en) and stray quotes/spaces are not part of the name.
   const cleaned = label.replace(/\*.*$/, '').replace(/["'\s]/g, '').toLowerCase();
-  return cleaned || undefined;
+  return cleaned === 'utf8' ? 'utf-8' : cleaned || undefined;
 }
 
 export interface Decoded {
@@ -49,7 +49,7 @@ export interface Decoded {
 export function decodeBytes(bytes: Uint8Array, declared?: string | null): Decoded {
   if (isAsciiBytes(bytes)) return { text: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1'), charset: 'us-ascii' };
   const label = normalizeCharset(declared);
-  if (label && !ASCII_LABELS.has(label) && label !== 'utf-8' && label !== 'utf8') {
+  if (label && !ASCII_LABELS.has(label) && label !== 'utf-8') {
     const d = fatalDecoder(label);
     if (d) {
       try {

@@ -150,7 +150,7 @@ function findContent(root: MimePart, reply: boolean, defects: string[]): Content
       if (split.diff) {
         diffs.push(split.diff);
         if (split.comment?.trim()) comment += split.comment.trim() + '\n';
-      } else if (!binaryPatch) diffs.push(text);
+      } else if (!binaryPatch && text.trim()) diffs.push(text); // a diff format we do not parse: kept whole
       else continue;
       if (binaryPatch) defects.push(`diff read from ${part.contentType} attachment ${part.filename ?? ''}`.trim());
     } else if (part.subtype === 'plain') {
