@@ -343,6 +343,8 @@ async function scanAction(context: RunContext, options: ConnectionFlags & { repo
   if (targets.length === 0) {
     throw operationError(options.repo ? `no tracking for repo ${options.repo}${options.branch ? ` branch ${options.branch}` : ''}` : 'there are no trackings');
   }
+  // one named tracking: its result as is; several: a list saying which result (or error) is whose
+  const single = targets.length === 1 && options.repo !== undefined && options.branch !== undefined;
   const results: Record<string, unknown>[] = [];
   for (const tracking of targets) {
     try {
@@ -353,12 +355,12 @@ async function scanAction(context: RunContext, options: ConnectionFlags & { repo
         throw operationError(`cannot scan: the server's tracking engine is not running (engine_unavailable); the server said: ${err.message}`);
       }
       if (!(err instanceof ServerError) || err.fatal) throw err;
+      if (single) throw operationError(`scan of ${tracking.repo} ${tracking.branch} failed: ${err.message}`);
       results.push({ id: tracking.id, repo: tracking.repo, branch: tracking.branch, error: err.message });
       context.exitCode = EXIT_FAILED;
     }
   }
-  const output = targets.length === 1 && options.repo && options.branch ? (results[0]!.result ?? results[0]) : results;
-  context.io.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
+  context.io.stdout.write(`${JSON.stringify(single ? results[0]!.result : results, null, 2)}\n`);
 }
 
 // ---- tokens

@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUpstreamRepo, removeTempDirs } from '../helpers/git-repo.js';
 import { startTestService, TEST_PASSWORD, type TestService } from '../helpers/service.js';
 import { cli, cliProcess, REPO_ROOT } from './run-cli.js';
 
@@ -31,6 +32,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await service?.stop();
+  removeTempDirs();
 });
 
 describe('the old documented commands, verbatim, against a plain HTTP server', () => {
@@ -214,11 +216,27 @@ describe('the old documented commands, verbatim, against a plain HTTP server', (
     expect(badCommit.stderr).toContain('--scm_commit: expected a hexadecimal commit id');
   });
 
-  it('scan says when the server has no engine running', async () => {
-    await cli(['add', ...auth(), '--version_control', 'github', '--repo', 'scan/r', '--branch', 'master', '--scm_repo', 'o/r', '--scm_branch', 'main', '--enabled', 'true']);
-    const scan = await cli(['scan', ...auth(), '--repo', 'scan/r', '--branch', 'master', '--dry-run']);
-    expect(scan.code).toBe(1);
-    expect(scan.stderr).toContain("cannot scan: the server's tracking engine is not running (engine_unavailable)");
+  it('scan runs the engine on a tracking now and prints its result; a dry run changes nothing', async () => {
+    const upstream = createUpstreamRepo();
+    const head = upstream.head();
+    const flags = ['--version_control', 'git', '--scm_repo', upstream.url, '--scm_branch', 'main', '--branch', 'master', '--enabled', 'true'];
+    expect((await cli(['add', ...auth(), '--repo', 'scan/git', ...flags])).code).toBe(0);
+
+    const dry = await cli(['scan', ...auth(), '--repo', 'scan/git', '--branch', 'master', '--dry-run']);
+    expect(dry).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(dry.stdout)).toEqual({ action: 'initialized', head });
+    expect(await trackings(['--repo', 'scan/git'])).toMatchObject([{ scm_commit: null }]);
+
+    const real = await cli(['scan', ...auth(), '--repo', 'scan/git', '--branch', 'master']);
+    expect(JSON.parse(real.stdout)).toEqual({ action: 'initialized', head });
+    expect(await trackings(['--repo', 'scan/git'])).toMatchObject([{ scm_commit: head }]);
+
+    // github upstreams need GITHUB_ACCESS_TOKEN, which the test service does not have
+    await cli(['add', ...auth(), '--version_control', 'github', '--repo', 'scan/gh', '--branch', 'master', '--scm_repo', 'o/r', '--scm_branch', 'main', '--enabled', 'true']);
+    const refused = await cli(['scan', ...auth(), '--repo', 'scan/gh', '--branch', 'master', '--dry-run']);
+    expect(refused).toMatchObject({ code: 1, stdout: '' });
+    expect(refused.stderr).toContain('scan of scan/gh master failed: GITHUB_ACCESS_TOKEN is not set');
+
     const none = await cli(['scan', ...auth(), '--repo', 'scan/none']);
     expect(none.code).toBe(1);
     expect(none.stderr).toContain('no tracking for repo scan/none');

@@ -42,6 +42,8 @@ function oldServer(req: http.IncomingMessage, res: http.ServerResponse, body: st
     const data = JSON.parse(body) as Record<string, unknown>;
     posts.push(data);
     if (Object.keys(data).some((key) => !KEYS.includes(key))) return envelope('4001', 'Please enter the correct parameters');
+    // the old program only knew github upstreams
+    if (data.version_control !== 'github') return envelope('4001', 'Please enter the correct parameters');
     if (typeof data.enabled !== 'boolean') return html(500, '<title>500 Internal Server Error</title>');
     const row = { scm_commit: null, ...data } as Row; // the old upsert reset scm_commit when omitted
     const index = rows.findIndex((r) => r.repo === row.repo && r.branch === row.branch);
@@ -94,6 +96,21 @@ describe('against the old Python server', () => {
 
     expect(await cli(['delete', ...auth(), '--repo', 'testPatchTrack/testPatch1'])).toMatchObject({ code: 0, stdout: 'deleted: testPatchTrack/testPatch1 master\n' });
     expect(rows).toEqual([]);
+  });
+
+  it('an item the server refuses is counted as failed with its file and line; the others are imported; exit 1', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pt-cli-old-mixed-'));
+    const item = (kind: string, repo: string, scm: string) => `version_control: ${kind}\nscm_repo: ${scm}\nscm_branch: main\nrepo: ${repo}\nbranch: master\nenabled: true\n`;
+    writeFileSync(path.join(dir, 'a.yaml'), item('github', 'mixed/a', 'o/a'));
+    writeFileSync(path.join(dir, 'b.yaml'), `# a git upstream\n${item('git', 'mixed/b', 'https://example.org/b.git')}`);
+    writeFileSync(path.join(dir, 'c.yaml'), item('github', 'mixed/c', 'o/c'));
+    const result = await cli(['add', ...auth(), '--dir', dir]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('2 added, 0 updated, 0 unchanged, 1 failed');
+    expect(result.stderr).toBe(`failed: ${path.join(dir, 'b.yaml')}:2: the server refused POST /tracking: Please enter the correct parameters (code 4001)\n`);
+    expect(rows.map((r) => r.repo).sort()).toEqual(['mixed/a', 'mixed/c']);
+    await cli(['delete', ...auth(), '--repo', 'mixed/a']);
+    await cli(['delete', ...auth(), '--repo', 'mixed/c']);
   });
 
   it('a rejected password is reported from the old 401 page', async () => {
