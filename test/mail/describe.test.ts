@@ -27,7 +27,7 @@ describe('describeMessage', () => {
   });
 
   it('describes a pull request and a dropped mail', () => {
-    const pull = describeMessage(fixture('../../../../shared/corpus/patchwork/mail/0001-git-pull-request.mbox'));
+    const pull = describeMessage(readFileSync(resolve(CORPUS, 'mail/0001-git-pull-request.mbox')));
     expect(pull).toMatchObject({ class: 'patch', has_diff: false, pull_url: 'git://git.kernel.org/pub/scm/linux/kernel/git/benh/powerpc.git next' });
     expect(describeMessage(Buffer.from('Subject: no sender\n\nhello\n'))).toEqual({ status: 'dropped', reason: 'missing From header', msgid: null });
   });
