@@ -182,11 +182,13 @@ export interface VersionCandidate {
   msgids: string[];
   /** Supersedes: values found in the series' mails */
   supersedes: string[];
+  /** titles of the series' patches (prefixes stripped); lets a series without cover find its v1 */
+  patchTitles?: string[];
 }
 
 export interface PreviousVersion {
   id: SeriesId;
-  reason: 'supersedes' | 'change-id' | 'subject';
+  reason: 'supersedes' | 'change-id' | 'subject' | 'patches';
   /** same version number: a re-send rather than a new revision */
   resend: boolean;
 }
@@ -231,7 +233,8 @@ function bare(msgid: string): string {
 
 /**
  * The series this one is a new version (or re-send) of: named by `Supersedes:`, sharing b4's
- * `change-id:`, or by the same submitter under the same normalised title. Among several, the latest.
+ * `change-id:`, by the same submitter under the same normalised title, or (when only one version had a
+ * cover letter) by the same submitter with mostly the same patch titles. Among several, the latest.
  */
 export function findPreviousVersion(series: VersionCandidate, candidates: VersionCandidate[]): PreviousVersion | null {
   const earlier = candidates.filter(
@@ -258,6 +261,18 @@ export function findPreviousVersion(series: VersionCandidate, candidates: Versio
     const title = normalizeTitle(series.name);
     const hit = latest(earlier.filter((c) => c.submitter === series.submitter && c.name && normalizeTitle(c.name) === title));
     if (hit && title) return mk(hit, 'subject');
+  }
+  // A cover letter on one version only: most patch titles shared, same submitter.
+  const mine = new Set((series.patchTitles ?? []).map(normalizeTitle).filter(Boolean));
+  if (mine.size) {
+    const overlapping = earlier.filter((c) => {
+      if (c.submitter !== series.submitter || !c.patchTitles?.length) return false;
+      const theirs = new Set(c.patchTitles.map(normalizeTitle).filter(Boolean));
+      const shared = [...mine].filter((t) => theirs.has(t)).length;
+      return shared > 0 && shared * 2 >= Math.min(mine.size, theirs.size);
+    });
+    const hit = latest(overlapping);
+    if (hit) return mk(hit, 'patches');
   }
   return null;
 }
@@ -432,6 +447,7 @@ export class SeriesAssembler implements SeriesLookup {
       changeId: s.changeId,
       msgids: [...(s.cover ? [s.cover.msgid] : []), ...[...s.patches.values()].map((p) => p.msgid)],
       supersedes: s.supersedes,
+      patchTitles: [...s.patches.values()].map((p) => p.name),
     }));
     const out = this.series.map((s, i): AssembledSeries => {
       const numbers = [...s.patches.keys()].sort((a, b) => a - b);

@@ -130,6 +130,10 @@ describe('series names, completeness, versions', () => {
     const nocover = (await assemble(await corpusMessages('series/bugs-nocover.mbox'))).assembler.result();
     expect(nocover[1]!.previous).toMatchObject({ id: nocover[0]!.id, reason: 'subject' });
 
+    // v1 had a cover letter, v2 has none: the patch titles match
+    const nocoverV2 = (await assemble(await corpusMessages('series/revision-no-cover-letter.mbox'))).assembler.result();
+    expect(nocoverV2[1]!.previous).toEqual({ id: nocoverV2[0]!.id, reason: 'patches', resend: false });
+
     const unlabeled = (await assemble(await corpusMessages('series/revision-unlabeled.mbox'))).assembler.result();
     expect(unlabeled[1]!.previous).toEqual({ id: unlabeled[0]!.id, reason: 'subject', resend: true });
   });
