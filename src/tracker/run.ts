@@ -4,7 +4,7 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
-import { tracking, type TrackingRow } from '../db/schema/index.js';
+import { tracking, type PublicationRow, type TrackingRow } from '../db/schema/index.js';
 import { AppError } from '../errors.js';
 import type { Forges } from '../forges/resolve.js';
 import type { Logger } from '../log.js';
@@ -24,6 +24,15 @@ export interface RunDeps {
   now?: () => Date;
   /** called between PRs so a long run keeps its lease */
   heartbeat?: () => Promise<void>;
+  hooks?: RunHooks;
+}
+
+/** Where the lifecycle (src/lifecycle, src/verify) joins a run. */
+export interface RunHooks {
+  /** publish a single-PR range by extending the tracking's open PR instead (UPDATE_OPEN_PR); null: publish as usual */
+  extendOpen?(t: TrackingRow, range: { from: string; to: string; commits: UpstreamCommit[] }): Promise<PublicationRow | null>;
+  /** after a range was published (or an open PR extended); a failure here is logged, never fails the run */
+  onPublished?(t: TrackingRow, publication: PublicationRow): Promise<void>;
 }
 
 export interface PublishedSummary {
@@ -115,14 +124,22 @@ export async function runTracking(deps: RunDeps, t: TrackingRow, options: { dryR
   let current = t;
   let base = t.branch;
   for (const range of ranges) {
-    const { publication: p, created } = await publishRange(
-      { db: deps.db, forge, repo, options: deps.publish, logger: deps.logger, now: deps.now },
-      current,
-      range.from,
-      range.to,
-      range.commits,
-      base,
-    );
+    const extended = ranges.length === 1 ? await deps.hooks?.extendOpen?.(current, range) : null;
+    const { publication: p, created } = extended
+      ? { publication: extended, created: true }
+      : await publishRange(
+          { db: deps.db, forge, repo, options: deps.publish, logger: deps.logger, now: deps.now },
+          current,
+          range.from,
+          range.to,
+          range.commits,
+          base,
+        );
+    if (created && deps.hooks?.onPublished) {
+      await deps.hooks.onPublished(current, p).catch((err: unknown) =>
+        deps.logger.warn({ tracking: t.id, publication: p.id, err: err instanceof Error ? err.message : String(err) }, 'after-publish hook failed'),
+      );
+    }
     base = p.tempBranch;
     published.push({
       range: `${range.from}..${range.to}`,

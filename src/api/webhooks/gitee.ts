@@ -1,0 +1,59 @@
+/**
+ * POST /api/gitee/webhooks: Gitee's webhooks, verified (see gitee-verify.ts) before the body is read as an
+ * event. Merge Request Hook → PR merged/closed, Note Hook → comment commands, Push Hook → immediate scans.
+ */
+import type { Hono } from 'hono';
+import type { ApiEnv } from '../context.js';
+import { AppError } from '../../errors.js';
+import type { Database } from '../../db/client.js';
+import type { Lifecycle } from '../../lifecycle/index.js';
+import { appErrorResponse, jsonError } from '../errors.js';
+import { giteeComment, giteePullClosed, giteePush } from './gitee-events.js';
+import { verifyGiteeRequest } from './gitee-verify.js';
+
+export const GITEE_WEBHOOK_PATH = '/api/gitee/webhooks';
+
+export interface GiteeWebhookDeps {
+  db: Database;
+  secret: string;
+  lifecycle: Lifecycle;
+  now?: () => number;
+}
+
+export function mountGiteeWebhooks(app: Hono<ApiEnv>, deps: GiteeWebhookDeps): void {
+  app.post(GITEE_WEBHOOK_PATH, async (c) => {
+    try {
+      await verifyGiteeRequest(
+        { secret: deps.secret, db: deps.db, now: deps.now },
+        { token: c.req.header('x-gitee-token'), timestamp: c.req.header('x-gitee-timestamp') },
+      );
+    } catch (err) {
+      if (err instanceof AppError) return appErrorResponse(c, err);
+      throw err;
+    }
+    let payload: unknown;
+    try {
+      payload = JSON.parse(await c.req.text());
+    } catch {
+      return jsonError(c, 400, 'invalid_json', 'the webhook body is not JSON');
+    }
+    const kind = c.req.header('x-gitee-event') ?? '';
+    if (kind === 'Merge Request Hook') {
+      const event = giteePullClosed(payload);
+      if (!event) return c.json({ handled: false, reason: 'not a merge or close of a pull request' });
+      return c.json({ handled: true, outcome: await deps.lifecycle.pullClosed(event) });
+    }
+    if (kind === 'Note Hook') {
+      const event = giteeComment(payload);
+      if (!event) return c.json({ handled: false, reason: 'not a comment on an issue or pull request' });
+      const outcome = await deps.lifecycle.comment(event);
+      return c.json({ handled: outcome !== null, outcome: outcome?.outcome ?? null });
+    }
+    if (kind === 'Push Hook') {
+      const event = giteePush(payload);
+      if (!event) return c.json({ handled: false, reason: 'not a push with a repository' });
+      return c.json({ handled: true, queued: await deps.lifecycle.push(event) });
+    }
+    return c.json({ handled: false, reason: `event "${kind.slice(0, 60)}" is not used` });
+  });
+}
