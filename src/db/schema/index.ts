@@ -1,3 +1,5 @@
 export * from './tracking.js';
 export * from './auth.js';
 export * from './engine.js';
+export * from './lifecycle.js';
+export * from './mail.js';

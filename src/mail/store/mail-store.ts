@@ -1,0 +1,599 @@
+/**
+ * Stores parsed mails: one transaction per batch, with everything the batch's decisions need read up front
+ * (snapshot.ts) and written back in multi-row statements (persist.ts). Mails are decided in arrival order
+ * against the snapshot plus what the batch itself has added, so a reply whose patch is in the same batch,
+ * or a series spread over two batches, comes out as if the mails had been stored one by one.
+ */
+import { sql } from 'drizzle-orm';
+import type { Database } from '../../db/client.js';
+import { autodelegate } from '../delegate.js';
+import { classifyMail, parseMail, type ClassifyLookup, type ParsedMail, type ParseResult } from '../parse.js';
+import {
+  decideCoverSeries,
+  decidePatchSeries,
+  findPreviousVersion,
+  parseDependencyRef,
+  seriesMailOf,
+  seriesNameAfterCover,
+  seriesNameAfterPatch,
+  SERIES_WINDOW_MINUTES,
+  type SeriesLookup,
+  type SeriesRecord,
+  type VersionCandidate,
+} from '../series.js';
+import { loadProjectContexts, matchProject, type ProjectContext } from './projects.js';
+import { allocateIds, persistBatch, upsertPeople, type BatchWrites } from './persist.js';
+import { loadSnapshot, loadVersionCandidates, type StoredSeries, type Tx } from './snapshot.js';
+import type { CommentNode, CoverNode, DropNode, PatchNode, SeriesKey, SeriesNode } from './nodes.js';
+
+export interface IncomingMail {
+  raw: Buffer;
+  /** --list-id: overrides the mail's List-Id headers */
+  listId?: string | null;
+}
+
+export type StoreOutcome =
+  | { status: 'patch'; msgid: string; projectId: number; id: number; seriesId: number | null; number: number | null }
+  | { status: 'cover'; msgid: string; projectId: number; id: number; seriesId: number }
+  | { status: 'comment'; msgid: string; projectId: number; id: number; on: 'patch' | 'cover'; parentId: number }
+  | { status: 'duplicate'; msgid: string; projectId: number }
+  | { status: 'dropped'; msgid: string | null; projectId: number | null; reason: string };
+
+export interface PreparedMail {
+  raw: Buffer;
+  listId: string | null;
+  parsed: ParseResult;
+}
+
+export interface MailStoreOptions {
+  /** how many sender addresses to remember between batches */
+  peopleCacheSize?: number;
+  /** reread the projects when a list id has no project and the last read is older than this */
+  projectRefreshMs?: number;
+}
+
+// "mail" in ASCII: the first key of the per-project ingest lock
+const INGEST_LOCK = 0x6d61696c;
+
+const DATE_NOW = () => new Date();
+
+interface Work {
+  index: number;
+  raw: Buffer;
+  mail: ParsedMail;
+  project: ProjectContext;
+}
+
+function k(projectId: number, msgid: string): string {
+  return `${projectId}\0${msgid}`;
+}
+
+export class MailStore {
+  private projects: ProjectContext[] | null = null;
+  private projectsLoadedAt = 0;
+  private readonly people = new Map<string, number>();
+  private readonly peopleCacheSize: number;
+  private readonly projectRefreshMs: number;
+
+  constructor(
+    private readonly db: Database,
+    options: MailStoreOptions = {},
+  ) {
+    this.peopleCacheSize = options.peopleCacheSize ?? 20_000;
+    this.projectRefreshMs = options.projectRefreshMs ?? 5_000;
+  }
+
+  /** Parse without touching the database (so an importer can parse the next batch while one is stored). */
+  prepare(mails: IncomingMail[]): PreparedMail[] {
+    return mails.map((m) => ({ raw: m.raw, listId: m.listId?.trim() || null, parsed: parseMail(m.raw) }));
+  }
+
+  async storeBatch(mails: IncomingMail[]): Promise<StoreOutcome[]> {
+    return this.store(this.prepare(mails));
+  }
+
+  async storeOne(mail: IncomingMail): Promise<StoreOutcome> {
+    return (await this.storeBatch([mail]))[0]!;
+  }
+
+  /** Forget cached projects (after a project, delegate or rule was added elsewhere). */
+  invalidateProjects(): void {
+    this.projects = null;
+  }
+
+  private async projectFor(listIds: string[], subject: string): Promise<ProjectContext | undefined> {
+    if (!this.projects) {
+      this.projects = await loadProjectContexts(this.db);
+      this.projectsLoadedAt = Date.now();
+    }
+    let hit = matchProject(this.projects, listIds, subject);
+    if (!hit && Date.now() - this.projectsLoadedAt > this.projectRefreshMs) {
+      this.projects = await loadProjectContexts(this.db);
+      this.projectsLoadedAt = Date.now();
+      hit = matchProject(this.projects, listIds, subject);
+    }
+    return hit;
+  }
+
+  async store(prepared: PreparedMail[]): Promise<StoreOutcome[]> {
+    const outcomes: StoreOutcome[] = new Array(prepared.length);
+    const drops: DropNode[] = [];
+    const works: Work[] = [];
+    const drop = (index: number, reason: string, msgid: string | null, projectId: number | null): void => {
+      drops.push({ index, reason, msgid, projectId, raw: prepared[index]!.raw });
+      outcomes[index] = { status: 'dropped', msgid, projectId, reason };
+    };
+
+    for (let i = 0; i < prepared.length; i++) {
+      const p = prepared[i]!;
+      if (!p.parsed.ok) {
+        drop(i, p.parsed.reason, p.parsed.msgid, null);
+        continue;
+      }
+      let mail = p.parsed.mail;
+      const listIds = p.listId ? [p.listId] : mail.listIds;
+      if (!listIds.length) {
+        drop(i, 'no List-Id header (and no --list-id)', mail.msgid, null);
+        continue;
+      }
+      const project = await this.projectFor(listIds, mail.subject);
+      if (!project) {
+        drop(i, `no project for list-id ${listIds.join(', ')}`, mail.msgid, null);
+        continue;
+      }
+      mail = this.reparseForProject(p.raw, mail, project);
+      if (mail.hints.ignore) {
+        drop(i, 'ignored by X-Patchwork-Ignore', mail.msgid, project.row.id);
+        continue;
+      }
+      if (mail.kind === 'ignored') {
+        drop(i, mail.ignoredReason ?? 'ignored', mail.msgid, project.row.id);
+        continue;
+      }
+      works.push({ index: i, raw: p.raw, mail, project });
+    }
+
+    if (!works.length) {
+      if (drops.length) await persistBatch(this.db, emptyWrites(drops));
+      return outcomes;
+    }
+
+    await this.db.transaction(async (tx) => {
+      const projectIds = [...new Set(works.map((w) => w.project.row.id))].sort((a, b) => a - b);
+      // one ingester per project at a time: series assembly reads what the previous batch wrote
+      for (const id of projectIds) await tx.execute(sql`select pg_advisory_xact_lock(${INGEST_LOCK}, ${id})`);
+      const batch = new BatchState(tx, works, projectIds);
+      await batch.load();
+      for (const w of works) batch.decide(w, outcomes, drop);
+      const writes = await batch.finish(drops, this.people);
+      await persistBatch(tx, writes);
+      batch.fillOutcomes(outcomes);
+    });
+    if (this.people.size > this.peopleCacheSize) this.people.clear();
+    return outcomes;
+  }
+
+  /** Parse again with the project's link name and list address when they change the result. */
+  private reparseForProject(raw: Buffer, mail: ParsedMail, project: ProjectContext): ParsedMail {
+    const linkname = project.row.linkName.toLowerCase();
+    const listEmail = project.row.listEmail;
+    const needLink = mail.prefixes.some((p) => p.toLowerCase() === linkname);
+    const needList = !!listEmail && !mail.dmarcFrom && mail.author.email.toLowerCase() === listEmail.toLowerCase();
+    if (!needLink && !needList) return mail;
+    const again = parseMail(raw, { linkname: project.row.linkName, ...(listEmail ? { listEmail } : {}) });
+    return again.ok ? again.mail : mail;
+  }
+}
+
+function emptyWrites(drops: DropNode[]): BatchWrites {
+  return { series: [], seriesUpdates: [], references: [], covers: [], patches: [], comments: [], patchCountDeltas: [], dependencies: [], drops, personOf: () => 0 };
+}
+
+/** The batch's view of the database: the snapshot plus everything decided so far. */
+class BatchState {
+  private readonly messages = new Map<string, { kind: 'patch' | 'cover' | 'comment'; patch: number | PatchNode | null; cover: number | CoverNode | null; series: SeriesKey | null }>();
+  private readonly refs = new Map<string, SeriesKey>();
+  private readonly series = new Map<SeriesKey, SeriesNode>();
+  private readonly coverNames = new Map<string, number>();
+  private readonly patches: PatchNode[] = [];
+  private readonly covers: CoverNode[] = [];
+  private readonly comments: CommentNode[] = [];
+  private readonly countDeltas = new Map<number, { acked: number; reviewed: number; tested: number }>();
+  private newSeriesCount = 0;
+
+  constructor(
+    private readonly tx: Tx,
+    private readonly works: Work[],
+    private readonly projectIds: number[],
+  ) {}
+
+  async load(): Promise<void> {
+    const msgids = new Set<string>();
+    const submitters = new Set<string>();
+    const coverNames = new Set<string>();
+    let from = Infinity;
+    let to = -Infinity;
+    for (const { mail } of this.works) {
+      msgids.add(mail.msgid);
+      for (const r of mail.refs) msgids.add(r);
+      for (const s of mail.seriesHints.supersedes) for (const id of s.match(/<[^<>\s]+>/g) ?? [`<${s.replace(/^<|>$/g, '')}>`]) msgids.add(id);
+      for (const v of [...mail.seriesHints.dependsOn, ...mail.seriesHints.basedOn]) {
+        const ref = parseDependencyRef(v);
+        if (ref.kind === 'msgid') msgids.add(ref.msgid);
+      }
+      if (mail.kind === 'cover') coverNames.add(mail.name);
+      if (mail.kind === 'patch' && mail.seriesMarker[1] && mail.date) {
+        submitters.add(mail.author.email.toLowerCase());
+        const t = Date.parse(mail.date);
+        from = Math.min(from, t);
+        to = Math.max(to, t);
+      }
+    }
+    const windowMs = SERIES_WINDOW_MINUTES * 60_000;
+    const snap = await loadSnapshot(this.tx, {
+      projectIds: this.projectIds,
+      msgids: [...msgids],
+      submitters: [...submitters],
+      markerWindow: Number.isFinite(from) ? { from: new Date(from - windowMs), to: new Date(to + windowMs) } : null,
+      coverNames: [...coverNames],
+    });
+    for (const s of snap.series) this.series.set(s.id, seriesNodeFromRow(s));
+    for (const p of snap.patchNumbers) {
+      const node = this.series.get(p.seriesId);
+      if (!node) continue;
+      node.numbers.add(p.number);
+      if (p.number === 1) node.patchOneName ??= p.name;
+    }
+    for (const m of snap.messages) {
+      this.messages.set(k(m.projectId, m.msgid), { kind: m.kind, patch: m.patchId, cover: m.coverId, series: m.seriesId });
+    }
+    for (const r of snap.references) this.refs.set(k(r.projectId, r.msgid), r.seriesId);
+    for (const c of snap.coverNames) this.coverNames.set(k(c.projectId, c.name), c.count);
+  }
+
+  private seriesLookup(projectId: number): SeriesLookup {
+    const record = (n: SeriesNode): SeriesRecord => ({ id: n.key, date: n.date.toISOString(), submitter: n.submitter, version: n.version, total: n.total });
+    return {
+      seriesByReference: (msgid) => {
+        const key = this.refs.get(k(projectId, msgid));
+        const n = key === undefined ? undefined : this.series.get(key);
+        return n ? record(n) : undefined;
+      },
+      seriesByMarkers: (q) => {
+        const out: SeriesRecord[] = [];
+        for (const n of this.series.values()) {
+          if (n.projectId !== projectId || n.submitter !== q.submitter || n.version !== q.version || n.total !== q.total) continue;
+          const d = n.date.toISOString();
+          if (d >= q.from && d <= q.to) out.push(record(n));
+        }
+        return out;
+      },
+      hasPatchNumber: (id, number) => this.series.get(id as SeriesKey)?.numbers.has(number) ?? false,
+    };
+  }
+
+  private classifyLookup(projectId: number): ClassifyLookup {
+    const find = (msgid: string, which: 'patch' | 'cover'): string | number | undefined => {
+      const m = this.messages.get(k(projectId, msgid));
+      const target = m?.[which];
+      if (target === null || target === undefined) return undefined;
+      if (typeof target === 'number') return target;
+      return which === 'patch' ? `p${this.patches.indexOf(target as PatchNode)}` : `c${this.covers.indexOf(target as CoverNode)}`;
+    };
+    return {
+      findPatch: (msgid) => find(msgid, 'patch'),
+      findCover: (msgid) => find(msgid, 'cover'),
+      countCoversNamed: (name) => this.coverNames.get(k(projectId, name)) ?? 0,
+    };
+  }
+
+  decide(w: Work, outcomes: StoreOutcome[], drop: (index: number, reason: string, msgid: string | null, projectId: number | null) => void): void {
+    const { mail, project } = w;
+    const pid = project.row.id;
+    if (this.messages.has(k(pid, mail.msgid))) {
+      outcomes[w.index] = { status: 'duplicate', msgid: mail.msgid, projectId: pid };
+      return;
+    }
+    const c = classifyMail(mail, this.classifyLookup(pid));
+    const date = mail.date ? new Date(mail.date) : DATE_NOW();
+    const submitter = mail.author.email.toLowerCase();
+    switch (c.class) {
+      case 'ignored':
+        drop(w.index, c.reason, mail.msgid, pid);
+        return;
+      case 'comment': {
+        const parent = this.resolveParent(c.on, c.parent);
+        const node: CommentNode = { index: w.index, projectId: pid, raw: w.raw, mail, date, submitter, on: c.on, parent, id: 0, messageId: 0 };
+        this.comments.push(node);
+        this.messages.set(k(pid, mail.msgid), {
+          kind: 'comment',
+          patch: c.on === 'patch' ? parent.patch! : null,
+          cover: c.on === 'cover' ? parent.cover! : null,
+          series: null,
+        });
+        if (c.on === 'patch') this.addCounts(parent.patch!, mail);
+        return;
+      }
+      case 'cover': {
+        const d = decideCoverSeries({ ...seriesMailOf(mail), date: date.toISOString() }, this.seriesLookup(pid));
+        const series = d.action === 'join' ? this.series.get(d.seriesId as SeriesKey)! : d.action === 'create' ? this.createSeries(pid, d, date) : undefined;
+        const node: CoverNode = { index: w.index, projectId: pid, raw: w.raw, mail, date, submitter, series: series ?? null, id: 0, messageId: 0 };
+        this.covers.push(node);
+        this.messages.set(k(pid, mail.msgid), { kind: 'cover', patch: null, cover: node, series: series?.key ?? null });
+        const nameKey = k(pid, mail.name);
+        this.coverNames.set(nameKey, (this.coverNames.get(nameKey) ?? 0) + 1);
+        if (series) {
+          series.cover = node;
+          series.name = seriesNameAfterCover(series.name, mail.title, series.patchOneName);
+          this.absorbHints(series, mail);
+          series.dirty = true;
+        }
+        return;
+      }
+      case 'patch': {
+        const d = decidePatchSeries({ ...seriesMailOf(mail), date: date.toISOString() }, this.seriesLookup(pid));
+        let series: SeriesNode | null = null;
+        let number: number | null = null;
+        if (d.action !== 'none') {
+          series = d.action === 'join' ? this.series.get(d.seriesId as SeriesKey)! : this.createSeries(pid, d, date);
+          number = d.number!;
+          series.numbers.add(number);
+          series.receivedTotal++;
+          if (number === 1) series.patchOneName = mail.name;
+          series.name = seriesNameAfterPatch(series.name, mail.name, number);
+          this.absorbHints(series, mail);
+          series.dirty = true;
+        }
+        const state = (mail.hints.state && project.states.get(mail.hints.state.trim().toLowerCase())) || 'new';
+        const hinted = mail.hints.delegate ? project.delegates.get(mail.hints.delegate.trim().toLowerCase().replace(/^.*<|>.*$/g, '')) : undefined;
+        const delegateId = hinted ?? (project.rules.length ? autodelegate(mail.filenames, project.rules, (a, b) => a === b) : null);
+        const node: PatchNode = {
+          index: w.index,
+          projectId: pid,
+          raw: w.raw,
+          mail,
+          date,
+          submitter,
+          series,
+          number,
+          state,
+          delegateId: delegateId ?? null,
+          counts: { ...mail.tags },
+          id: 0,
+          messageId: 0,
+        };
+        this.patches.push(node);
+        this.messages.set(k(pid, mail.msgid), { kind: 'patch', patch: node, cover: null, series: series?.key ?? null });
+        return;
+      }
+    }
+  }
+
+  private resolveParent(on: 'patch' | 'cover', parent: string | number): CommentNode['parent'] {
+    if (typeof parent === 'number') return on === 'patch' ? { patch: parent, cover: null } : { patch: null, cover: parent };
+    const i = Number(parent.slice(1));
+    return on === 'patch' ? { patch: this.patches[i]!, cover: null } : { patch: null, cover: this.covers[i]! };
+  }
+
+  private addCounts(patch: number | PatchNode, mail: ParsedMail): void {
+    const t = mail.tags;
+    if (!t.acked && !t.reviewed && !t.tested) return;
+    if (typeof patch !== 'number') {
+      patch.counts.acked += t.acked;
+      patch.counts.reviewed += t.reviewed;
+      patch.counts.tested += t.tested;
+      return;
+    }
+    const d = this.countDeltas.get(patch) ?? { acked: 0, reviewed: 0, tested: 0 };
+    d.acked += t.acked;
+    d.reviewed += t.reviewed;
+    d.tested += t.tested;
+    this.countDeltas.set(patch, d);
+  }
+
+  private createSeries(projectId: number, d: { date: string | null; submitter: string; version: number; total: number; references: string[] }, date: Date): SeriesNode {
+    const key = `n${this.newSeriesCount++}`;
+    const node: SeriesNode = {
+      key,
+      id: 0,
+      isNew: true,
+      projectId,
+      name: null,
+      date: d.date ? new Date(d.date) : date,
+      submitter: d.submitter,
+      submitterId: 0,
+      version: d.version,
+      total: d.total,
+      receivedTotal: 0,
+      receivedAllBefore: false,
+      numbers: new Set(),
+      patchOneName: null,
+      cover: null,
+      coverId: null,
+      previousVersionId: null,
+      previousVersionReason: null,
+      changeId: null,
+      basedOn: [],
+      dependsOn: [],
+      supersedes: [],
+      msgids: [],
+      newReferences: [],
+      dirty: true,
+    };
+    this.series.set(key, node);
+    for (const ref of d.references) {
+      const rk = k(projectId, ref);
+      if (!this.refs.has(rk)) {
+        this.refs.set(rk, key);
+        node.newReferences.push(ref);
+      }
+    }
+    return node;
+  }
+
+  private absorbHints(s: SeriesNode, mail: ParsedMail): void {
+    const h = mail.seriesHints;
+    for (const v of h.basedOn) if (!s.basedOn.includes(v)) s.basedOn.push(v);
+    for (const v of h.dependsOn) if (!s.dependsOn.includes(v)) s.dependsOn.push(v);
+    for (const v of h.supersedes) if (!s.supersedes.includes(v)) s.supersedes.push(v);
+    s.changeId ??= h.changeId;
+    s.msgids.push(mail.msgid);
+  }
+
+  /** Ids, people, version links and dependencies: everything persist needs. */
+  async finish(drops: DropNode[], people: Map<string, number>): Promise<BatchWrites> {
+    const newSeries = [...this.series.values()].filter((s) => s.isNew);
+    const ids = await allocateIds(this.tx, {
+      messages: this.patches.length + this.covers.length + this.comments.length,
+      series: newSeries.length,
+      patches: this.patches.length,
+      covers: this.covers.length,
+      comments: this.comments.length,
+    });
+    newSeries.forEach((s, i) => (s.id = ids.series[i]!));
+    let m = 0;
+    this.patches.forEach((p, i) => ((p.id = ids.patches[i]!), (p.messageId = ids.messages[m++]!)));
+    this.covers.forEach((c, i) => ((c.id = ids.covers[i]!), (c.messageId = ids.messages[m++]!)));
+    this.comments.forEach((c, i) => ((c.id = ids.comments[i]!), (c.messageId = ids.messages[m++]!)));
+    for (const s of this.series.values()) if (s.cover) s.coverId = s.cover.id;
+
+    const peopleRows = new Map<string, string | null>();
+    const wantPerson = (email: string, name: string | null): void => {
+      if (!people.has(email) && !peopleRows.has(email)) peopleRows.set(email, name);
+    };
+    for (const n of [...this.patches, ...this.covers, ...this.comments]) wantPerson(n.submitter, n.mail.author.name);
+    for (const s of newSeries) wantPerson(s.submitter, null);
+    const resolvedPeople = await upsertPeople(this.tx, [...peopleRows].map(([email, name]) => ({ email, name })));
+    for (const [email, id] of resolvedPeople) people.set(email, id);
+    const personOf = (email: string): number => people.get(email) ?? resolvedPeople.get(email)!;
+    for (const s of newSeries) s.submitterId = personOf(s.submitter);
+
+    const touched = [...this.series.values()].filter((s) => s.dirty);
+    await this.linkVersions(touched);
+    const dependencies = this.resolveDependencies(touched);
+
+    return {
+      series: newSeries,
+      seriesUpdates: touched.filter((s) => !s.isNew),
+      references: newSeries.flatMap((s) => s.newReferences.map((msgid) => ({ projectId: s.projectId, msgid, seriesId: s.id }))),
+      covers: this.covers,
+      patches: this.patches,
+      comments: this.comments,
+      patchCountDeltas: [...this.countDeltas].map(([id, d]) => ({ id, ...d })),
+      dependencies,
+      drops,
+      personOf,
+    };
+  }
+
+  /** findPreviousVersion for every touched series that has no earlier version yet. */
+  private async linkVersions(touched: SeriesNode[]): Promise<void> {
+    const open = touched.filter((s) => s.previousVersionId === null && (s.name || s.changeId || s.supersedes.length));
+    if (!open.length) return;
+    const supersededSeries = new Map<number, string[]>();
+    for (const s of open) {
+      for (const v of s.supersedes) {
+        for (const id of v.match(/<[^<>\s]+>/g) ?? [`<${v.replace(/^<|>$/g, '')}>`]) {
+          const hit = this.messages.get(k(s.projectId, id));
+          const target = hit?.series;
+          if (typeof target === 'number') supersededSeries.set(target, [...(supersededSeries.get(target) ?? []), id]);
+        }
+      }
+    }
+    const before = new Date(Math.max(...open.map((s) => s.date.getTime())));
+    const stored = await loadVersionCandidates(this.tx, {
+      projectIds: [...new Set(open.map((s) => s.projectId))],
+      submitterIds: [...new Set(open.map((s) => s.submitterId))],
+      changeIds: [...new Set(open.map((s) => s.changeId).filter((c): c is string => !!c))],
+      seriesIds: [...supersededSeries.keys()],
+      before,
+    });
+    const candidates = new Map<number, VersionCandidate & { projectId: number }>();
+    for (const row of stored) candidates.set(row.id, { ...candidateOfRow(row), msgids: supersededSeries.get(row.id) ?? [], projectId: row.projectId });
+    for (const s of this.series.values()) candidates.set(s.id, { ...candidateOfNode(s), projectId: s.projectId });
+    for (const s of open) {
+      const mine = candidates.get(s.id)!;
+      const sameProject = [...candidates.values()].filter((c) => c.projectId === s.projectId);
+      const prev = findPreviousVersion(mine, sameProject);
+      if (prev && prev.id !== s.id) {
+        s.previousVersionId = Number(prev.id);
+        s.previousVersionReason = prev.reason;
+        s.dirty = true;
+      }
+    }
+  }
+
+  private resolveDependencies(touched: SeriesNode[]): Array<{ seriesId: number; dependencyId: number; position: number }> {
+    const out: Array<{ seriesId: number; dependencyId: number; position: number }> = [];
+    for (const s of touched) {
+      let position = 0;
+      const seen = new Set<number>();
+      for (const v of [...s.dependsOn, ...s.basedOn]) {
+        const ref = parseDependencyRef(v);
+        let target: number | null = null;
+        if (ref.kind === 'msgid') {
+          const hit = this.messages.get(k(s.projectId, ref.msgid));
+          const key = hit?.series ?? (hit?.kind === 'comment' ? null : null);
+          const node = key === null || key === undefined ? undefined : this.series.get(key);
+          target = node ? node.id : typeof key === 'number' ? key : null;
+        } else if (ref.kind === 'series') {
+          const node = this.series.get(ref.id);
+          target = node && node.projectId === s.projectId ? node.id : null;
+        }
+        if (target === null || target === s.id || seen.has(target)) continue;
+        seen.add(target);
+        out.push({ seriesId: s.id, dependencyId: target, position: position++ });
+      }
+    }
+    return out;
+  }
+
+  fillOutcomes(outcomes: StoreOutcome[]): void {
+    for (const p of this.patches) {
+      outcomes[p.index] = { status: 'patch', msgid: p.mail.msgid, projectId: p.projectId, id: p.id, seriesId: p.series?.id ?? null, number: p.number };
+    }
+    for (const c of this.covers) outcomes[c.index] = { status: 'cover', msgid: c.mail.msgid, projectId: c.projectId, id: c.id, seriesId: c.series!.id };
+    for (const c of this.comments) {
+      const parent = c.on === 'patch' ? c.parent.patch! : c.parent.cover!;
+      outcomes[c.index] = { status: 'comment', msgid: c.mail.msgid, projectId: c.projectId, id: c.id, on: c.on, parentId: typeof parent === 'number' ? parent : parent.id };
+    }
+  }
+}
+
+function seriesNodeFromRow(s: StoredSeries): SeriesNode {
+  return {
+    key: s.id,
+    id: s.id,
+    isNew: false,
+    projectId: s.projectId,
+    name: s.name,
+    date: s.date,
+    submitter: s.submitter,
+    submitterId: s.submitterId,
+    version: s.version,
+    total: s.total,
+    receivedTotal: s.receivedTotal,
+    receivedAllBefore: s.receivedAll,
+    numbers: new Set(),
+    patchOneName: null,
+    cover: null,
+    coverId: s.coverId,
+    previousVersionId: s.previousVersionId,
+    previousVersionReason: null,
+    changeId: s.changeId,
+    basedOn: [...s.basedOn],
+    dependsOn: [...s.dependsOn],
+    supersedes: [...s.supersedes],
+    msgids: [],
+    newReferences: [],
+    dirty: false,
+  };
+}
+
+function candidateOfRow(s: StoredSeries): VersionCandidate {
+  return { id: s.id, submitter: s.submitter, name: s.name, version: s.version, date: s.date.toISOString(), changeId: s.changeId, msgids: [], supersedes: s.supersedes };
+}
+
+function candidateOfNode(s: SeriesNode): VersionCandidate {
+  return { id: s.id, submitter: s.submitter, name: s.name, version: s.version, date: s.date.toISOString(), changeId: s.changeId, msgids: s.msgids, supersedes: s.supersedes };
+}

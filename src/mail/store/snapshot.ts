@@ -1,0 +1,187 @@
+/**
+ * What a batch of mails needs to know from the database, read in a handful of queries up front: the
+ * stored messages its message ids and references name, the series those references and the patch
+ * markers point at, the patch numbers of those series, and how many cover letters carry each name.
+ */
+import { and, eq, gte, inArray, lte, sql } from 'drizzle-orm';
+import type { Database } from '../../db/client.js';
+import { mailCover, mailMessage, mailPatch, mailPerson, mailSeries, mailSeriesReference } from '../../db/schema/mail.js';
+
+export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0] | Database;
+
+export interface StoredMessage {
+  projectId: number;
+  msgid: string;
+  kind: 'patch' | 'cover' | 'comment';
+  patchId: number | null;
+  coverId: number | null;
+  /** the series of the patch or cover this message is (not for comments) */
+  seriesId: number | null;
+}
+
+export interface StoredSeries {
+  id: number;
+  projectId: number;
+  name: string | null;
+  date: Date;
+  submitterId: number;
+  submitter: string;
+  version: number;
+  total: number;
+  receivedTotal: number;
+  receivedAll: boolean;
+  coverId: number | null;
+  previousVersionId: number | null;
+  changeId: string | null;
+  basedOn: string[];
+  dependsOn: string[];
+  supersedes: string[];
+}
+
+export interface Snapshot {
+  messages: StoredMessage[];
+  /** project\0msgid → series id */
+  references: Array<{ projectId: number; msgid: string; seriesId: number }>;
+  series: StoredSeries[];
+  /** patch numbers of the loaded series, and the name of each one's patch 1 */
+  patchNumbers: Array<{ seriesId: number; number: number; name: string }>;
+  coverNames: Array<{ projectId: number; name: string; count: number }>;
+}
+
+export interface SnapshotQuery {
+  projectIds: number[];
+  /** message ids and references of the batch, plus message ids its hints name */
+  msgids: string[];
+  submitters: string[];
+  /** window for marker matches, or null when no mail has a usable marker and date */
+  markerWindow: { from: Date; to: Date } | null;
+  coverNames: string[];
+}
+
+const CHUNK = 5000;
+
+function chunks<T>(list: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += CHUNK) out.push(list.slice(i, i + CHUNK));
+  return out;
+}
+
+const seriesColumns = {
+  id: mailSeries.id,
+  projectId: mailSeries.projectId,
+  name: mailSeries.name,
+  date: mailSeries.date,
+  submitterId: mailSeries.submitterId,
+  submitter: mailPerson.email,
+  version: mailSeries.version,
+  total: mailSeries.total,
+  receivedTotal: mailSeries.receivedTotal,
+  receivedAll: mailSeries.receivedAll,
+  coverId: mailSeries.coverId,
+  previousVersionId: mailSeries.previousVersionId,
+  changeId: mailSeries.changeId,
+  basedOn: mailSeries.basedOn,
+  dependsOn: mailSeries.dependsOn,
+  supersedes: mailSeries.supersedes,
+};
+
+export async function loadSnapshot(tx: Tx, q: SnapshotQuery): Promise<Snapshot> {
+  const snap: Snapshot = { messages: [], references: [], series: [], patchNumbers: [], coverNames: [] };
+  if (!q.projectIds.length) return snap;
+  const inProjects = (col: typeof mailMessage.projectId | typeof mailSeriesReference.projectId | typeof mailSeries.projectId | typeof mailCover.projectId) =>
+    inArray(col, q.projectIds);
+
+  for (const ids of chunks(q.msgids)) {
+    const rows = await tx
+      .select({
+        projectId: mailMessage.projectId,
+        msgid: mailMessage.msgid,
+        kind: mailMessage.kind,
+        patchId: mailMessage.patchId,
+        coverId: mailMessage.coverId,
+        seriesId: sql<number | null>`coalesce(${mailPatch.seriesId}, ${mailCover.seriesId})`,
+      })
+      .from(mailMessage)
+      .leftJoin(mailPatch, and(eq(mailMessage.kind, 'patch'), eq(mailPatch.id, mailMessage.patchId)))
+      .leftJoin(mailCover, and(eq(mailMessage.kind, 'cover'), eq(mailCover.id, mailMessage.coverId)))
+      .where(and(inProjects(mailMessage.projectId), inArray(mailMessage.msgid, ids)));
+    for (const r of rows) snap.messages.push({ ...r, kind: r.kind as StoredMessage['kind'], seriesId: r.seriesId === null ? null : Number(r.seriesId) });
+
+    const refs = await tx
+      .select({ projectId: mailSeriesReference.projectId, msgid: mailSeriesReference.msgid, seriesId: mailSeriesReference.seriesId })
+      .from(mailSeriesReference)
+      .where(and(inProjects(mailSeriesReference.projectId), inArray(mailSeriesReference.msgid, ids)));
+    snap.references.push(...refs);
+  }
+
+  const wanted = new Set(snap.references.map((r) => r.seriesId));
+  for (const m of snap.messages) if (m.seriesId !== null) wanted.add(m.seriesId);
+  const seen = new Set<number>();
+  const addSeries = (rows: StoredSeries[]): void => {
+    for (const r of rows) {
+      if (seen.has(r.id)) continue;
+      seen.add(r.id);
+      snap.series.push(r);
+    }
+  };
+  if (wanted.size) {
+    for (const ids of chunks([...wanted])) {
+      addSeries(await tx.select(seriesColumns).from(mailSeries).innerJoin(mailPerson, eq(mailPerson.id, mailSeries.submitterId)).where(inArray(mailSeries.id, ids)));
+    }
+  }
+  if (q.markerWindow && q.submitters.length) {
+    addSeries(
+      await tx
+        .select(seriesColumns)
+        .from(mailSeries)
+        .innerJoin(mailPerson, eq(mailPerson.id, mailSeries.submitterId))
+        .where(
+          and(
+            inProjects(mailSeries.projectId),
+            inArray(mailPerson.email, q.submitters),
+            gte(mailSeries.date, q.markerWindow.from),
+            lte(mailSeries.date, q.markerWindow.to),
+          ),
+        ),
+    );
+  }
+  if (snap.series.length) {
+    for (const ids of chunks(snap.series.map((s) => s.id))) {
+      const rows = await tx
+        .select({ seriesId: mailPatch.seriesId, number: mailPatch.number, name: mailPatch.name })
+        .from(mailPatch)
+        .where(inArray(mailPatch.seriesId, ids));
+      for (const r of rows) if (r.seriesId !== null && r.number !== null) snap.patchNumbers.push({ seriesId: r.seriesId, number: r.number, name: r.name });
+    }
+  }
+  if (q.coverNames.length) {
+    for (const names of chunks(q.coverNames)) {
+      const rows = await tx
+        .select({ projectId: mailCover.projectId, name: mailCover.name, count: sql<number>`count(*)::int` })
+        .from(mailCover)
+        .where(and(inProjects(mailCover.projectId), inArray(mailCover.name, names)))
+        .groupBy(mailCover.projectId, mailCover.name);
+      snap.coverNames.push(...rows.map((r) => ({ ...r, count: Number(r.count) })));
+    }
+  }
+  return snap;
+}
+
+/** Series that may be earlier versions of the given ones: same submitter, same change-id, or named by Supersedes. */
+export async function loadVersionCandidates(
+  tx: Tx,
+  q: { projectIds: number[]; submitterIds: number[]; changeIds: string[]; seriesIds: number[]; before: Date },
+): Promise<StoredSeries[]> {
+  const any: ReturnType<typeof inArray>[] = [];
+  if (q.submitterIds.length) any.push(inArray(mailSeries.submitterId, q.submitterIds));
+  if (q.changeIds.length) any.push(inArray(mailSeries.changeId, q.changeIds));
+  if (q.seriesIds.length) any.push(inArray(mailSeries.id, q.seriesIds));
+  if (!any.length || !q.projectIds.length) return [];
+  return tx
+    .select(seriesColumns)
+    .from(mailSeries)
+    .innerJoin(mailPerson, eq(mailPerson.id, mailSeries.submitterId))
+    .where(and(inArray(mailSeries.projectId, q.projectIds), lte(mailSeries.date, q.before), sql`(${sql.join(any, sql` or `)})`))
+    .orderBy(sql`${mailSeries.date} desc`)
+    .limit(2000);
+}

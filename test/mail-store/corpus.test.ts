@@ -1,0 +1,96 @@
+import { readdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { asc, eq } from 'drizzle-orm';
+import type { DatabaseHandle } from '../../src/db/client.js';
+import { mailCover, mailPatch, mailSeries } from '../../src/db/schema/mail.js';
+import { MailStore } from '../../src/mail/store/mail-store.js';
+import { createProject } from '../../src/mail/store/projects.js';
+import { corpusMessages } from '../mail/corpus.js';
+import { createTestDatabase } from '../helpers/db.js';
+
+// README.fixtures.md: [covers, patches, other], then patches (and covers) per series ordered by date.
+const EXPECTED: Record<string, { counts: [number, number, number]; patches: number[]; covers?: number[]; receivedAll?: boolean[] }> = {
+  'base-single-patch.mbox': { counts: [0, 1, 0], patches: [1] },
+  'base-cover-letter.mbox': { counts: [1, 2, 0], patches: [2], covers: [1], receivedAll: [true] },
+  'base-deep-threaded.mbox': { counts: [1, 2, 0], patches: [2], covers: [1] },
+  'base-out-of-order.mbox': { counts: [1, 2, 0], patches: [2], covers: [1] },
+  'base-different-versions.mbox': { counts: [1, 4, 0], patches: [4], covers: [1] },
+  'base-extra-patches.mbox': { counts: [1, 3, 0], patches: [3], receivedAll: [true] },
+  'base-incomplete.mbox': { counts: [1, 1, 0], patches: [1], receivedAll: [false] },
+  'base-no-cover-letter.mbox': { counts: [0, 2, 0], patches: [2] },
+  'base-no-references.mbox': { counts: [0, 2, 0], patches: [2] },
+  'base-no-references-no-cover.mbox': { counts: [1, 2, 0], patches: [2], covers: [1] },
+  'bugs-multiple-references.mbox': { counts: [1, 4, 0], patches: [4] },
+  'bugs-multiple-content-types.mbox': { counts: [0, 1, 1], patches: [1] },
+  'bugs-unnumbered.mbox': { counts: [1, 2, 0], patches: [1, 1], covers: [1, 0] },
+  'bugs-nocover-noversion.mbox': { counts: [0, 4, 0], patches: [2, 2] },
+  'bugs-nocover.mbox': { counts: [0, 4, 0], patches: [2, 2] },
+  'bugs-spamming.mbox': { counts: [0, 3, 0], patches: [1, 1, 1] },
+  'bugs-mixed-versions.mbox': { counts: [0, 2, 0], patches: [1, 1] },
+  'revision-basic.mbox': { counts: [2, 4, 0], patches: [2, 2], covers: [1, 1] },
+  'revision-threaded-to-cover.mbox': { counts: [2, 4, 0], patches: [2, 2] },
+  'revision-threaded-to-patch.mbox': { counts: [2, 4, 0], patches: [2, 2] },
+  'revision-threaded-to-single-patch.mbox': { counts: [0, 2, 0], patches: [1, 1] },
+  'revision-out-of-order.mbox': { counts: [2, 4, 0], patches: [2, 2] },
+  'revision-no-cover-letter.mbox': { counts: [1, 4, 0], patches: [2, 2], covers: [1, 0] },
+  'revision-unlabeled.mbox': { counts: [2, 4, 0], patches: [2, 2] },
+  'revision-unlabeled-noreferences.mbox': { counts: [0, 4, 0], patches: [2, 2] },
+  'mercurial-cover-letter.mbox': { counts: [1, 2, 0], patches: [2], covers: [1] },
+  'mercurial-no-cover-letter.mbox': { counts: [0, 2, 0], patches: [2] },
+  'dependency-base-patch.mbox': { counts: [1, 2, 0], patches: [2], covers: [1] },
+};
+
+let handle: DatabaseHandle;
+beforeAll(async () => {
+  handle = await createTestDatabase();
+});
+afterAll(async () => {
+  await handle?.close();
+});
+
+async function seriesOf(projectId: number) {
+  const db = handle.db;
+  const series = await db.select().from(mailSeries).where(eq(mailSeries.projectId, projectId)).orderBy(asc(mailSeries.date), asc(mailSeries.id));
+  const patches = await db.select({ seriesId: mailPatch.seriesId }).from(mailPatch).where(eq(mailPatch.projectId, projectId));
+  const covers = await db.select({ seriesId: mailCover.seriesId }).from(mailCover).where(eq(mailCover.projectId, projectId));
+  return series.map((s) => ({
+    row: s,
+    patches: patches.filter((p) => p.seriesId === s.id).length,
+    covers: covers.filter((c) => c.seriesId === s.id).length,
+  }));
+}
+
+describe('every series fixture, stored one mail at a time and as one batch, gives README.fixtures.md split', () => {
+  it('covers the whole series directory', () => {
+    const files = readdirSync(new URL('../../../shared/corpus/patchwork/series/', import.meta.url)).filter((f) => f.endsWith('.mbox'));
+    expect(files.sort()).toEqual(Object.keys(EXPECTED).sort());
+  });
+
+  let n = 0;
+  for (const [file, want] of Object.entries(EXPECTED)) {
+    for (const mode of ['one by one', 'one batch'] as const) {
+      it(`${file} (${mode})`, async () => {
+        const project = await createProject(handle.db, { linkName: `p${n++}`, listId: `list${n}.example.org` });
+        const store = new MailStore(handle.db);
+        const raws = await corpusMessages(`series/${file}`);
+        const mails = raws.map((raw) => ({ raw, listId: project.listId }));
+        const outcomes = mode === 'one batch' ? await store.storeBatch(mails) : await (async () => {
+          const out = [];
+          for (const m of mails) out.push(await store.storeOne(m));
+          return out;
+        })();
+        const count = (s: string) => outcomes.filter((o) => o.status === s).length;
+        expect([count('cover'), count('patch'), outcomes.length - count('cover') - count('patch')]).toEqual(want.counts);
+        const series = await seriesOf(project.id);
+        expect(series.map((s) => s.patches)).toEqual(want.patches);
+        if (want.covers) expect(series.map((s) => s.covers)).toEqual(want.covers);
+        if (want.receivedAll) expect(series.map((s) => s.row.receivedAll)).toEqual(want.receivedAll);
+
+        // re-import is a no-op
+        const again = await store.storeBatch(mails);
+        expect(again.every((o) => o.status === 'duplicate' || (o.status === 'dropped' && outcomes[again.indexOf(o)]!.status === 'dropped'))).toBe(true);
+        expect((await seriesOf(project.id)).map((s) => s.patches)).toEqual(want.patches);
+      });
+    }
+  }
+});
