@@ -211,6 +211,8 @@ export class GitHubSource implements Source {
       message,
       patch,
       url: commit.html_url,
+      // an empty commit's patch has headers but no diff: it gets no patch file (see patches/format.ts)
+      empty: !/^diff --git /m.test(patch),
     };
   }
 }

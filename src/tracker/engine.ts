@@ -141,7 +141,8 @@ export class Engine {
     for (;;) {
       const ids = await claimWork(this.db, this.owner, this.concurrency, this.leaseMs);
       if (ids.length === 0) return processed;
-      await Promise.all(ids.map((id) => this.runClaimed(id)));
+      // the heads phase just recorded where these upstreams are: no need to ask again
+      await Promise.all(ids.map((id) => this.runClaimed(id, false, true)));
       processed += ids.length;
     }
   }
@@ -156,15 +157,16 @@ export class Engine {
   }
 
   private async runClaimed(id: number, rethrow: true): Promise<RunResult>;
-  private async runClaimed(id: number): Promise<RunResult | null>;
-  private async runClaimed(id: number, rethrow = false): Promise<RunResult | null> {
+  private async runClaimed(id: number, rethrow?: false, useRecordedHead?: boolean): Promise<RunResult | null>;
+  private async runClaimed(id: number, rethrow = false, useRecordedHead = false): Promise<RunResult | null> {
     const [t] = await this.db.select().from(tracking).where(eq(tracking.id, id));
     if (!t) throw new AppError('not_found', 'no such tracking', { status: 404 });
     const heartbeat = async () => {
       if (!(await renewLease(this.db, id, this.owner, this.leaseMs))) throw new AppError('lease_lost', 'another replica took over this tracking');
     };
     try {
-      const result = await runTracking({ ...this.deps, heartbeat }, t);
+      const head = useRecordedHead && t.lastHead && t.lastHead !== t.scmCommit ? t.lastHead : undefined;
+      const result = await runTracking({ ...this.deps, heartbeat }, t, { head });
       await this.recordSuccess(id);
       return result;
     } catch (err) {
