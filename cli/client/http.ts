@@ -65,7 +65,7 @@ const CERTIFICATE_ERRORS = new Set([
 /** The handshake got an HTTP answer (or other non-TLS bytes) back: the peer does not speak TLS. */
 export function peerSpeaksPlainHttp(err: NodeJS.ErrnoException): boolean {
   const text = `${err.code ?? ''} ${err.message}`;
-  return /wrong version number|packet length too long|http request|unknown protocol|record layer failure/i.test(text) ||
+  return /wrong version number|packet length too long|unknown protocol/i.test(text) ||
     err.code === 'ERR_SSL_WRONG_VERSION_NUMBER' || err.code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG';
 }
 
@@ -80,6 +80,7 @@ export class HttpClient {
     private readonly address: ServerAddress,
     private readonly trust: TlsTrust,
     private readonly credentials?: Credentials,
+    private readonly warn: (message: string) => void = () => {},
   ) {
     this.base = address.base;
     this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 8, ...this.tlsOptions() });
@@ -129,6 +130,10 @@ export class HttpClient {
       if (this.base.protocol === 'https:' && this.address.mayFallBackToHttp && peerSpeaksPlainHttp(error)) {
         // the handshake failed before anything was sent, so repeating a POST here is safe
         this.base = asPlainHttp(this.base);
+        if (!isLoopback(this.base.hostname)) {
+          // anyone in the path can answer in plain HTTP: say that this connection is not encrypted
+          this.warn(`${this.address.base.host} does not speak TLS: using plain HTTP, so ${this.credentials ? 'the credentials and ' : ''}the data travel unencrypted (--server https://… refuses plain HTTP)`);
+        }
         return this.send(this.base, request);
       }
       throw err;
@@ -219,4 +224,8 @@ export class HttpClient {
         return new ConnectionError(`cannot talk to ${server}: ${err.message}`);
     }
   }
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 }

@@ -158,7 +158,7 @@ async function connect(context: RunContext, flags: ConnectionFlags, auth: 'requi
   const address = parseServerAddress(server);
   const trust = resolveTlsTrust({ caFile: flags.ca, insecure: flags.insecure, env: io.env, cwd: io.cwd });
   const credentials = await resolveCredentials(flags, io, auth === 'required');
-  const http = new HttpClient(address, trust, credentials);
+  const http = new HttpClient(address, trust, credentials, (message) => io.stderr.write(`warning: ${message}\n`));
   context.clients.push(http);
   return new PatchTrackingApi(http);
 }
