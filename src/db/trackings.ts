@@ -74,6 +74,7 @@ export async function upsertTracking(db: Database, input: TrackingInput): Promis
     repo: input.repo,
     branch: input.branch,
     enabled: input.enabled,
+    status: input.enabled ? 'idle' : 'paused',
   };
   const excluded = (column: string) => sql.raw(`excluded.${column}`);
   const keepCommit = input.scmCommit === undefined;
@@ -92,6 +93,7 @@ export async function upsertTracking(db: Database, input: TrackingInput): Promis
         scmRepo: excluded('scm_repo'),
         scmBranch: excluded('scm_branch'),
         enabled: excluded('enabled'),
+        status: sql`case when excluded.enabled then (case when ${tracking.status} = 'paused' then 'idle' else ${tracking.status} end) else 'paused' end`,
         ...(keepCommit ? {} : { scmCommit: excluded('scm_commit'), lastError: null, consecutiveFailures: 0, nextAttemptAt: null }),
         updatedAt: sql`now()`,
       },
@@ -109,7 +111,8 @@ export type TrackingPatch = Partial<Omit<TrackingInput, 'repo' | 'branch'>> & { 
 export async function updateTracking(db: Database, id: number, patch: TrackingPatch): Promise<TrackingRow | undefined> {
   const set: Partial<typeof tracking.$inferInsert> = { ...patch, updatedAt: new Date() };
   if (patch.scmCommit !== undefined) Object.assign(set, { lastError: null, consecutiveFailures: 0, nextAttemptAt: null });
-  if (patch.enabled === true) Object.assign(set, { nextAttemptAt: null });
+  if (patch.enabled === true) Object.assign(set, { nextAttemptAt: null, status: sql`case when ${tracking.status} = 'paused' then 'idle' else ${tracking.status} end` });
+  if (patch.enabled === false) Object.assign(set, { status: 'paused' });
   const [row] = await db.update(tracking).set(set).where(eq(tracking.id, id)).returning();
   return row;
 }

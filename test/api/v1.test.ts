@@ -46,9 +46,9 @@ describe('/api/v1/trackings', () => {
   it('disables and re-enables with PATCH', async () => {
     const off = await req(`/api/v1/trackings/${id}`, jsonRequest('PATCH', { enabled: false }));
     expect(off.status).toBe(200);
-    expect((await off.json()).enabled).toBe(false);
+    expect(await off.json()).toMatchObject({ enabled: false, status: 'paused' });
     const on = await req(`/api/v1/trackings/${id}`, jsonRequest('PATCH', { enabled: true }));
-    expect((await on.json()).enabled).toBe(true);
+    expect(await on.json()).toMatchObject({ enabled: true, status: 'idle' });
   });
 
   it('validates input with field-level errors', async () => {

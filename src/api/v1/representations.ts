@@ -14,7 +14,7 @@ export const trackingSchema = z
     repo: z.string(),
     branch: z.string(),
     enabled: z.boolean(),
-    status: z.string().openapi({ description: 'idle, ok, queued, running, error, blocked or paused' }),
+    status: z.string().openapi({ description: 'idle, ok, queued, running, error, blocked or paused (disabled)' }),
     last_checked_at: timestamp,
     last_head: z.string().nullable(),
     last_error: z.string().nullable(),
