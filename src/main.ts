@@ -2,11 +2,16 @@
  * Composition root: settings → database → API (+ GitHub App webhooks) → scheduler. Nothing here decides
  * behaviour; it only builds the parts and connects them.
  */
-import { createNodeMiddleware, createProbot } from 'probot';
+import type { Octokit } from '@octokit/rest';
+import { createNodeMiddleware, createProbot, type Probot } from 'probot';
 import { Authenticator } from './auth/authenticator.js';
 import { ensureAdminPassword } from './auth/bootstrap.js';
 import { createApi } from './api/app.js';
 import { createApp } from './app.js';
+import { mountGiteeWebhooks } from './api/webhooks/gitee.js';
+import { Lifecycle } from './lifecycle/index.js';
+import { InstallationRegistry, withInstallations } from './lifecycle/installations.js';
+import { extrasFactory, runHooks } from './lifecycle/wiring.js';
 import { openDatabase, type DatabaseHandle } from './db/client.js';
 import { createLogger, type Logger } from './log.js';
 import { startServer, type NodeMiddleware, type RunningServer } from './server.js';
@@ -45,12 +50,38 @@ export async function startService(settings: Settings, options: { logger?: Logge
   if (!settings.giteeAccessToken) logger.warn('GITEE_ACCESS_TOKEN is not set: nothing can be published to Gitee');
 
   const authenticator = new Authenticator({ user: settings.user, passwordHash, db: db.db });
+  // the GitHub App (when configured): its installations publish and read instead of the personal token
+  let probot: Probot | undefined;
+  let installations: InstallationRegistry | undefined;
+  if (settings.appId && settings.privateKey) {
+    const app = createProbot({
+      overrides: { appId: settings.appId, privateKey: settings.privateKey, secret: settings.webhookSecret, log: logger as never },
+    });
+    probot = app;
+    installations = new InstallationRegistry(async (id) => (await app.auth(id)) as unknown as Octokit);
+  }
+  const baseParts = buildEngineParts(settings);
+  const parts = installations ? withInstallations(baseParts, installations) : baseParts;
+  const publish = { specEdit: settings.specEdit, patchDir: settings.patchDir, botName: settings.botName, botEmail: settings.botEmail };
+  const extras = extrasFactory(settings, installations);
+  const hooks = runHooks(settings, { db: db.db, logger, parts, publish, extras });
   const engine = new Engine({
     db: db.db,
     logger,
-    ...buildEngineParts(settings),
-    publish: { specEdit: settings.specEdit, patchDir: settings.patchDir, botName: settings.botName, botEmail: settings.botEmail },
+    ...parts,
+    publish,
     maxPatchesPerPr: settings.maxPatchesPerPr,
+    hooks,
+  });
+  const lifecycle = new Lifecycle({
+    db: db.db,
+    logger,
+    ...parts,
+    extras,
+    publish,
+    engine,
+    onPublished: hooks.onPublished,
+    kick: () => void engine.processQueue().catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'queue run after a webhook failed')),
   });
   const scheduler = new Scheduler(() => engine.runCycle(), { intervalSeconds: settings.scanDbInterval, cron: settings.scanCron || undefined, logger });
   const api = createApi({
@@ -61,14 +92,16 @@ export async function startService(settings: Settings, options: { logger?: Logge
     bodyLimit: settings.bodyLimit,
     version: VERSION,
     scanNow: (id, options) => engine.scanNow(id, options),
+    mount: (app) => mountGiteeWebhooks(app, { db: db.db, secret: settings.giteeWebhookSecret, lifecycle }),
   });
 
   const before: NodeMiddleware[] = [];
-  if (settings.appId && settings.privateKey) {
-    const probot = createProbot({
-      overrides: { appId: settings.appId, privateKey: settings.privateKey, secret: settings.webhookSecret, log: logger as never },
+  if (probot) {
+    const registry = installations!;
+    const middleware = await createNodeMiddleware(createApp({ lifecycle, onInstallationRepositories: (payload) => registry.noteEvent(payload) }), {
+      probot,
+      webhooksPath: '/api/github/webhooks',
     });
-    const middleware = await createNodeMiddleware(createApp(), { probot, webhooksPath: '/api/github/webhooks' });
     before.push((req, res, next) => middleware(req, res, next));
     logger.info('GitHub App enabled: webhooks at /api/github/webhooks');
   } else {

@@ -32,15 +32,20 @@ export const WRITE_PERMISSIONS: ReadonlySet<Permission> = new Set(['admin', 'mai
 export const CHECK_NAME = 'patch-tracking/apply';
 
 export class GitHubExtras implements ForgeExtras {
+  private readonly getOctokit: () => Promise<Octokit>;
+
+  /** an Octokit, or a lookup (the app installation's Octokit for this repository, else the token's) */
   constructor(
-    private readonly octokit: Octokit,
+    octokit: Octokit | (() => Promise<Octokit>),
     private readonly secrets: string[] = [],
-  ) {}
+  ) {
+    this.getOctokit = typeof octokit === 'function' ? octokit : async () => octokit;
+  }
 
   async permission(repo: ForgeRepo, user: string): Promise<Permission> {
     try {
       const { data } = await gh(
-        () => this.octokit.rest.repos.getCollaboratorPermissionLevel({ owner: repo.owner, repo: repo.name, username: user }),
+        async () => (await this.getOctokit()).rest.repos.getCollaboratorPermissionLevel({ owner: repo.owner, repo: repo.name, username: user }),
         this.secrets,
       );
       // role_name knows maintain/triage; permission folds them into write/read
@@ -53,16 +58,16 @@ export class GitHubExtras implements ForgeExtras {
   }
 
   async updateIssueBody(repo: ForgeRepo, id: string, body: string): Promise<void> {
-    await gh(() => this.octokit.rest.issues.update({ owner: repo.owner, repo: repo.name, issue_number: Number(id), body }), this.secrets);
+    await gh(async () => (await this.getOctokit()).rest.issues.update({ owner: repo.owner, repo: repo.name, issue_number: Number(id), body }), this.secrets);
   }
 
   async updatePullBody(repo: ForgeRepo, number: string, body: string): Promise<void> {
-    await gh(() => this.octokit.rest.pulls.update({ owner: repo.owner, repo: repo.name, pull_number: Number(number), body }), this.secrets);
+    await gh(async () => (await this.getOctokit()).rest.pulls.update({ owner: repo.owner, repo: repo.name, pull_number: Number(number), body }), this.secrets);
   }
 
   async addPullLabel(repo: ForgeRepo, number: string, label: string): Promise<void> {
     await gh(
-      () => this.octokit.rest.issues.addLabels({ owner: repo.owner, repo: repo.name, issue_number: Number(number), labels: [label] }),
+      async () => (await this.getOctokit()).rest.issues.addLabels({ owner: repo.owner, repo: repo.name, issue_number: Number(number), labels: [label] }),
       this.secrets,
     );
   }
@@ -70,8 +75,8 @@ export class GitHubExtras implements ForgeExtras {
   async reportCheck(repo: ForgeRepo, target: { sha: string; pull: string }, report: CheckReport): Promise<'check_run' | 'status'> {
     try {
       await gh(
-        () =>
-          this.octokit.rest.checks.create({
+        async () =>
+          (await this.getOctokit()).rest.checks.create({
             owner: repo.owner,
             repo: repo.name,
             name: CHECK_NAME,
@@ -89,8 +94,8 @@ export class GitHubExtras implements ForgeExtras {
     }
     const state = report.conclusion === 'failure' ? 'failure' : 'success';
     await gh(
-      () =>
-        this.octokit.rest.repos.createCommitStatus({
+      async () =>
+        (await this.getOctokit()).rest.repos.createCommitStatus({
           owner: repo.owner,
           repo: repo.name,
           sha: target.sha,

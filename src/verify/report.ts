@@ -1,0 +1,28 @@
+/** An apply-check result as the check run / status / PR comment a maintainer reads. */
+import type { CheckReport } from '../lifecycle/extras.js';
+import type { ApplyCheckResult } from './apply-check.js';
+
+export function toReport(result: ApplyCheckResult): CheckReport {
+  const applied = result.patches.filter((p) => p.status === 'applied').length;
+  const failed = result.patches.find((p) => p.status === 'failed');
+  const title = {
+    clean: `all ${result.patches.length} patches apply cleanly${result.spec ? ' and the spec lists them' : ''}`,
+    conflict: `conflict: ${failed?.file ?? 'a patch'} does not apply (${applied} of ${result.patches.length} applied before it)`,
+    spec_error: `the spec has ${result.spec?.problems.length ?? 0} problem(s) with its patch lines`,
+    not_applicable: `spec OK; the patches are for the package sources and were not applied to this repository`,
+  }[result.outcome];
+  const lines: string[] = [];
+  if (result.mode === 'tree') {
+    lines.push('| # | patch | result |', '| --- | --- | --- |');
+    for (const [i, p] of result.patches.entries()) lines.push(`| ${i + 1} | \`${p.file}\` | ${p.status.replace('_', ' ')} |`);
+    if (failed?.error) lines.push('', `\`${failed.file}\`:`, '```', failed.error, '```');
+  } else {
+    lines.push('This is a packaging repository: the patches change files of the upstream sources, which rpmbuild unpacks from the Source tarball, so they were not applied here.');
+  }
+  if (result.spec) {
+    lines.push('', result.spec.problems.length ? `Spec \`${result.spec.path}\`:` : `Spec \`${result.spec.path}\`: every Patch file exists and every %patch line names a defined patch.`);
+    for (const problem of result.spec.problems) lines.push(`- ${problem}`);
+  }
+  const conclusion = result.outcome === 'clean' ? 'success' : result.outcome === 'not_applicable' ? 'neutral' : 'failure';
+  return { conclusion, title, summary: lines.join('\n') };
+}
