@@ -97,6 +97,24 @@ describe('/api/v1/trackings', () => {
   });
 });
 
+describe('failed logins', () => {
+  it('throttles a client after repeated failures with 429 and Retry-After, never echoing the password', async () => {
+    // an API of its own: the throttle is per client, and every in-process request comes from the same one
+    const own = await createTestApi();
+    const req = (path: string, init?: RequestInit) => own.app.request(path, init);
+    const wrong = { authorization: basicAuth('admin', 'Secret-Guess-1') };
+    let last: Response | undefined;
+    for (let i = 0; i < 11; i++) last = await req('/api/v1/tokens', { headers: wrong });
+    expect(last!.status).toBe(429);
+    expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
+    const body = await last!.text();
+    expect(body).not.toContain('Secret-Guess-1');
+    // the compat layer answers the same client the same way
+    expect((await req('/tracking?repo=x', { method: 'DELETE', headers: wrong })).status).toBe(429);
+    await own.close();
+  });
+});
+
 describe('/api/v1/issues', () => {
   it('lists (empty) and 404s a missing one', async () => {
     expect(await (await req('/api/v1/issues')).json()).toEqual([]);
