@@ -1,0 +1,24 @@
+/** `query`: trackings or issues as an aligned table (the old keys first), or JSON with --json. */
+import { connect, type RunContext } from '../context.js';
+import { usageError } from '../errors.js';
+import type { ConnectionFlags } from '../options.js';
+import { formatTable, issueColumns, trackingColumns } from '../table.js';
+
+export async function queryAction(context: RunContext, options: ConnectionFlags & { table: 'tracking' | 'issue'; repo?: string; branch?: string; enabled?: boolean; json?: boolean }) {
+  const { io } = context;
+  if (options.table === 'issue' && options.enabled !== undefined) throw usageError('--enabled only applies to --table tracking');
+  const api = await connect(context, options, 'optional');
+  const rows =
+    options.table === 'tracking'
+      ? await api.listTrackings({ repo: options.repo, branch: options.branch, enabled: options.enabled })
+      : await api.listIssues({ repo: options.repo, branch: options.branch });
+  if (options.json) {
+    io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    return;
+  }
+  if (rows.length === 0) {
+    io.stderr.write(`no ${options.table === 'tracking' ? 'trackings' : 'issues'} found\n`);
+    return;
+  }
+  io.stdout.write(formatTable(rows, options.table === 'tracking' ? trackingColumns(rows) : issueColumns(rows)));
+}
