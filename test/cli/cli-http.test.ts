@@ -3,11 +3,10 @@
  * addressed the old way (`--server 127.0.0.1:PORT`: https first, then plain HTTP once the server shows it
  * does not speak TLS).
  */
-import { mkdtempSync, writeFileSync, cpSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, cpSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUpstreamRepo, removeTempDirs } from '../helpers/git-repo.js';
+import { createUpstreamRepo, makeTempDir, removeTempDirs } from '../helpers/git-repo.js';
 import { startTestService, TEST_PASSWORD, type TestService } from '../helpers/service.js';
 import { cli, cliProcess, REPO_ROOT } from './run-cli.js';
 
@@ -67,7 +66,7 @@ describe('the old documented commands, verbatim, against a plain HTTP server', (
   });
 
   it('add --file with the documented format, then delete every branch of the repo', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'pt-cli-file-'));
+    const dir = makeTempDir('pt-cli-file-');
     writeYaml(dir, 'tracking.yaml', 'version_control: github\nscm_repo: BJMX/testPatch01\nscm_branch: master\nrepo: testPatchTrack/multi\nbranch: master\nenabled: true\n---\nversion_control: github\nscm_repo: BJMX/testPatch01\nscm_branch: next\nrepo: testPatchTrack/multi\nbranch: next\nenabled: "false"\n');
     const add = await cli(['add', ...auth(), '--file', path.join(dir, 'tracking.yaml')]);
     expect(add.code).toBe(0);
@@ -103,7 +102,7 @@ describe('the old documented commands, verbatim, against a plain HTTP server', (
   });
 
   it('reports updated items, and keeps a tracking\'s progress when a file\'s scm_commit is re-imported', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'pt-cli-upd-'));
+    const dir = makeTempDir('pt-cli-upd-');
     const text = (scmBranch: string) => `version_control: github\nscm_repo: o/up\nscm_branch: ${scmBranch}\nscm_commit: 1111111\nrepo: upd/r\nbranch: master\nenabled: true\n`;
     writeYaml(dir, 'a.yaml', text('main'));
     expect((await cli(['add', ...auth(), '--dir', dir])).stdout).toContain('1 added');
@@ -121,7 +120,7 @@ describe('the old documented commands, verbatim, against a plain HTTP server', (
   });
 
   it('a folder with one broken file among good ones: nothing is sent, the error names file and line, exit 2', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'pt-cli-bad-'));
+    const dir = makeTempDir('pt-cli-bad-');
     cpSync(path.join(REPO_ROOT, 'trackers'), dir, { recursive: true });
     writeYaml(dir, 'aaa-good.yaml', 'version_control: github\nscm_repo: o/r\nscm_branch: main\nrepo: badrun/good\nbranch: master\nenabled: true\n');
     writeYaml(dir, 'broken.yaml', 'version_control: github\nscm_repo: o/r\nscm_branch: main\nrepo: badrun/broken\nbranch: master\nenabled: sometimes\n');

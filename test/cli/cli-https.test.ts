@@ -4,10 +4,10 @@
  * local settings file's TLS_CERT, or skipped with an explicit --insecure.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTempDir, removeTempDirs } from '../helpers/git-repo.js';
 import { startTestService, TEST_PASSWORD, type TestService } from '../helpers/service.js';
 import { cli, cliProcess } from './run-cli.js';
 
@@ -26,7 +26,7 @@ function oldGuideCertificate(dir: string) {
 }
 
 beforeAll(async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'pt-cli-oldcert-'));
+  const dir = makeTempDir('pt-cli-oldcert-');
   const old = oldGuideCertificate(dir);
   oldStyleCert = old.cert;
   [service, oldStyle] = await Promise.all([startTestService({ tls: true }), startTestService({ extraSettings: { TLS_CERT: old.cert, TLS_KEY: old.key } })]);
@@ -38,6 +38,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([service?.stop(), oldStyle?.stop()]);
+  removeTempDirs();
 });
 
 const addFlags = (repo: string) => ['--version_control', 'github', '--repo', repo, '--branch', 'master', '--scm_repo', 'BJMX/testPatch01', '--scm_branch', 'test', '--enabled', 'true'];
@@ -101,7 +102,7 @@ describe("the old guide's certificate (CN=self-signed, no subjectAltName)", () =
   it('is accepted for 127.0.0.1 when it is exactly the certificate given with --ca or named by TLS_CERT', async () => {
     const add = await cli(['add', '--server', oldStyleServer, '--password', TEST_PASSWORD, '--ca', oldStyleCert, ...addFlags('old/cert')]);
     expect(add).toMatchObject({ code: 0, stdout: 'added: old/cert master\n' });
-    const settingsDir = mkdtempSync(path.join(tmpdir(), 'pt-cli-settings-'));
+    const settingsDir = makeTempDir('pt-cli-settings-');
     writeFileSync(path.join(settingsDir, 'settings.conf'), `# the server's settings\nLISTEN = "${oldStyleServer}"\nTLS_CERT = "${oldStyleCert}"\n`);
     const query = await cli(['query', '--server', oldStyleServer, '--json'], { env: { PATCH_TRACKING_CONFIG: path.join(settingsDir, 'settings.conf') } });
     expect(query.code).toBe(0);

@@ -5,11 +5,11 @@
  * a 500 for a non-boolean `enabled`, no status columns, no /api/v1.
  */
 import http from 'node:http';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTempDir, removeTempDirs } from '../helpers/git-repo.js';
 import { cli } from './run-cli.js';
 
 type Row = { version_control: string; scm_repo: string; scm_branch: string; scm_commit: string | null; repo: string; branch: string; enabled: boolean };
@@ -72,13 +72,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
+  removeTempDirs();
 });
 
 describe('against the old Python server', () => {
   const auth = () => ['--server', address, '--user', 'admin', '--password', 'Test@123'];
 
   it('add --file, re-run, query and delete use only the old routes', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'pt-cli-old-'));
+    const dir = makeTempDir('pt-cli-old-');
     writeFileSync(path.join(dir, 'tracking.yaml'), 'version_control: github\nscm_repo: BJMX/testPatch01\nscm_branch: test\nrepo: testPatchTrack/testPatch1\nbranch: master\nenabled: "true"\n');
     const first = await cli(['add', ...auth(), '--file', path.join(dir, 'tracking.yaml')]);
     expect(first).toMatchObject({ code: 0 });
@@ -99,7 +100,7 @@ describe('against the old Python server', () => {
   });
 
   it('an item the server refuses is counted as failed with its file and line; the others are imported; exit 1', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'pt-cli-old-mixed-'));
+    const dir = makeTempDir('pt-cli-old-mixed-');
     const item = (kind: string, repo: string, scm: string) => `version_control: ${kind}\nscm_repo: ${scm}\nscm_branch: main\nrepo: ${repo}\nbranch: master\nenabled: true\n`;
     writeFileSync(path.join(dir, 'a.yaml'), item('github', 'mixed/a', 'o/a'));
     writeFileSync(path.join(dir, 'b.yaml'), `# a git upstream\n${item('git', 'mixed/b', 'https://example.org/b.git')}`);

@@ -3,7 +3,6 @@
  * real child process through tsx (for the bins, exit codes and the process's own stdio).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,8 +15,8 @@ export interface CliResult {
   stderr: string;
 }
 
-/** An empty folder as the CLI's cwd for settings lookup, so no stray ./settings.conf changes what is trusted. */
-const isolatedCwd = mkdtempSync(path.join(tmpdir(), 'pt-cli-cwd-'));
+/** A folder that does not exist as the CLI's cwd, so no stray ./settings.conf changes what is trusted. */
+const isolatedCwd = path.join(tmpdir(), 'pt-cli-no-such-dir');
 
 export async function cli(argv: string[], overrides: Partial<CliIo> = {}): Promise<CliResult> {
   let stdout = '';

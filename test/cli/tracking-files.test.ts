@@ -1,11 +1,13 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeTempDir, removeTempDirs } from '../helpers/git-repo.js';
 import { listYamlFiles, loadTrackingFiles, parseTrackingYaml } from '../../cli/client/tracking-files.js';
 
 const item = (repo: string, extra = '') =>
   `version_control: github\nscm_repo: BJMX/testPatch01\nscm_branch: test\nrepo: ${repo}\nbranch: master\nenabled: true\n${extra}`;
+
+afterAll(() => removeTempDirs());
 
 describe('tracking YAML files', () => {
   it('reads the old one-mapping format, several documents and lists of mappings', () => {
@@ -78,7 +80,7 @@ describe('tracking YAML files', () => {
   });
 
   it('lists *.yaml and *.yml of a folder in natural order and reports a (repo, branch) defined twice', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'pt-yaml-'));
+    const dir = makeTempDir('pt-yaml-');
     writeFileSync(path.join(dir, 'item10.yaml'), item('o/x'));
     writeFileSync(path.join(dir, 'item2.yml'), item('o/y'));
     writeFileSync(path.join(dir, 'notes.txt'), 'not yaml');
