@@ -138,6 +138,7 @@ describe('GitHubSource.range', () => {
       message: 'fix: thing 1\n\nbody 1',
       patch: patchText(sha(1)),
       url: `https://github.com/up/proj/commit/${sha(1)}`,
+      empty: false,
     });
   });
 
