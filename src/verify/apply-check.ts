@@ -9,7 +9,6 @@
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parsePatch } from 'diff';
 import { runGit, runGitOk } from '../sources/git-run.js';
 import { checkSpec } from './spec-check.js';
 
@@ -41,15 +40,15 @@ export interface ApplyCheckResult {
   spec: { path: string; problems: string[] } | null;
 }
 
-function touchedPaths(patch: string): string[] {
-  try {
-    return parsePatch(patch)
-      .map((p) => p.oldFileName ?? '')
-      .filter((name) => name && name !== '/dev/null')
-      .map((name) => name.replace(/^a\//, ''));
-  } catch {
-    return [];
+/** Paths of existing files a patch changes (new files left out), from its `diff --git` headers. */
+export function touchedPaths(patch: string): string[] {
+  const paths: string[] = [];
+  for (const block of patch.split(/^diff --git /m).slice(1)) {
+    if (/^new file mode /m.test(block.split(/^@@/m)[0] ?? '')) continue;
+    const m = /^a\/(.+?) b\//.exec(block);
+    if (m) paths.push(m[1]!);
   }
+  return paths;
 }
 
 export async function checkPatchesApply(input: ApplyCheckInput): Promise<ApplyCheckResult> {
