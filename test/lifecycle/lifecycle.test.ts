@@ -13,7 +13,7 @@ beforeAll(async () => {
   db = await openWorldDb();
 });
 afterAll(() => db.close());
-const createWorld = (options: { updateOpenPr?: boolean } = {}) => create(db, options);
+const createWorld = (options: Parameters<typeof create>[1] = {}) => create(db, options);
 
 const pr = (number: string, merged: boolean, head: string) => ({ repo: REPO, number, merged, mergedAt: merged ? new Date('2026-11-22T01:00:00Z') : null, head });
 const comment = (body: string, user = 'maintainer', target: CommentEvent['target'] = { kind: 'pull', id: '1' }): CommentEvent => ({ repo: REPO, target, user, isBot: false, body });
@@ -212,5 +212,25 @@ describe('push', () => {
     expect(w.kicked).toHaveLength(1);
     expect(await w.kicked[0]).toBe(1);
     expect(w.forge.pulls).toHaveLength(1);
+  });
+});
+
+describe('the engine\'s onPublished hook', () => {
+  it('is called once per published range (and per extension); a failing hook does not fail the run', async () => {
+    const seen: string[] = [];
+    w = await createWorld({
+      updateOpenPr: true,
+      onPublished: async (_t, p) => {
+        seen.push(`${p.prNumber}:${p.commits.length}`);
+        throw new Error('verification service down');
+      },
+    });
+    expect(await w.advance(2)).toMatchObject({ action: 'published' });
+    expect(await w.advance(1)).toMatchObject({ action: 'published' });
+    expect(seen).toEqual(['1:2', '1:3']);
+    expect(await w.tracking()).toMatchObject({ status: 'ok', lastError: null });
+    // a rerun of an already published range is not "published" again
+    expect(await w.engine.scanNow(w.t.id)).toMatchObject({ action: 'up_to_date' });
+    expect(seen).toHaveLength(2);
   });
 });

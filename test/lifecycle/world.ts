@@ -11,6 +11,7 @@ import { extendOpenPull } from '../../src/lifecycle/update-open.js';
 import { createLogger } from '../../src/log.js';
 import type { ForgeRepo } from '../../src/forges/types.js';
 import { Engine } from '../../src/tracker/engine.js';
+import type { RunHooks } from '../../src/tracker/run.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { FakeForge, fakeForges } from '../helpers/fake-forge.js';
 import { FakeSource } from '../helpers/fake-source.js';
@@ -71,7 +72,7 @@ export const REPO: ForgeRepo = { forge: 'gitee', owner: 'src-openeuler', name: '
 export type WorldDb = Awaited<ReturnType<typeof createTestDatabase>>;
 export const openWorldDb = createTestDatabase;
 
-export async function createWorld(handle: WorldDb, options: { updateOpenPr?: boolean } = {}) {
+export async function createWorld(handle: WorldDb, options: { updateOpenPr?: boolean; onPublished?: RunHooks['onPublished'] } = {}) {
   const db = handle.db;
   await db.execute(sql`truncate tracking, issue, publication, webhook_delivery restart identity cascade`);
   const logger = createLogger('silent');
@@ -89,7 +90,10 @@ export async function createWorld(handle: WorldDb, options: { updateOpenPr?: boo
     publish,
     maxPatchesPerPr: 100,
     now,
-    hooks: options.updateOpenPr ? { extendOpen: extendOpenPull({ db, logger, ...parts, extras: () => extras, publish, now }) } : {},
+    hooks: {
+      ...(options.updateOpenPr ? { extendOpen: extendOpenPull({ db, logger, ...parts, extras: () => extras, publish, now }) } : {}),
+      onPublished: options.onPublished,
+    },
   });
   const kicked: Promise<number>[] = [];
   const lifecycle = new Lifecycle({ db, logger, ...parts, extras: () => extras, publish, engine, now, kick: () => kicked.push(engine.processQueue()) });
