@@ -8,6 +8,7 @@ import { VERSION } from '../../src/paths.js';
 import { addAction } from './commands/add.js';
 import { deleteAction } from './commands/delete.js';
 import { generatePasswordAction } from './commands/generate-password.js';
+import { exportAction } from './commands/export.js';
 import { queryAction } from './commands/query.js';
 import { scanAction } from './commands/scan.js';
 import { tokenCreateAction, tokenListAction, tokenRevokeAction } from './commands/token.js';
@@ -85,6 +86,13 @@ export function buildProgram(context: RunContext): Command {
     .requiredOption('--repo <repo>', 'target repository')
     .option('--branch <branch>', 'target branch (default: every branch of --repo)');
   addConnectionOptions(del, 'write').action((options) => deleteAction(context, options));
+
+  const exportCommand = program
+    .command('export')
+    .description('print every tracking (with its progress) as YAML for `add --file`: the way to move from the old server')
+    .option('--repo <repo>', 'only this target repository')
+    .option('--out <file>', 'write to a file instead of standard output');
+  addConnectionOptions(exportCommand, 'read').action((options) => exportAction(context, options));
 
   const update = program.command('update').description('change fields of an existing tracking (named by --repo and --branch)');
   addFieldOptions(update, TRACKING_FIELDS, {

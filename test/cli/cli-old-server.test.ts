@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir, removeTempDirs } from '../helpers/git-repo.js';
+import { startTestService, TEST_PASSWORD } from '../helpers/service.js';
 import { cli } from './run-cli.js';
 
 type Row = { version_control: string; scm_repo: string; scm_branch: string; scm_commit: string | null; repo: string; branch: string; enabled: boolean };
@@ -124,5 +125,31 @@ describe('against the old Python server', () => {
     const result = await cli(['enable', ...auth(), '--repo', 'x/y', '--branch', 'master']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`http://${address} has no /api/v1 (an old patch-tracking server?)`);
+  });
+
+  it('export from the old server, then add --file into the new one, moves every tracking with its progress', async () => {
+    rows.push(
+      { version_control: 'github', scm_repo: 'BJMX/one', scm_branch: 'test', scm_commit: 'a'.repeat(40), repo: 'move/one', branch: 'master', enabled: true },
+      { version_control: 'github', scm_repo: 'BJMX/two', scm_branch: 'dev', scm_commit: null, repo: 'move/two', branch: 'openEuler-22.03', enabled: false },
+    );
+    const dir = makeTempDir('pt-cli-export-');
+    const file = path.join(dir, 'old.yaml');
+    const exported = await cli(['export', '--server', address, '--out', file]);
+    expect(exported).toMatchObject({ code: 0, stderr: `exported 2 trackings to ${file}\n` });
+    const target = await startTestService();
+    try {
+      const server = new URL(target.url).host;
+      const added = await cli(['add', '--server', server, '--user', 'admin', '--password', TEST_PASSWORD, '--file', file]);
+      expect(added.stdout).toContain('2 added, 0 updated, 0 unchanged, 0 failed');
+      const query = await cli(['query', '--server', server, '--table', 'tracking', '--json']);
+      const moved = JSON.parse(query.stdout) as Row[];
+      expect(moved.map((r) => [r.repo, r.branch, r.scm_commit, r.enabled])).toEqual([
+        ['move/one', 'master', 'a'.repeat(40), true],
+        ['move/two', 'openEuler-22.03', null, false],
+      ]);
+    } finally {
+      await target.stop();
+      rows.splice(0);
+    }
   });
 });
