@@ -64,7 +64,7 @@ export async function startService(settings: Settings, options: { logger?: Logge
   const parts = installations ? withInstallations(baseParts, installations) : baseParts;
   const publish = { specEdit: settings.specEdit, patchDir: settings.patchDir, botName: settings.botName, botEmail: settings.botEmail };
   const extras = extrasFactory(settings, installations);
-  const hooks = runHooks(settings, { db: db.db, logger, parts, publish, extras });
+  const hooks = runHooks(settings, { db: db.db, logger, parts, publish, extras, registry: installations });
   const engine = new Engine({
     db: db.db,
     logger,

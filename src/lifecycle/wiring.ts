@@ -10,7 +10,7 @@ import type { PublishOptions } from '../publish/publish.js';
 import type { Settings } from '../settings.js';
 import type { RunHooks } from '../tracker/run.js';
 import type { EngineParts } from '../tracker/wiring.js';
-import { cloneSourceFrom, createVerifier } from '../verify/hook.js';
+import { basicAuthorization, cloneSourceFrom, createVerifier, type CloneSource } from '../verify/hook.js';
 import { GiteeExtras, GitHubExtras, type ForgeExtras } from './extras.js';
 import type { InstallationRegistry } from './installations.js';
 import { extendOpenPull } from './update-open.js';
@@ -31,7 +31,24 @@ export function extrasFactory(settings: ExtrasSettings, registry?: InstallationR
   return (repo) => (repo.forge === 'gitee' ? new GiteeExtras({ token: settings.giteeAccessToken, apiUrl: settings.giteeApiUrl }) : github(repo));
 }
 
+/**
+ * Where the app is installed on a GitHub target, the apply check fetches with an installation token (a
+ * private repository may have no personal token with access); elsewhere with the forge token.
+ */
+export function cloneSourceWith(tokens: { gitee?: string; github?: string }, registry?: InstallationRegistry) {
+  const plain = cloneSourceFrom(tokens);
+  return async (repo: ForgeRepo): Promise<CloneSource> => {
+    const base = plain(repo);
+    if (repo.forge !== 'github' || !registry) return base;
+    const octokit = await registry.octokitFor(repo.owner, repo.name);
+    if (!octokit) return base;
+    const { token } = (await octokit.auth({ type: 'installation' })) as { token?: string };
+    return token ? { url: base.url, authorization: basicAuthorization('x-access-token', token) } : base;
+  };
+}
+
 export interface HookDeps {
+  registry?: InstallationRegistry;
   db: Database;
   logger: Logger;
   parts: EngineParts;
@@ -44,7 +61,7 @@ export function runHooks(settings: Pick<Settings, 'updateOpenPr' | 'dataDir' | '
   const verify = createVerifier({
     forges: deps.parts.forges,
     extras: deps.extras,
-    cloneSource: cloneSourceFrom({ gitee: settings.giteeAccessToken, github: settings.githubAccessToken }),
+    cloneSource: cloneSourceWith({ gitee: settings.giteeAccessToken, github: settings.githubAccessToken }, deps.registry),
     workRoot: join(settings.dataDir, 'verify'),
     logger: deps.logger,
   });

@@ -18,7 +18,7 @@ export interface CloneSource {
 export interface VerifierDeps {
   forges: Pick<Forges, 'resolve'>;
   extras(repo: ForgeRepo): ForgeExtras;
-  cloneSource(repo: ForgeRepo): CloneSource;
+  cloneSource(repo: ForgeRepo): CloneSource | Promise<CloneSource>;
   workRoot: string;
   logger: Logger;
   gitBinary?: string;
@@ -36,11 +36,12 @@ export function cloneSourceFrom(tokens: { gitee?: string; github?: string }, ove
     if (override) return { url: override };
     const token = repo.forge === 'gitee' ? tokens.gitee : tokens.github;
     const user = repo.forge === 'gitee' ? 'oauth2' : 'x-access-token';
-    return {
-      url: `${repo.webUrl}.git`,
-      authorization: token ? `Basic ${Buffer.from(`${user}:${token}`).toString('base64')}` : undefined,
-    };
+    return { url: `${repo.webUrl}.git`, authorization: token ? basicAuthorization(user, token) : undefined };
   };
+}
+
+export function basicAuthorization(user: string, token: string): string {
+  return `Basic ${Buffer.from(`${user}:${token}`).toString('base64')}`;
 }
 
 export function createVerifier(deps: VerifierDeps) {
@@ -48,7 +49,7 @@ export function createVerifier(deps: VerifierDeps) {
     if (!p.prNumber || !p.commitSha || p.patchFiles.length === 0) return null;
     const repo = deps.forges.resolve(t.repo);
     const result = await checkPatchesApply({
-      source: deps.cloneSource(repo),
+      source: await deps.cloneSource(repo),
       targetBranch: p.targetBranch,
       tempBranch: p.tempBranch,
       patchFiles: p.patchFiles,

@@ -10,6 +10,7 @@ import { Probot } from 'probot';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createForges } from '../../src/forges/resolve.js';
 import { InstallationRegistry, withInstallations } from '../../src/lifecycle/installations.js';
+import { cloneSourceWith } from '../../src/lifecycle/wiring.js';
 import { createLogger } from '../../src/log.js';
 import { GitHubSource } from '../../src/sources/github.js';
 
@@ -96,5 +97,16 @@ describe('installation-aware source', () => {
     ]);
     expect(heads.get(1)).toEqual({ sha: SHA });
     expect(heads.get(2)).toEqual({ error: 'GITHUB_ACCESS_TOKEN is not set (and the GitHub App is not installed on this upstream)' });
+  });
+});
+
+describe('apply-check clone credentials', () => {
+  it('an installed GitHub target is fetched with an installation token, others with the forge token', async () => {
+    registry.noteEvent({ action: 'added', installation: { id: 31 }, repositories_added: [{ full_name: 'acme/widget' }] });
+    accessToken(31, 'ghs_clone');
+    const source = cloneSourceWith({ github: 'ghp_personal', gitee: 'gt' }, registry);
+    expect(await source(REPO)).toEqual({ url: 'https://github.com/acme/widget.git', authorization: `Basic ${Buffer.from('x-access-token:ghs_clone').toString('base64')}` });
+    const gitee = { forge: 'gitee' as const, owner: 'o', name: 'r', webUrl: 'https://gitee.com/o/r' };
+    expect(await source(gitee)).toEqual({ url: 'https://gitee.com/o/r.git', authorization: `Basic ${Buffer.from('oauth2:gt').toString('base64')}` });
   });
 });
