@@ -1,5 +1,244 @@
-/** Mail-ingest commands of `patch-tracking` (parsemail, parsearchive, mail parse): wired as the mail ingest lands. */
+/**
+ * Mail-ingest commands of `patch-tracking`: parsemail (one mail on stdin, for an MTA pipe), parsearchive
+ * (mbox files and Maildir folders), mail parse (what the parser sees, storing nothing), project add|list
+ * (the mailing lists to track) and imap (the IMAP importer).
+ */
+import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
+import { openDatabase, type DatabaseHandle } from '../src/db/client.js';
+import { AppError, errorMessage } from '../src/errors.js';
+import { createLogger } from '../src/log.js';
+import { mailParseCommand } from '../src/mail/describe.js';
+import { archiveBytes, importArchives } from '../src/mail/ingest/archive.js';
+import { ImapImporter } from '../src/mail/ingest/imap.js';
+import { imapOptionsFrom, type ImapKey } from '../src/mail/ingest/imap-settings.js';
+import { parseMailFromStream } from '../src/mail/ingest/stdin.js';
+import { formatSummary, summaryJson } from '../src/mail/ingest/summary.js';
+import { MailStore } from '../src/mail/store/mail-store.js';
+import { addDelegationRule, addProjectDelegate, createProject, listProjects } from '../src/mail/store/projects.js';
 import type { Settings } from '../src/settings.js';
 
-export function registerMailCommands(_program: Command, _settingsFrom: (command: Command) => Settings): void {}
+/** sysexits EX_TEMPFAIL: MTAs keep the mail queued and retry instead of bouncing it. */
+const EX_TEMPFAIL = 75;
+
+function fail(err: unknown, exitCode = 1): never {
+  const message = err instanceof AppError ? err.message : errorMessage(err);
+  process.stderr.write(`patch-tracking: ${message}\n`);
+  process.exit(err instanceof AppError && err.code.startsWith('settings') ? 2 : exitCode);
+}
+
+async function withDatabase<T>(settings: Settings, work: (handle: DatabaseHandle) => Promise<T>): Promise<T> {
+  const handle = await openDatabase({ databaseUrl: settings.databaseUrl || undefined, dataDir: settings.dataDir, maxConnections: 2 });
+  try {
+    return await work(handle);
+  } finally {
+    await handle.close();
+  }
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function parseRule(spec: string): { path: string; email: string; priority: number } {
+  const eq = spec.lastIndexOf('=');
+  if (eq <= 0) throw new AppError('invalid_rule', `--autodelegate "${spec}": expected PATTERN=EMAIL[,PRIORITY]`, { field: 'autodelegate' });
+  const [email, priority] = spec.slice(eq + 1).split(',');
+  if (!email || !email.includes('@')) throw new AppError('invalid_rule', `--autodelegate "${spec}": "${email ?? ''}" is not an email address`, { field: 'autodelegate' });
+  if (priority !== undefined && !/^-?\d+$/.test(priority)) throw new AppError('invalid_rule', `--autodelegate "${spec}": priority must be a whole number`, { field: 'autodelegate' });
+  return { path: spec.slice(0, eq), email: email.trim(), priority: priority === undefined ? 0 : Number(priority) };
+}
+
+export function registerMailCommands(program: Command, settingsFrom: (command: Command) => Settings): void {
+  const settingsOf = (command: Command): Settings => {
+    try {
+      return settingsFrom(command);
+    } catch (err) {
+      fail(err, 2);
+    }
+  };
+
+  program
+    .command('parsemail')
+    .description('store one mail read from standard input (exit 0 also when it is a duplicate or dropped, so the MTA does not bounce it)')
+    .option('--list-id <id>', 'mailing list id (default: from the List-Id header)')
+    .action(async (options: { listId?: string }, command: Command) => {
+      const settings = settingsOf(command);
+      try {
+        const outcome = await withDatabase(settings, (h) => parseMailFromStream(new MailStore(h.db), process.stdin, options.listId));
+        process.stdout.write(JSON.stringify(outcome) + '\n');
+        if (outcome.status === 'dropped') process.stderr.write(`patch-tracking: mail dropped: ${outcome.reason}\n`);
+      } catch (err) {
+        fail(err, EX_TEMPFAIL);
+      }
+    });
+
+  program
+    .command('parsearchive')
+    .description('import mbox files and Maildir folders')
+    .argument('<paths...>', 'mbox files or Maildir folders')
+    .option('--list-id <id>', 'mailing list id (default: from the List-Id headers)')
+    .option('--batch-size <n>', 'mails per transaction', '250')
+    .option('--json', 'print the summary as JSON')
+    .action(async (paths: string[], options: { listId?: string; batchSize: string; json?: boolean }, command: Command) => {
+      const settings = settingsOf(command);
+      const batchSize = Number(options.batchSize);
+      if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 5000) fail(new AppError('invalid_option', '--batch-size must be a whole number from 1 to 5000'), 2);
+      try {
+        const summary = await withDatabase(settings, async (h) => {
+          let bar: SingleBar | null = null;
+          if (process.stderr.isTTY) {
+            bar = new SingleBar({ stream: process.stderr, format: ' {bar} {percentage}% | {messages} messages | ETA {eta_formatted}', hideCursor: true });
+            bar.start(Math.max(1, await archiveBytes(paths)), 0, { messages: 0 });
+          }
+          try {
+            return await importArchives(new MailStore(h.db), paths, {
+              listId: options.listId ?? null,
+              batchSize,
+              onProgress: ({ bytes, messages }) => bar?.update(bytes, { messages }),
+            });
+          } finally {
+            bar?.stop();
+          }
+        });
+        process.stdout.write(options.json ? JSON.stringify(summaryJson(summary)) + '\n' : formatSummary(summary));
+      } catch (err) {
+        fail(err);
+      }
+    });
+
+  const mail = program.command('mail').description('mail parser tools');
+  mail
+    .command('parse')
+    .description('print what the parser makes of each message of an mbox, Maildir or single mail (- for stdin); stores nothing')
+    .argument('<file>', 'mbox file, Maildir folder, RFC 822 file, or - for standard input')
+    .option('--json', 'one JSON object per message (the default form; kept for scripts that pass it)')
+    .option('--linkname <name>', 'project link name to strip from subject prefixes')
+    .option('--list-email <address>', "the list's posting address (to undo DMARC From rewriting)")
+    .action(async (file: string, options: { json?: boolean; linkname?: string; listEmail?: string }) => {
+      try {
+        await mailParseCommand(file, process.stdout, {
+          ...(options.linkname ? { linkname: options.linkname } : {}),
+          ...(options.listEmail ? { listEmail: options.listEmail } : {}),
+        });
+      } catch (err) {
+        fail(err);
+      }
+    });
+
+  const project = program.command('project').description('mailing-list projects');
+  project
+    .command('add')
+    .description('track a mailing list (or the part of it whose subjects match --subject-match)')
+    .argument('<link-name>', 'short name used in URLs and subject prefixes')
+    .requiredOption('--list-id <id>', 'the List-Id of the list, e.g. dev.lists.example.org')
+    .option('--name <name>', 'display name (default: the link name)')
+    .option('--list-email <address>', "the list's posting address")
+    .option('--subject-match <regex>', 'only mails whose subject matches (for several projects on one list)')
+    .option('--web-url <url>')
+    .option('--scm-url <url>')
+    .option('--webscm-url <url>')
+    .option('--list-archive-url <url>')
+    .option('--delegate <email>', 'a person patches may be delegated to (repeatable)', collect, [])
+    .option('--autodelegate <rule>', 'PATTERN=EMAIL[,PRIORITY]: delegate patches touching only matching files (repeatable)', collect, [])
+    .action(async (linkName: string, o: Record<string, string | string[] | undefined>, command: Command) => {
+      const settings = settingsOf(command);
+      try {
+        const rules = (o.autodelegate as string[]).map(parseRule);
+        const row = await withDatabase(settings, async (h) => {
+          const created = await createProject(h.db, {
+            linkName,
+            listId: o.listId as string,
+            ...(o.name ? { name: o.name as string } : {}),
+            ...(o.listEmail ? { listEmail: o.listEmail as string } : {}),
+            ...(o.subjectMatch ? { subjectMatch: o.subjectMatch as string } : {}),
+            ...(o.webUrl ? { webUrl: o.webUrl as string } : {}),
+            ...(o.scmUrl ? { scmUrl: o.scmUrl as string } : {}),
+            ...(o.webscmUrl ? { webscmUrl: o.webscmUrl as string } : {}),
+            ...(o.listArchiveUrl ? { listArchiveUrl: o.listArchiveUrl as string } : {}),
+          });
+          for (const email of o.delegate as string[]) await addProjectDelegate(h.db, created.id, email);
+          for (const rule of rules) await addDelegationRule(h.db, created.id, rule);
+          return created;
+        });
+        process.stdout.write(`project ${row.linkName} (id ${row.id}) tracks ${row.listId}${row.subjectMatch ? ` where the subject matches /${row.subjectMatch}/` : ''}\n`);
+      } catch (err) {
+        fail(err);
+      }
+    });
+  project
+    .command('list')
+    .description('list the projects')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }, command: Command) => {
+      const settings = settingsOf(command);
+      try {
+        const rows = await withDatabase(settings, (h) => listProjects(h.db));
+        if (o.json) {
+          process.stdout.write(JSON.stringify(rows.map((r) => ({ id: r.id, link_name: r.linkName, name: r.name, list_id: r.listId, list_email: r.listEmail, subject_match: r.subjectMatch }))) + '\n');
+          return;
+        }
+        if (!rows.length) process.stdout.write('no projects yet: add one with `patch-tracking project add NAME --list-id LIST-ID`\n');
+        for (const r of rows) process.stdout.write(`${r.id}\t${r.linkName}\t${r.listId}${r.subjectMatch ? `\t/${r.subjectMatch}/` : ''}\n`);
+      } catch (err) {
+        fail(err);
+      }
+    });
+
+  program
+    .command('imap')
+    .description('import mail from an IMAP server, then keep watching (IDLE) unless --once; settings IMAP_* or flags')
+    .option('--host <host>')
+    .option('--port <port>')
+    .option('--security <mode>', 'tls | starttls | none')
+    .option('--user <user>')
+    .option('--password-file <file>', 'file holding the password (or IMAP_PASSWORD in the environment)')
+    .option('--folder <name>', 'folder to import (repeatable; default INBOX)', collect, [])
+    .option('--after <action>', 'seen | delete | keyword:NAME')
+    .option('--fingerprint <sha256>', "pin the server certificate's SHA-256 fingerprint")
+    .option('--ca <file>', 'extra CA certificate (PEM)')
+    .option('--list-id <id>', 'mailing list id for every imported mail')
+    .option('--once', 'import what is there and exit')
+    .action(async (o: Record<string, string | string[] | boolean | undefined>, command: Command) => {
+      const settings = settingsOf(command);
+      const flags: Partial<Record<ImapKey, string>> = {};
+      const set = (key: ImapKey, v: unknown): void => {
+        if (typeof v === 'string') flags[key] = v;
+      };
+      set('IMAP_HOST', o.host);
+      set('IMAP_PORT', o.port);
+      set('IMAP_SECURITY', o.security);
+      set('IMAP_USER', o.user);
+      set('IMAP_PASSWORD_FILE', o.passwordFile);
+      if ((o.folder as string[]).length) flags.IMAP_FOLDERS = (o.folder as string[]).join(',');
+      set('IMAP_AFTER', o.after);
+      set('IMAP_FINGERPRINT', o.fingerprint);
+      set('IMAP_CA', o.ca);
+      set('IMAP_LIST_ID', o.listId);
+      let imapOptions;
+      try {
+        imapOptions = imapOptionsFrom(flags, process.env, settings.configFile);
+      } catch (err) {
+        fail(err, 2);
+      }
+      const logger = createLogger(settings.logLevel);
+      try {
+        await withDatabase(settings, async (h) => {
+          const importer = new ImapImporter(new MailStore(h.db), { ...imapOptions, logger });
+          if (o.once) {
+            process.stdout.write(formatSummary(await importer.importOnce()));
+            return;
+          }
+          const abort = new AbortController();
+          process.once('SIGTERM', () => abort.abort());
+          process.once('SIGINT', () => abort.abort());
+          importer.on('imported', ({ folder, outcomes }) => logger.info({ folder, messages: outcomes.length }, 'imported mail'));
+          importer.on('disconnected', ({ error }) => error && logger.warn({ err: error.message }, 'imap disconnected; reconnecting'));
+          await importer.run(abort.signal);
+          process.stdout.write(formatSummary(importer.summary));
+        });
+      } catch (err) {
+        fail(err);
+      }
+    });
+}
