@@ -3,3 +3,4 @@ export * from './auth.js';
 export * from './engine.js';
 export * from './lifecycle.js';
 export * from './mail.js';
+export * from './ci.js';

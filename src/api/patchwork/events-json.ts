@@ -1,0 +1,116 @@
+/**
+ * Events as Patchwork 1.3 shows them: {id, category, project, date, actor, payload}, the payload holding
+ * the embedded patch/cover/series/check and previous/current state or delegate. Range events (ours) have
+ * no mail project: `project` is null and the payload names the tracking and the published range.
+ */
+import { inArray } from 'drizzle-orm';
+import type { Database } from '../../db/client.js';
+import { mailCheck, mailCover, mailPatch, type MailCoverRow, type MailPatchRow } from '../../db/schema/mail.js';
+import { publication, rangeCheck, tracking, type PublicationRow, type TrackingRow } from '../../db/schema/index.js';
+import type { EventRecord } from '../events/service.js';
+import { checkJson, embeddedCover, embeddedPatch, embeddedSeries, principalJson, projectJson, pwDate, Related, userJson } from './serialize.js';
+import type { Urls } from './urls.js';
+
+const ids = (xs: Array<number | null | undefined | unknown>) => [...new Set(xs.filter((x): x is number => typeof x === 'number'))];
+
+export function rangeJson(u: Urls, p: PublicationRow): Record<string, unknown> {
+  return {
+    id: p.id,
+    url: `${u.origin}/api/v1/ranges/${p.id}`,
+    tracking: p.trackingId,
+    from: p.rangeFrom,
+    to: p.rangeTo,
+    target_repo: p.targetRepo,
+    target_branch: p.targetBranch,
+    branch: p.tempBranch,
+    commits: p.commits.length,
+    issue_url: p.issueUrl,
+    pr_url: p.prUrl,
+  };
+}
+
+export function trackingRef(u: Urls, t: TrackingRow): Record<string, unknown> {
+  return { id: t.id, url: `${u.origin}/api/v1/trackings/${t.id}`, scm_repo: t.scmRepo, scm_branch: t.scmBranch, repo: t.repo, branch: t.branch };
+}
+
+export async function eventsJson(db: Database, u: Urls, events: EventRecord[]): Promise<Array<Record<string, unknown>>> {
+  const patchIds = ids(events.map((e) => e.patchId));
+  const coverIds = ids(events.map((e) => e.coverId));
+  const patches = new Map<number, MailPatchRow>();
+  if (patchIds.length) for (const p of await db.select().from(mailPatch).where(inArray(mailPatch.id, patchIds))) patches.set(p.id, p);
+  const covers = new Map<number, MailCoverRow>();
+  if (coverIds.length) for (const c of await db.select().from(mailCover).where(inArray(mailCover.id, coverIds))) covers.set(c.id, c);
+  const checkIds = ids(events.filter((e) => e.category === 'check-created').map((e) => e.payload.check));
+  const checks = new Map<number, typeof mailCheck.$inferSelect>();
+  if (checkIds.length) for (const c of await db.select().from(mailCheck).where(inArray(mailCheck.id, checkIds))) checks.set(c.id, c);
+  const rangeCheckIds = ids(events.filter((e) => e.category === 'range-check-created').map((e) => e.payload.check));
+  const rangeChecks = new Map<number, typeof rangeCheck.$inferSelect>();
+  if (rangeCheckIds.length) for (const c of await db.select().from(rangeCheck).where(inArray(rangeCheck.id, rangeCheckIds))) rangeChecks.set(c.id, c);
+  const pubIds = ids(events.map((e) => e.publicationId));
+  const pubs = new Map<number, PublicationRow>();
+  if (pubIds.length) for (const p of await db.select().from(publication).where(inArray(publication.id, pubIds))) pubs.set(p.id, p);
+  const trackingIds = ids(events.map((e) => e.trackingId));
+  const trackings = new Map<number, TrackingRow>();
+  if (trackingIds.length) for (const t of await db.select().from(tracking).where(inArray(tracking.id, trackingIds))) trackings.set(t.id, t);
+  const delegateIds = ids(events.filter((e) => e.category === 'patch-delegated').flatMap((e) => [e.payload.previous, e.payload.current]));
+  const r = await Related.load(db, { projects: ids(events.map((e) => e.projectId)), series: events.map((e) => e.seriesId), people: delegateIds });
+
+  return events.map((e) => {
+    const base = { id: e.id, category: e.category, date: pwDate(e.date), actor: principalJson(e.actor) };
+    if (e.projectId === null) {
+      const p = e.publicationId !== null ? pubs.get(e.publicationId) : undefined;
+      const t = e.trackingId !== null ? trackings.get(e.trackingId) : undefined;
+      const payload: Record<string, unknown> = { ...e.payload, tracking: t ? trackingRef(u, t) : null, range: p ? rangeJson(u, p) : null };
+      if (e.category === 'range-check-created') {
+        const check = rangeChecks.get(Number(e.payload.check));
+        payload.check = check
+          ? { id: check.id, user: principalJson(check.user), date: pwDate(check.date), state: check.state, target_url: check.targetUrl, context: check.context, description: check.description }
+          : null;
+      }
+      return { ...base, project: null, payload };
+    }
+    const project = r.project(e.projectId);
+    const payload: Record<string, unknown> = {};
+    const patch = e.patchId !== null ? patches.get(e.patchId) : undefined;
+    const series = e.seriesId !== null ? r.series.get(e.seriesId) : undefined;
+    const cover = e.coverId !== null ? covers.get(e.coverId) : undefined;
+    switch (e.category) {
+      case 'cover-created':
+        payload.cover = cover ? embeddedCover(u, cover, project) : null;
+        break;
+      case 'patch-created':
+        payload.patch = patch ? embeddedPatch(u, patch, project) : null;
+        break;
+      case 'patch-completed':
+        payload.patch = patch ? embeddedPatch(u, patch, project) : null;
+        payload.series = series ? embeddedSeries(u, series, project) : null;
+        break;
+      case 'patch-state-changed':
+        payload.patch = patch ? embeddedPatch(u, patch, project) : null;
+        payload.previous_state = e.payload.previous ?? null;
+        payload.current_state = e.payload.current ?? null;
+        break;
+      case 'patch-delegated': {
+        payload.patch = patch ? embeddedPatch(u, patch, project) : null;
+        const prev = typeof e.payload.previous === 'number' ? r.people.get(e.payload.previous) : undefined;
+        const cur = typeof e.payload.current === 'number' ? r.people.get(e.payload.current) : undefined;
+        payload.previous_delegate = prev ? userJson(u, prev) : null;
+        payload.current_delegate = cur ? userJson(u, cur) : null;
+        break;
+      }
+      case 'check-created': {
+        payload.patch = patch ? embeddedPatch(u, patch, project) : null;
+        const check = checks.get(Number(e.payload.check));
+        payload.check = check ? checkJson(u, check) : null;
+        break;
+      }
+      case 'series-created':
+      case 'series-completed':
+        payload.series = series ? embeddedSeries(u, series, project) : null;
+        break;
+      default:
+        Object.assign(payload, e.payload);
+    }
+    return { ...base, project: projectJson(u, project, true), payload };
+  });
+}

@@ -1,0 +1,82 @@
+/** Patchwork's query filters, validated: a bad value is a 400 naming the parameter. */
+import type { Context } from 'hono';
+import { eq, ilike, or, sql } from 'drizzle-orm';
+import type { Database } from '../../db/client.js';
+import { mailPerson, mailProject } from '../../db/schema/mail.js';
+import { AppError } from '../../errors.js';
+
+export function bad(field: string, message: string): AppError {
+  return new AppError('invalid_request', `${field}: ${message}`, { field });
+}
+
+export function intParam(c: Context, field: string): number | undefined {
+  const v = c.req.query(field);
+  if (v === undefined || v === '') return undefined;
+  if (!/^\d{1,9}$/.test(v)) throw bad(field, 'expected a numeric id');
+  return Number(v);
+}
+
+export function dateParam(c: Context, field: string): Date | undefined {
+  const v = c.req.query(field);
+  if (v === undefined || v === '') return undefined;
+  // ISO 8601 as Patchwork takes it; a value without a zone is UTC (Patchwork's dates are naive UTC)
+  if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(v)) throw bad(field, 'expected an ISO 8601 date and time');
+  const zoned = /(Z|[+-]\d{2}:?\d{2})$/.test(v) ? v : `${v.length === 10 ? `${v}T00:00:00` : v}Z`;
+  const d = new Date(zoned.replace(' ', 'T'));
+  if (Number.isNaN(d.getTime())) throw bad(field, 'expected an ISO 8601 date and time');
+  return d;
+}
+
+export function boolParam(c: Context, field: string): boolean | undefined {
+  const v = c.req.query(field);
+  if (v === undefined || v === '') return undefined;
+  const lower = v.toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(lower)) return true;
+  if (['false', '0', 'no', 'off'].includes(lower)) return false;
+  throw bad(field, 'expected true or false');
+}
+
+/** `project` is an id or a link name; an unknown one is a 404 naming the field. */
+export async function projectParam(db: Database, c: Context): Promise<number | undefined> {
+  const v = c.req.query('project');
+  if (v === undefined || v === '') return undefined;
+  const [row] = await db
+    .select({ id: mailProject.id })
+    .from(mailProject)
+    .where(/^\d{1,9}$/.test(v) ? or(eq(mailProject.id, Number(v)), eq(mailProject.linkName, v)) : eq(mailProject.linkName, v));
+  if (!row) throw new AppError('not_found', `project: no project "${v}"`, { status: 404, field: 'project' });
+  return row.id;
+}
+
+/** `submitter` / `delegate`: a person id or an address; an unknown address matches nothing. */
+export async function personParam(db: Database, c: Context, field: string): Promise<number | null | undefined> {
+  const v = c.req.query(field);
+  if (v === undefined || v === '') return undefined;
+  if (/^\d{1,9}$/.test(v)) return Number(v);
+  const [row] = await db.select({ id: mailPerson.id }).from(mailPerson).where(eq(mailPerson.email, v.toLowerCase()));
+  return row?.id ?? null;
+}
+
+export function likeParam(c: Context, field = 'q'): string | undefined {
+  const v = c.req.query(field);
+  if (v === undefined || v === '') return undefined;
+  return `%${v.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+}
+
+export function msgidParam(c: Context): string | undefined {
+  const v = c.req.query('msgid');
+  if (v === undefined || v === '') return undefined;
+  return v.startsWith('<') ? v : `<${v}>`;
+}
+
+/** `order=field` or `order=-field` over the allowed columns. */
+export function orderParam<K extends string>(c: Context, allowed: readonly K[], fallback: K): { field: K; desc: boolean } {
+  const v = c.req.query('order');
+  if (v === undefined || v === '') return { field: fallback, desc: false };
+  const desc = v.startsWith('-');
+  const field = (desc ? v.slice(1) : v) as K;
+  if (!allowed.includes(field)) throw bad('order', `expected one of ${allowed.join(', ')} (with - for descending)`);
+  return { field, desc };
+}
+
+export { ilike, sql };

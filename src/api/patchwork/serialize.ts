@@ -1,0 +1,287 @@
+/**
+ * Patchwork 1.3's JSON representations, field for field (names and nesting as its serializers emit them),
+ * built from a page of rows with the related projects, people and series loaded in one query each.
+ */
+import { inArray } from 'drizzle-orm';
+import type { Database } from '../../db/client.js';
+import {
+  mailCheck,
+  mailCover,
+  mailPatch,
+  mailPerson,
+  mailProject,
+  mailSeries,
+  type MailCommentRow,
+  type MailCoverRow,
+  type MailPatchRow,
+  type MailPersonRow,
+  type MailProjectRow,
+  type MailSeriesRow,
+} from '../../db/schema/mail.js';
+import { decodedHeaders } from '../../mail/parse.js';
+import { combinedStateOfPatches, type CheckRecord } from '../checks/service.js';
+import type { Urls } from './urls.js';
+
+type Json = Record<string, unknown>;
+
+/** Patchwork's dates: UTC without a zone suffix. */
+export function pwDate(d: Date): string {
+  return d.toISOString().slice(0, 19);
+}
+
+export function projectJson(u: Urls, p: MailProjectRow, embedded = false): Json {
+  const base: Json = {
+    id: p.id,
+    url: u.project(p.id),
+    name: p.name,
+    link_name: p.linkName,
+    list_id: p.listId,
+    list_email: p.listEmail,
+    web_url: p.webUrl,
+    scm_url: p.scmUrl,
+    webscm_url: p.webscmUrl,
+    list_archive_url: p.listArchiveUrl,
+    list_archive_url_format: '',
+    commit_url_format: '',
+  };
+  if (embedded) return base;
+  return { ...base, maintainers: [], subject_match: p.subjectMatch };
+}
+
+export function personJson(u: Urls, p: MailPersonRow, embedded = false): Json {
+  const base: Json = { id: p.id, url: u.person(p.id), name: p.name ?? '', email: p.email };
+  return embedded ? base : { ...base, user: null };
+}
+
+/**
+ * Delegates are people here (Patchwork has a separate user table): they appear as users with the same id,
+ * the address as the username, so git-pw's `--delegate <email>` lookup through /users/?q= works.
+ */
+export function userJson(u: Urls, p: MailPersonRow): Json {
+  const [first, ...rest] = (p.name ?? '').split(' ');
+  return { id: p.id, url: u.user(p.id), username: p.email, first_name: first ?? '', last_name: rest.join(' '), email: p.email };
+}
+
+/** Who posted a check or caused an event: a principal of this service, not a Patchwork user. */
+export function principalJson(principal: string | null): Json | null {
+  if (!principal) return null;
+  return { id: null, url: null, username: principal, first_name: '', last_name: '', email: '' };
+}
+
+function archiveUrl(project: MailProjectRow, msgid: string): string | null {
+  if (!project.listArchiveUrl) return null;
+  return `${project.listArchiveUrl.replace(/\/$/, '')}/${encodeURIComponent(msgid.replace(/^<|>$/g, ''))}/`;
+}
+
+export function prefixesOf(name: string): string[] {
+  const m = /^\[([^\]]*)\]/.exec(name);
+  if (!m) return [];
+  return m[1]!
+    .split(/[,\s]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** Headers as Patchwork shows them: name → value, or a list of values for a repeated header. */
+export function headersJson(raw: Buffer | null | undefined): Json {
+  const out: Record<string, string | string[]> = {};
+  if (!raw) return out;
+  for (const { name, value } of decodedHeaders(raw)) {
+    const seen = out[name];
+    if (seen === undefined) out[name] = value;
+    else if (Array.isArray(seen)) seen.push(value);
+    else out[name] = [seen, value];
+  }
+  return out;
+}
+
+export class Related {
+  projects = new Map<number, MailProjectRow>();
+  people = new Map<number, MailPersonRow>();
+  series = new Map<number, MailSeriesRow>();
+  patchesOfSeries = new Map<number, MailPatchRow[]>();
+  coversById = new Map<number, MailCoverRow>();
+  checkState = new Map<number, string>();
+
+  static async load(
+    db: Database,
+    want: { projects?: Iterable<number>; people?: Iterable<(number | null)>; series?: Iterable<number | null>; seriesPatches?: boolean; patchChecks?: number[] },
+  ): Promise<Related> {
+    const r = new Related();
+    const ids = (it: Iterable<number | null> | undefined) => [...new Set([...(it ?? [])].filter((x): x is number => typeof x === 'number'))];
+    const seriesIds = ids(want.series);
+    if (seriesIds.length) for (const s of await db.select().from(mailSeries).where(inArray(mailSeries.id, seriesIds))) r.series.set(s.id, s);
+    if (want.seriesPatches && seriesIds.length) {
+      const rows = await db.select().from(mailPatch).where(inArray(mailPatch.seriesId, seriesIds));
+      rows.sort((a, b) => (a.number ?? 0) - (b.number ?? 0) || a.id - b.id);
+      for (const p of rows) (r.patchesOfSeries.get(p.seriesId!) ?? r.patchesOfSeries.set(p.seriesId!, []).get(p.seriesId!)!).push(p);
+      const coverIds = ids([...r.series.values()].map((s) => s.coverId));
+      if (coverIds.length) for (const c of await db.select().from(mailCover).where(inArray(mailCover.id, coverIds))) r.coversById.set(c.id, c);
+    }
+    const projectIds = ids([...(want.projects ?? []), ...[...r.series.values()].map((s) => s.projectId)]);
+    if (projectIds.length) for (const p of await db.select().from(mailProject).where(inArray(mailProject.id, projectIds))) r.projects.set(p.id, p);
+    const peopleIds = ids([...(want.people ?? []), ...[...r.series.values()].map((s) => s.submitterId)]);
+    if (peopleIds.length) for (const p of await db.select().from(mailPerson).where(inArray(mailPerson.id, peopleIds))) r.people.set(p.id, p);
+    if (want.patchChecks?.length) for (const [id, s] of await combinedStateOfPatches(db, want.patchChecks)) r.checkState.set(id, s);
+    return r;
+  }
+
+  project(id: number): MailProjectRow {
+    const p = this.projects.get(id);
+    if (!p) throw new Error(`project ${id} not loaded`);
+    return p;
+  }
+  person(id: number): MailPersonRow {
+    return this.people.get(id) ?? { id, email: '', name: null, createdAt: new Date(0) };
+  }
+}
+
+export function embeddedPatch(u: Urls, p: MailPatchRow, project: MailProjectRow): Json {
+  return {
+    id: p.id,
+    url: u.patch(p.id),
+    web_url: u.patchWeb(project.linkName, p.msgid),
+    msgid: p.msgid,
+    list_archive_url: archiveUrl(project, p.msgid),
+    date: pwDate(p.date),
+    name: p.name,
+    mbox: `${u.patchWeb(project.linkName, p.msgid)}mbox/`,
+  };
+}
+
+export function embeddedCover(u: Urls, c: MailCoverRow, project: MailProjectRow): Json {
+  return {
+    id: c.id,
+    url: u.cover(c.id),
+    web_url: u.coverWeb(project.linkName, c.msgid),
+    msgid: c.msgid,
+    list_archive_url: archiveUrl(project, c.msgid),
+    date: pwDate(c.date),
+    name: c.name,
+    mbox: `${u.coverWeb(project.linkName, c.msgid)}mbox/`,
+  };
+}
+
+export function embeddedSeries(u: Urls, s: MailSeriesRow, project: MailProjectRow): Json {
+  return {
+    id: s.id,
+    url: u.series(s.id),
+    web_url: u.seriesWeb(project.linkName, s.id),
+    date: pwDate(s.date),
+    name: s.name,
+    version: s.version,
+    mbox: u.seriesMbox(s.id),
+  };
+}
+
+function tagsOf(p: MailPatchRow): Json {
+  const tags: Record<string, number> = {};
+  if (p.ackedCount) tags['Acked-by'] = p.ackedCount;
+  if (p.reviewedCount) tags['Reviewed-by'] = p.reviewedCount;
+  if (p.testedCount) tags['Tested-by'] = p.testedCount;
+  return tags;
+}
+
+export function patchJson(u: Urls, p: MailPatchRow, r: Related, detail?: { raw: Buffer | null }): Json {
+  const project = r.project(p.projectId);
+  const series = p.seriesId !== null ? r.series.get(p.seriesId) : undefined;
+  const out: Json = {
+    id: p.id,
+    url: u.patch(p.id),
+    web_url: u.patchWeb(project.linkName, p.msgid),
+    project: projectJson(u, project, true),
+    msgid: p.msgid,
+    list_archive_url: archiveUrl(project, p.msgid),
+    date: pwDate(p.date),
+    name: p.name,
+    commit_ref: p.commitRef,
+    pull_url: p.pullUrl,
+    state: p.state,
+    archived: p.archived,
+    hash: p.hash,
+    submitter: personJson(u, r.person(p.submitterId), true),
+    delegate: p.delegateId !== null ? userJson(u, r.person(p.delegateId)) : null,
+    mbox: `${u.patchWeb(project.linkName, p.msgid)}mbox/`,
+    series: series ? [embeddedSeries(u, series, project)] : [],
+    comments: u.api(`patches/${p.id}/comments/`),
+    check: r.checkState.get(p.id) ?? 'pending',
+    checks: u.api(`patches/${p.id}/checks/`),
+    tags: tagsOf(p),
+    related: [],
+  };
+  if (!detail) return out;
+  return { ...out, headers: headersJson(detail.raw), content: p.content ?? '', diff: p.diff, prefixes: prefixesOf(p.name) };
+}
+
+export function coverJson(u: Urls, c: MailCoverRow, r: Related, detail?: { raw: Buffer | null }): Json {
+  const project = r.project(c.projectId);
+  const series = c.seriesId !== null ? r.series.get(c.seriesId) : undefined;
+  const out: Json = {
+    id: c.id,
+    url: u.cover(c.id),
+    web_url: u.coverWeb(project.linkName, c.msgid),
+    project: projectJson(u, project, true),
+    msgid: c.msgid,
+    list_archive_url: archiveUrl(project, c.msgid),
+    date: pwDate(c.date),
+    name: c.name,
+    submitter: personJson(u, r.person(c.submitterId), true),
+    mbox: `${u.coverWeb(project.linkName, c.msgid)}mbox/`,
+    series: series ? [embeddedSeries(u, series, project)] : [],
+    comments: u.api(`covers/${c.id}/comments/`),
+  };
+  if (!detail) return out;
+  return { ...out, headers: headersJson(detail.raw), content: c.content ?? '' };
+}
+
+export function seriesJson(u: Urls, s: MailSeriesRow, r: Related): Json {
+  const project = r.project(s.projectId);
+  const cover = s.coverId !== null ? r.coversById.get(s.coverId) : undefined;
+  return {
+    id: s.id,
+    url: u.series(s.id),
+    web_url: u.seriesWeb(project.linkName, s.id),
+    project: projectJson(u, project, true),
+    name: s.name,
+    date: pwDate(s.date),
+    submitter: personJson(u, r.person(s.submitterId), true),
+    version: s.version,
+    total: s.total,
+    received_total: s.receivedTotal,
+    received_all: s.receivedAll,
+    mbox: u.seriesMbox(s.id),
+    cover_letter: cover ? embeddedCover(u, cover, project) : null,
+    patches: (r.patchesOfSeries.get(s.id) ?? []).map((p) => embeddedPatch(u, p, project)),
+  };
+}
+
+export function commentJson(u: Urls, c: MailCommentRow, r: Related, parentUrl: string, parentWeb: string, raw: Buffer | null): Json {
+  const project = r.project(c.projectId);
+  return {
+    id: c.id,
+    url: `${parentUrl}comments/${c.id}/`,
+    web_url: `${parentWeb}#${c.id}`,
+    msgid: c.msgid,
+    list_archive_url: archiveUrl(project, c.msgid),
+    date: pwDate(c.date),
+    subject: c.subject,
+    submitter: personJson(u, r.person(c.submitterId), true),
+    content: c.content ?? '',
+    headers: headersJson(raw),
+    addressed: null,
+  };
+}
+
+export function checkJson(u: Urls, c: CheckRecord | typeof mailCheck.$inferSelect): Json {
+  const patchId = 'subjectId' in c ? c.subjectId : c.patchId;
+  return {
+    id: c.id,
+    url: u.api(`patches/${patchId}/checks/${c.id}/`),
+    user: principalJson(c.user),
+    date: pwDate(c.date),
+    state: c.state,
+    target_url: c.targetUrl,
+    context: c.context,
+    description: c.description,
+  };
+}

@@ -1,0 +1,187 @@
+/**
+ * The tester API (Patchew's model): POST /api/v1/testers/claim hands out the next untested series or
+ * published range matching the tester's capabilities, POST /api/v1/testers/jobs/{id}/report records the
+ * result and log (which become checks). A tester authenticates with an API token (or Basic); its
+ * principal (token:<name>) is who holds the lease and who the checks are from.
+ */
+import { z } from '@hono/zod-openapi';
+import { and, desc, eq, type SQL } from 'drizzle-orm';
+import { Hono, type Context } from 'hono';
+import type { Database } from '../../db/client.js';
+import { publication, testerJob, tracking, type TesterJobRow } from '../../db/schema/index.js';
+import { mailProject, mailSeries } from '../../db/schema/mail.js';
+import { AppError } from '../../errors.js';
+import type { Guard } from '../auth-guard.js';
+import type { ApiEnv } from '../context.js';
+import { firstIssue } from '../schemas.js';
+import { intParam } from '../patchwork/filters.js';
+import { originOf } from '../patchwork/urls.js';
+import { claimJob, reportJob } from './service.js';
+
+export interface TesterDeps {
+  db: Database;
+  requireWrite: Guard;
+  requireRead: Guard;
+}
+
+type C = Context<ApiEnv>;
+
+const slug = z.string().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected a name of letters, digits, ., _ and -');
+const glob = z.string().min(1).max(512).regex(/^[^\s\u0000-\u001f]+$/, 'expected a glob without spaces');
+
+const claimSchema = z
+  .object({
+    test: slug,
+    kinds: z.array(z.enum(['series', 'range'])).min(1).max(2).default(['series', 'range']),
+    projects: z.array(glob).max(100).default([]),
+    repos: z.array(glob).max(100).default([]),
+    lease_seconds: z.number().int().min(10).max(7 * 24 * 3600).default(3600),
+  })
+  .strict();
+
+const reportSchema = z
+  .object({
+    result: z.enum(['success', 'warning', 'fail'], { message: 'expected success, warning or fail' }),
+    log: z.string().max(16 * 1024 * 1024).default(''),
+    description: z.string().max(4000).optional(),
+  })
+  .strict();
+
+function validated<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    const { field, message } = firstIssue(r.error);
+    throw new AppError('invalid_request', message, { field });
+  }
+  return r.data;
+}
+
+async function jsonBody(c: C): Promise<unknown> {
+  return c.req.json().catch(() => {
+    throw new AppError('invalid_request', 'the body is not valid JSON', { field: 'body' });
+  });
+}
+
+/** What the tester needs to run the test: where the code is, base and head, where the patches are. */
+async function jobJson(db: Database, c: C, job: TesterJobRow): Promise<Record<string, unknown>> {
+  const origin = originOf(c);
+  const base = {
+    id: job.id,
+    kind: job.kind,
+    subject_id: job.subjectId,
+    test: job.test,
+    tester: job.tester,
+    status: job.status,
+    attempts: job.attempts,
+    leased_at: job.leasedAt.toISOString(),
+    lease_expires_at: job.leaseExpiresAt.toISOString(),
+    result: job.result,
+    finished_at: job.finishedAt?.toISOString() ?? null,
+    report_url: `${origin}/api/v1/testers/jobs/${job.id}/report`,
+    log_url: `${origin}/api/v1/testers/jobs/${job.id}/log`,
+  };
+  if (job.kind === 'series') {
+    const [row] = await db
+      .select({ s: mailSeries, p: mailProject })
+      .from(mailSeries)
+      .innerJoin(mailProject, eq(mailProject.id, mailSeries.projectId))
+      .where(eq(mailSeries.id, job.subjectId));
+    return {
+      ...base,
+      repository: row?.p.scmUrl || null,
+      base: null,
+      head: null,
+      project: row?.p.linkName ?? null,
+      name: row?.s.name ?? null,
+      version: row?.s.version ?? null,
+      based_on: row?.s.basedOn ?? [],
+      series_url: `${origin}/api/1.3/series/${job.subjectId}/`,
+      patches_url: `${origin}/series/${job.subjectId}/mbox/`,
+    };
+  }
+  const [row] = await db
+    .select({ p: publication, t: tracking })
+    .from(publication)
+    .innerJoin(tracking, eq(tracking.id, publication.trackingId))
+    .where(eq(publication.id, job.subjectId));
+  return {
+    ...base,
+    repository: row?.t.scmRepo ?? null,
+    base: row?.p.rangeFrom ?? null,
+    head: row?.p.rangeTo ?? null,
+    upstream_branch: row?.t.scmBranch ?? null,
+    target_repository: row?.p.targetRepo ?? null,
+    target_branch: row?.p.targetBranch ?? null,
+    branch: row?.p.tempBranch ?? null,
+    pr_url: row?.p.prUrl ?? null,
+    range_url: `${origin}/api/v1/ranges/${job.subjectId}`,
+    patches_url: null,
+  };
+}
+
+export function testerRoutes(deps: TesterDeps): Hono<ApiEnv> {
+  const { db } = deps;
+  const app = new Hono<ApiEnv>();
+  app.use('/api/v1/testers/*', async (c, next) => (await (c.req.method === 'GET' ? deps.requireRead : deps.requireWrite)(c)) ?? next());
+
+  app.post('/api/v1/testers/claim', async (c) => {
+    const input = validated(claimSchema, await jsonBody(c));
+    const tester = c.get('principal') ?? 'anonymous';
+    const job = await claimJob(db, tester, { test: input.test, kinds: input.kinds, projects: input.projects, repos: input.repos, leaseSeconds: input.lease_seconds });
+    if (!job) return c.body(null, 204);
+    return c.json(await jobJson(db, c, job), 200);
+  });
+
+  const jobId = (c: C) => {
+    const v = c.req.param('id') ?? '';
+    if (!/^\d{1,9}$/.test(v)) throw new AppError('invalid_request', 'id: expected a numeric id', { field: 'id' });
+    return Number(v);
+  };
+
+  app.post('/api/v1/testers/jobs/:id/report', async (c) => {
+    const id = jobId(c);
+    const input = validated(reportSchema, await jsonBody(c));
+    const tester = c.get('principal') ?? 'anonymous';
+    const done = await reportJob(db, id, tester, { result: input.result, log: input.log, description: input.description, targetUrl: `${originOf(c)}/api/v1/testers/jobs/${id}/log` });
+    return c.json(await jobJson(db, c, done), 200);
+  });
+
+  app.get('/api/v1/testers/jobs/:id', async (c) => {
+    const id = jobId(c);
+    const [job] = await db.select().from(testerJob).where(eq(testerJob.id, id));
+    if (!job) throw new AppError('not_found', `no tester job ${id}`, { status: 404 });
+    return c.json(await jobJson(db, c, job));
+  });
+
+  app.get('/api/v1/testers/jobs/:id/log', async (c) => {
+    const id = jobId(c);
+    const [job] = await db.select({ log: testerJob.log, status: testerJob.status }).from(testerJob).where(eq(testerJob.id, id));
+    if (!job) throw new AppError('not_found', `no tester job ${id}`, { status: 404 });
+    if (job.status !== 'done') throw new AppError('not_found', `job ${id} has not been reported yet`, { status: 404 });
+    return c.text(job.log ?? '');
+  });
+
+  app.get('/api/v1/testers/jobs', async (c) => {
+    const where: SQL[] = [];
+    const kind = c.req.query('kind');
+    if (kind) {
+      if (kind !== 'series' && kind !== 'range') throw new AppError('invalid_request', 'kind: expected series or range', { field: 'kind' });
+      where.push(eq(testerJob.kind, kind));
+    }
+    const subject = intParam(c, 'subject');
+    if (subject !== undefined) where.push(eq(testerJob.subjectId, subject));
+    const test = c.req.query('test');
+    if (test) where.push(eq(testerJob.test, test));
+    const status = c.req.query('status');
+    if (status) where.push(eq(testerJob.status, status));
+    const rows = await db
+      .select()
+      .from(testerJob)
+      .where(where.length ? and(...where) : undefined)
+      .orderBy(desc(testerJob.id))
+      .limit(200);
+    return c.json(await Promise.all(rows.map((r) => jobJson(db, c, r))));
+  });
+
+  return app;
+}
