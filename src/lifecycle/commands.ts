@@ -95,7 +95,8 @@ async function decide(deps: CommandDeps, event: CommentEvent, row: IssueRow, wor
       }
       case 'recreate': {
         const { publication: p } = await recreateRange(deps, row);
-        await deps.onPublished?.(t, p).catch(() => undefined);
+        // the check's failure is the check's business: the PR exists and the reply says so
+        await deps.onPublished?.(t, p).catch((err: unknown) => deps.logger.warn({ tracking: t.id, pr: p.prNumber }, `apply check after recreate failed: ${redactSecrets(errorMessage(err))}`));
         return { command, outcome: 'done', reply: `proposed the upstream commits ${p.rangeFrom.slice(0, 12)}..${p.rangeTo.slice(0, 12)} again: ${p.prUrl ?? `PR ${p.prNumber}`}` };
       }
       case 'status':
