@@ -37,6 +37,9 @@ export function extendOpenPull(deps: Deps) {
     const repo = deps.forges.resolve(t.repo);
     const forge = deps.forges.forRepo(repo);
     const log = deps.logger.child({ tracking: t.id, pr: p.prNumber, branch: p.tempBranch });
+    // the row may not know yet that the PR was merged or closed (its webhook still on the way)
+    const pull = await forge.findPullByHead(repo, p.tempBranch);
+    if (pull?.state !== 'open') return null;
     const head = await forge.branchHead(repo, p.tempBranch);
     if (head === null) return null;
     if (head !== p.commitSha) {

@@ -129,6 +129,16 @@ describe('upstream moves while the PR is open', () => {
     expect((await w.publications())[0]!.commits).toHaveLength(4);
   });
 
+  it('UPDATE_OPEN_PR=true but the PR was merged before its webhook arrived: a new PR, the merged branch untouched', async () => {
+    w = await createWorld({ updateOpenPr: true });
+    await w.advance(1);
+    const [p] = await w.publications();
+    (w.forge.pulls[0] as { state: string }).state = 'merged';
+    await w.advance(1);
+    expect(w.forge.pulls).toHaveLength(2);
+    expect(w.forge.branches.get(p!.tempBranch)!.head).toBe(p!.commitSha);
+  });
+
   it('UPDATE_OPEN_PR=true but a human pushed to the branch: a new PR, and the old one says why', async () => {
     w = await createWorld({ updateOpenPr: true });
     await w.advance(1);
