@@ -2,14 +2,15 @@
  * The built-in check of every published range: do its patches apply cleanly, in order, to the target
  * branch? A shallow fetch of the target branch and the PR's temp branch into a temporary repository under
  * DATA_DIR, then `git apply` of each patch file in order (no fuzz, as rpmbuild's default). For spec
- * repositories the spec is checked too. A packaging repository (a spec, and none of the files the patches
- * change exist in it) cannot have the patches applied to its tree: they are for the Source tarball, so only
- * the spec is checked and the result says so.
+ * repositories the spec is checked too. In a packaging repository (a spec, and none of the files the
+ * patches change exist in it) the patches are for the Source0 tarball: every Patch of the spec is applied
+ * to the unpacked tarball as %prep would (package-tree.ts), or the result says why that was not possible.
  * Credentials reach git as an Authorization header through the environment, never in argv or a URL.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runGit, runGitOk } from '../sources/git-run.js';
+import { applyToPackageSources } from './package-tree.js';
 import { checkSpec } from './spec-check.js';
 
 export interface ApplyCheckInput {
@@ -33,11 +34,16 @@ export interface PatchOutcome {
 }
 
 export interface ApplyCheckResult {
-  /** clean: all apply (and the spec is fine); conflict: a patch does not apply; spec_error; not_applicable: a packaging repository whose spec is fine */
+  /**
+   * clean: all apply (and the spec is fine); conflict: a patch does not apply; spec_error; not_applicable:
+   * a packaging repository whose sources could not be unpacked here (see `note`) and whose spec is fine
+   */
   outcome: 'clean' | 'conflict' | 'spec_error' | 'not_applicable';
   mode: 'tree' | 'packaging';
   patches: PatchOutcome[];
   spec: { path: string; problems: string[] } | null;
+  /** packaging repositories: why the patches could not be applied to the package sources */
+  note?: string;
 }
 
 /** Paths of existing files a patch changes (new files left out), from its `diff --git` headers. */
@@ -75,12 +81,23 @@ export async function checkPatchesApply(input: ApplyCheckInput): Promise<ApplyCh
     const touched = texts.flatMap((t) => touchedPaths(t.toString('utf8')));
     const packaging = spec !== null && touched.length > 0 && !touched.some((p) => targetFiles.has(p));
     if (packaging) {
-      return {
-        outcome: spec.problems.length ? 'spec_error' : 'not_applicable',
-        mode: 'packaging',
-        patches: input.patchFiles.map((file) => ({ file, status: 'not_tried' })),
-        spec,
-      };
+      const scratch = mkdtempSync(join(input.workRoot, 'prep-'));
+      try {
+        const prep = await applyToPackageSources({ spec: (await show(spec.path)).toString('utf8'), files: tempFiles, show, scratch, timeoutMs: git.timeoutMs });
+        if (prep.status === 'unavailable') {
+          return {
+            outcome: spec.problems.length ? 'spec_error' : 'not_applicable',
+            mode: 'packaging',
+            patches: input.patchFiles.map((file) => ({ file, status: 'not_tried' })),
+            spec,
+            note: prep.reason,
+          };
+        }
+        const conflict = prep.patches.some((p) => p.status === 'failed');
+        return { outcome: conflict ? 'conflict' : spec.problems.length ? 'spec_error' : 'clean', mode: 'packaging', patches: prep.patches, spec };
+      } finally {
+        rmSync(scratch, { recursive: true, force: true });
+      }
     }
 
     await runGitOk(['checkout', '-q', '--detach', 'refs/pt/target'], opts);

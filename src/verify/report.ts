@@ -9,15 +9,20 @@ export function toReport(result: ApplyCheckResult): CheckReport {
     clean: `all ${result.patches.length} patches apply cleanly${result.spec ? ' and the spec lists them' : ''}`,
     conflict: `conflict: ${failed?.file ?? 'a patch'} does not apply (${applied} of ${result.patches.length} applied before it)`,
     spec_error: `the spec has ${result.spec?.problems.length ?? 0} problem(s) with its patch lines`,
-    not_applicable: `spec OK; the patches are for the package sources and were not applied to this repository`,
+    not_applicable: `spec OK; the patches were not applied (${result.note ?? 'no package sources'})`,
   }[result.outcome];
   const lines: string[] = [];
-  if (result.mode === 'tree') {
+  if (result.mode === 'packaging') {
+    lines.push(
+      result.note
+        ? `Packaging repository: the patches change the upstream sources, and ${result.note}, so they were not applied.`
+        : 'Packaging repository: every Patch of the spec was applied to the unpacked Source0, in order, as %prep does.',
+    );
+  }
+  if (!result.note) {
     lines.push('| # | patch | result |', '| --- | --- | --- |');
     for (const [i, p] of result.patches.entries()) lines.push(`| ${i + 1} | \`${p.file}\` | ${p.status.replace('_', ' ')} |`);
     if (failed?.error) lines.push('', `\`${failed.file}\`:`, '```', failed.error, '```');
-  } else {
-    lines.push('This is a packaging repository: the patches change files of the upstream sources, which rpmbuild unpacks from the Source tarball, so they were not applied here.');
   }
   if (result.spec) {
     lines.push('', result.spec.problems.length ? `Spec \`${result.spec.path}\`:` : `Spec \`${result.spec.path}\`: every Patch file exists and every %patch line names a defined patch.`);

@@ -66,7 +66,7 @@ describe('checkPatchesApply', () => {
     expect(result.patches[1]!.status).toBe('not_tried');
   });
 
-  it('packaging repository: the spec is checked (missing Patch file, undefined %patch), the patches are not applied to it', async () => {
+  it('packaging repository: the spec is checked (missing Patch file, undefined %patch); a Source0 that cannot be unpacked is said', async () => {
     const parent = makeTempDir();
     const target = createUpstreamRepo({ branch: 'master', parent, name: 'pkg' });
     target.commit('package', { files: { 'README.md': null, 'src/lib.c': null, 'lib.spec': 'Name: lib\nRelease: 3\n', 'lib-1.0.tar.gz': 'tarball' } });
@@ -79,10 +79,52 @@ describe('checkPatchesApply', () => {
     expect(result.mode).toBe('packaging');
     expect(result.outcome).toBe('spec_error');
     expect(result.patches[0]!.status).toBe('not_tried');
+    expect(result.note).toMatch(/^Source0 lib-1\.0\.tar\.gz could not be unpacked/);
     expect(result.spec!.problems).toEqual([
       'line 5: Patch6001: gone.patch is not in the repository',
       'line 10: `%patch -P 6002 -p1` applies Patch6002, which the spec does not define',
     ]);
+  });
+
+  /** A src-openEuler-style packaging repository: spec + Source0 tarball + an older patch; ours on the temp branch. */
+  function packagingRepo(options: { conflict?: boolean } = {}) {
+    const parent = makeTempDir();
+    const up = createUpstreamRepo({ parent, name: 'up' });
+    const base = up.head();
+    const older = up.commit('Greet the world', { files: { 'README.md': 'hello world\n' } });
+    const ours = up.commit('Rename c', { files: { 'src/lib.c': 'int a;\nint b;\nint sea;\n' } });
+    let tarballRef = base;
+    if (options.conflict) {
+      up.checkout('release', true);
+      up.git('reset', '--quiet', '--hard', base);
+      tarballRef = up.commit('Release tweak', { files: { 'src/lib.c': 'int a;\nint b;\nint see;\n' } });
+    }
+    const tarball = up.gitBuffer('archive', '--format=tar.gz', '--prefix=lib-1.0/', tarballRef);
+    const target = createUpstreamRepo({ branch: 'master', parent, name: 'pkg' });
+    const spec = (patches: string) => `Name: lib\nVersion: 1.0\nRelease: 3\nSource0: https://example.org/%{name}-%{version}.tar.gz\n${patches}\n%prep\n%autosetup -p1\n`;
+    target.commit('package', { files: { 'README.md': null, 'src/lib.c': null, 'lib.spec': spec('Patch0: greet.patch'), 'greet.patch': up.formatPatch(older), 'lib-1.0.tar.gz': tarball } });
+    target.checkout(TEMP, true);
+    target.commit('[patch tracking]', { files: { [`${ours}.patch`]: up.formatPatch(ours), 'lib.spec': spec(`Patch0: greet.patch\nPatch6000: ${ours}.patch`) } });
+    return { target, files: [`${ours}.patch`], workRoot: join(parent, 'verify') };
+  }
+
+  it('packaging repository: every Patch is applied to the unpacked Source0 in order, as %prep does', async () => {
+    const { target, files, workRoot } = packagingRepo();
+    const result = await checkPatchesApply({ source: { url: target.url }, targetBranch: 'master', tempBranch: TEMP, patchFiles: files, workRoot });
+    expect(result).toMatchObject({ outcome: 'clean', mode: 'packaging', spec: { path: 'lib.spec', problems: [] } });
+    expect(result.patches).toEqual([
+      { file: 'greet.patch', status: 'applied' },
+      { file: files[0], status: 'applied' },
+    ]);
+    expect(readdirSync(workRoot)).toEqual([]);
+  });
+
+  it('packaging repository: a patch that does not apply to the released sources is a conflict', async () => {
+    const { target, files, workRoot } = packagingRepo({ conflict: true });
+    const result = await checkPatchesApply({ source: { url: target.url }, targetBranch: 'master', tempBranch: TEMP, patchFiles: files, workRoot });
+    expect(result.outcome).toBe('conflict');
+    expect(result.patches.map((p) => p.status)).toEqual(['applied', 'failed']);
+    expect(result.patches[1]!.error).toMatch(/FAILED|hunk/i);
   });
 
   it('fetches over smart HTTP with the token as an Authorization header', async () => {
