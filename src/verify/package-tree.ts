@@ -87,7 +87,7 @@ export async function applyToPackageSources(input: {
   const tree = join(input.scratch, 'tree');
   mkdirSync(tree, { recursive: true });
   writeFileSync(archive, content);
-  const unpacked = await run('tar', ['-xf', archive, '-C', tree], input.scratch, input.timeoutMs);
+  const unpacked = await run('tar', ['--no-same-owner', '--no-same-permissions', '-xf', archive, '-C', tree], input.scratch, input.timeoutMs);
   if (unpacked.code !== 0) return { status: 'unavailable', reason: `Source0 ${tarball} could not be unpacked: ${unpacked.output.split('\n').at(-1)}` };
   const entries = readdirSync(tree);
   const root = entries.length === 1 && statSync(join(tree, entries[0]!)).isDirectory() ? join(tree, entries[0]!) : tree;
