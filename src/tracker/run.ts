@@ -2,14 +2,15 @@
  * One tracking, start to end: where is the upstream now, what is new since scm_commit, and publish it
  * (in PRs of at most MAX_PATCHES_PER_PR commits, oldest first). A dry run stops before the first write.
  */
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
-import { tracking, type PublicationRow, type TrackingRow } from '../db/schema/index.js';
+import { issue, tracking, type PublicationRow, type TrackingRow } from '../db/schema/index.js';
 import { AppError } from '../errors.js';
 import type { Forges } from '../forges/resolve.js';
 import type { Logger } from '../log.js';
 import { planPublication, publishRange, type PublishOptions } from '../publish/publish.js';
 import * as texts from '../publish/texts.js';
+import { latestSeriesId, pendingSeries } from '../sources/mail.js';
 import type { Source, TrackedUpstream, UpstreamCommit } from '../sources/types.js';
 
 export interface RunDeps {
@@ -89,6 +90,7 @@ function chunk<T>(items: T[], size: number): T[][] {
 }
 
 export async function runTracking(deps: RunDeps, t: TrackingRow, options: { dryRun?: boolean; head?: string } = {}): Promise<RunResult> {
+  if (t.versionControl === 'mail') return runMailTracking(deps, t, options);
   const source = sourceFor(deps, t);
   const head = options.head ?? (await currentHead(source, t));
   await deps.db.update(tracking).set({ lastHead: head, lastCheckedAt: sql`now()` }).where(eq(tracking.id, t.id));
@@ -154,6 +156,59 @@ export async function runTracking(deps: RunDeps, t: TrackingRow, options: { dryR
     await deps.heartbeat?.();
   }
   return { action: 'published', head, published };
+}
+
+/**
+ * A mail tracking: every complete series on the list since the tracking started becomes one PR (one per
+ * series version, exactly once, through the same publishing steps). A new version comments on the PR and
+ * issue of the version it replaces.
+ */
+async function runMailTracking(deps: RunDeps, t: TrackingRow, options: { dryRun?: boolean }): Promise<RunResult> {
+  if (!t.scmCommit) {
+    const latest = await latestSeriesId(deps.db, t);
+    if (!options.dryRun) await deps.db.update(tracking).set({ scmCommit: latest, lastHead: latest, updatedAt: sql`now()` }).where(eq(tracking.id, t.id));
+    return { action: 'initialized', head: latest };
+  }
+  const pending = await pendingSeries(deps.db, t);
+  const head = pending.length ? `s${pending.at(-1)!.seriesId}` : t.scmCommit;
+  if (pending.length === 0) return { action: 'up_to_date', head };
+  const repo = deps.forges.resolve(t.repo);
+  const forge = deps.forges.forRepo(repo);
+  if (options.dryRun) return { action: 'dry_run', head, from: t.scmCommit, chunks: await dryRun(deps, t, pending, forge, repo) };
+  const published: PublishedSummary[] = [];
+  for (const series of pending) {
+    const { publication: p, created } = await publishRange(
+      { db: deps.db, forge, repo, options: deps.publish, logger: deps.logger, now: deps.now },
+      t,
+      series.from,
+      series.to,
+      series.commits,
+    );
+    if (created && deps.hooks?.onPublished) {
+      await deps.hooks.onPublished(t, p).catch((err: unknown) =>
+        deps.logger.warn({ tracking: t.id, publication: p.id, err: err instanceof Error ? err.message : String(err) }, 'after-publish hook failed'),
+      );
+    }
+    published.push({ range: `${series.name} (v${series.version})`, commits: series.commits.length, issue: p.issueId, issue_url: p.issueUrl, pr: p.prNumber, pr_url: p.prUrl, resumed: !created });
+    if (series.previousVersionId !== null && p.prUrl) await supersede(deps, t, series.previousVersionId, p.prUrl, series.version);
+    await deps.heartbeat?.();
+  }
+  return { action: 'published', head, published };
+}
+
+/** Tell the PR and issue of an earlier version of a series that a newer one replaces them (once). */
+async function supersede(deps: RunDeps, t: TrackingRow, previousSeriesId: number, newPrUrl: string, version: number): Promise<void> {
+  const [old] = await deps.db
+    .select()
+    .from(issue)
+    .where(and(eq(issue.trackingId, t.id), eq(issue.rangeFrom, `s${previousSeriesId}`), eq(issue.state, 'open')));
+  if (!old) return;
+  const repo = deps.forges.resolve(t.repo);
+  const forge = deps.forges.forRepo(repo);
+  const note = `Superseded by version ${version} of this series: ${newPrUrl}`;
+  if (old.prNumber) await forge.comment(repo, { kind: 'pull', id: old.prNumber }, note);
+  await forge.comment(repo, { kind: 'issue', id: old.issue }, note);
+  await deps.db.update(issue).set({ state: 'superseded', updatedAt: sql`now()` }).where(eq(issue.id, old.id));
 }
 
 async function dryRun(

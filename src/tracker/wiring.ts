@@ -15,9 +15,7 @@ export interface EngineParts {
 
 export function buildEngineParts(settings: Settings, options: { githubOctokit?: Octokit } = {}): EngineParts {
   const sources: Partial<Record<string, Source>> = { git: new GitSource({ dataDir: settings.dataDir }) };
-  const unavailable: Partial<Record<string, string>> = {
-    mail: 'mail trackings are published when a series on the list is complete, not by scanning',
-  };
+  const unavailable: Partial<Record<string, string>> = {};
   if (options.githubOctokit || settings.githubAccessToken) {
     const octokit = options.githubOctokit ?? createGitHubOctokit({ token: settings.githubAccessToken, apiUrl: settings.githubApiUrl });
     sources.github = new GitHubSource({ octokit, secrets: [settings.githubAccessToken].filter(Boolean) });
