@@ -42,7 +42,26 @@ export function extendOpenPull(deps: Deps) {
     if (pull?.state !== 'open') return null;
     const head = await forge.branchHead(repo, p.tempBranch);
     if (head === null) return null;
-    if (head !== p.commitSha) {
+
+    // the whole range, so the spec is edited once from the PR's base and lists every patch
+    const source = sourceFor(deps, t);
+    const all = await source.range(upstreamOf(t), p.rangeFrom, range.to);
+    const plan = await planPublication({ forge, repo, options: deps.publish }, t, p.rangeFrom, range.to, all, p.createdAt, p.baseBranch);
+    // the earlier patch files are already on the branch, byte for byte
+    const files = plan.files.filter((f) => !p.patchFiles.includes(f.path));
+    const lastNew = plan.patchFiles.filter((f) => !p.patchFiles.includes(f)).at(-1);
+    const commits = all.map(toPublished);
+    const description = describeRange(t, p.rangeFrom, range.to, commits, plan.patchFiles, p.stamp, plan.notes);
+
+    let sha: string;
+    if (head === p.commitSha) {
+      sha = await forge.commitFiles(repo, p.tempBranch, texts.commitMessage({ ...description, commits: range.commits.map(toPublished) }), files);
+      log.info({ files: files.length, to: range.to }, 'open PR extended');
+    } else if (lastNew && (await forge.readFile(repo, lastNew, p.tempBranch))) {
+      // an earlier run committed this very extension and stopped before recording it: finish that one
+      sha = head;
+      log.info({ head }, 'resuming an interrupted extension of the open PR');
+    } else {
       log.info({ head, recorded: p.commitSha }, 'someone pushed to the open PR branch: opening a new PR instead');
       await forge.comment(
         repo,
@@ -51,19 +70,8 @@ export function extendOpenPull(deps: Deps) {
       );
       return null;
     }
-
-    // the whole range, so the spec is edited once from the PR's base and lists every patch
-    const source = sourceFor(deps, t);
-    const all = await source.range(upstreamOf(t), p.rangeFrom, range.to);
-    const plan = await planPublication({ forge, repo, options: deps.publish }, t, p.rangeFrom, range.to, all, p.createdAt, p.baseBranch);
-    // the earlier patch files are already on the branch, byte for byte
-    const files = plan.files.filter((f) => !p.patchFiles.includes(f.path));
-    const commits = all.map(toPublished);
-    const description = describeRange(t, p.rangeFrom, range.to, commits, plan.patchFiles, p.stamp, plan.notes);
-    const sha = await forge.commitFiles(repo, p.tempBranch, texts.commitMessage({ ...description, commits: range.commits.map(toPublished) }), files);
     // recorded at once: a later run must see the bot's own commit, not mistake it for a human push
     await deps.db.update(publication).set({ commitSha: sha, updatedAt: new Date() }).where(eq(publication.id, p.id));
-    log.info({ files: files.length, to: range.to }, 'open PR extended');
 
     const extras = deps.extras(repo);
     const issueRef = repo.forge === 'github' ? `Closes #${p.issueId}` : `#${p.issueId}`;

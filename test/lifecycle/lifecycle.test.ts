@@ -139,6 +139,21 @@ describe('upstream moves while the PR is open', () => {
     expect(w.forge.branches.get(p!.tempBranch)!.head).toBe(p!.commitSha);
   });
 
+  it('UPDATE_OPEN_PR=true: a run that died right after its commit is finished by the next one, not taken for a human push', async () => {
+    w = await createWorld({ updateOpenPr: true });
+    await w.advance(1);
+    w.forge.failNext('commitFiles', 'after');
+    await expect(w.advance(2)).rejects.toThrow(/injected failure/);
+    expect((await w.publications())[0]!.commits).toHaveLength(1);
+    expect(await w.engine.scanNow(w.t.id)).toMatchObject({ action: 'published' });
+    expect(w.forge.pulls).toHaveLength(1);
+    const [p] = await w.publications();
+    expect(p!.commits).toHaveLength(3);
+    expect(p!.commitSha).toBe(w.forge.branches.get(p!.tempBranch)!.head);
+    expect(w.forge.writes.filter((x) => x.startsWith('commit'))).toHaveLength(2);
+    expect(w.forge.writes).not.toContain('pr 2');
+  });
+
   it('UPDATE_OPEN_PR=true but a human pushed to the branch: a new PR, and the old one says why', async () => {
     w = await createWorld({ updateOpenPr: true });
     await w.advance(1);
