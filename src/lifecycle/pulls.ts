@@ -43,15 +43,16 @@ export async function onPullClosed(deps: LifecycleDeps, event: PullClosedEvent):
     if (updated === 0) return 'ignored';
   }
 
-  const forge = deps.forges.forRepo(event.repo);
+  // resolved per step: a missing token fails the courtesy calls, not the recorded decision
+  const forge = () => deps.forges.forRepo(event.repo);
   const body = event.merged
     ? `The pull request #${event.number} with the upstream commits ${range} was merged. Closing this issue.`
     : `The pull request #${event.number} was closed without merging, so the upstream commits ${range} are marked as rejected and will not be proposed again. A maintainer can comment \`/patch-tracking recreate\` here to propose them again.`;
   const steps: [string, () => Promise<void>][] = [
-    ['comment', () => forge.comment(event.repo, { kind: 'issue', id: row.issue }, body)],
-    ['close issue', () => forge.closeIssue(event.repo, row.issue)],
+    ['comment', () => forge().comment(event.repo, { kind: 'issue', id: row.issue }, body)],
+    ['close issue', () => forge().closeIssue(event.repo, row.issue)],
   ];
-  if (row.tempBranch) steps.push(['delete branch', () => forge.deleteBranch(event.repo, row.tempBranch!)]);
+  if (row.tempBranch) steps.push(['delete branch', () => forge().deleteBranch(event.repo, row.tempBranch!)]);
   for (const [what, step] of steps) {
     try {
       await step();
