@@ -1,5 +1,5 @@
 /** Queries over the tracking and issue tables, shared by the compat API, /api/v1, the CLI commands and the engine. */
-import { and, asc, count, eq, gt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, getTableColumns, gt, sql, type SQL } from 'drizzle-orm';
 import type { Database } from './client.js';
 import { issue, tracking, type IssueRow, type TrackingRow } from './schema/index.js';
 
@@ -99,11 +99,15 @@ export async function upsertTracking(db: Database, input: TrackingInput): Promis
       },
       setWhere: changed,
     })
-    .returning({ id: tracking.id, inserted: sql<boolean>`(xmax = 0)` });
+    .returning({ ...getTableColumns(tracking), inserted: sql<boolean>`(xmax = 0)` });
   const written = rows[0];
-  const row = written ? await getTracking(db, written.id) : await findTracking(db, input.repo, input.branch);
+  if (written) {
+    const { inserted, ...row } = written;
+    return { row, outcome: inserted ? 'created' : 'updated' };
+  }
+  const row = await findTracking(db, input.repo, input.branch);
   if (!row) throw new Error('upsert returned no row');
-  return { row, outcome: !written ? 'unchanged' : written.inserted ? 'created' : 'updated' };
+  return { row, outcome: 'unchanged' };
 }
 
 export type TrackingPatch = Partial<Omit<TrackingInput, 'repo' | 'branch'>> & { repo?: string; branch?: string };
