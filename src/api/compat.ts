@@ -10,7 +10,8 @@ import type { Database } from '../db/client.js';
 import type { IssueRow, TrackingRow } from '../db/schema/index.js';
 import { deleteTrackings, listIssues, listTrackings, upsertTracking } from '../db/trackings.js';
 import type { ApiEnv } from './context.js';
-import { firstIssue, trackingInputSchema } from './schemas.js';
+import { firstIssue, toTrackingInput, trackingInputSchema } from './schemas.js';
+import { trackingJson } from './v1/representations.js';
 
 export const COMPAT_CODES = {
   SUCCESS: '2001',
@@ -42,21 +43,8 @@ const badParameters = (c: Context, detail: string) => envelope(c, COMPAT_CODES.I
 
 /** The old program's row shape first (its clients read these keys), then the engine's status. */
 export function compatTracking(row: TrackingRow) {
-  return {
-    version_control: row.versionControl,
-    scm_repo: row.scmRepo,
-    scm_branch: row.scmBranch,
-    scm_commit: row.scmCommit,
-    repo: row.repo,
-    branch: row.branch,
-    enabled: row.enabled,
-    id: row.id,
-    status: row.status,
-    last_checked_at: row.lastCheckedAt?.toISOString() ?? null,
-    last_head: row.lastHead,
-    last_error: row.lastError,
-    next_attempt_at: row.nextAttemptAt?.toISOString() ?? null,
-  };
+  const { version_control, scm_repo, scm_branch, scm_commit, repo, branch, enabled, id, status, last_checked_at, last_head, last_error, next_attempt_at } = trackingJson(row);
+  return { version_control, scm_repo, scm_branch, scm_commit, repo, branch, enabled, id, status, last_checked_at, last_head, last_error, next_attempt_at };
 }
 
 function compatIssue(row: IssueRow) {
@@ -112,15 +100,7 @@ export function compatRoutes(db: Database, requireWrite: (c: Context) => Promise
     const parsed = trackingInputSchema.safeParse(body);
     if (!parsed.success) return badParameters(c, firstIssue(parsed.error).message);
     const input = parsed.data;
-    await upsertTracking(db, {
-      versionControl: input.version_control,
-      scmRepo: input.scm_repo,
-      scmBranch: input.scm_branch,
-      scmCommit: input.scm_commit,
-      repo: input.repo,
-      branch: input.branch,
-      enabled: input.enabled,
-    });
+    await upsertTracking(db, toTrackingInput(input));
     // the old program echoed the request body, keys sorted (Flask's jsonify)
     const echo = Object.fromEntries(Object.entries(input).sort(([a], [b]) => a.localeCompare(b)));
     return envelope(c, COMPAT_CODES.SUCCESS, echo);

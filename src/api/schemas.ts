@@ -3,6 +3,7 @@
  * generate its OpenAPI document) and the CLI's YAML files, so all three agree on what is valid.
  */
 import { z } from '@hono/zod-openapi';
+import type { TrackingInput } from '../db/trackings.js';
 
 export const VERSION_CONTROLS = ['github', 'git', 'mail'] as const;
 
@@ -63,6 +64,19 @@ export const trackingInputSchema = z
   .openapi('TrackingInput');
 
 export type TrackingInputBody = z.infer<typeof trackingInputSchema>;
+
+/** The wire shape (snake_case, as the old API) to what db/trackings.ts takes. */
+export function toTrackingInput(body: TrackingInputBody): TrackingInput {
+  return {
+    versionControl: body.version_control,
+    scmRepo: body.scm_repo,
+    scmBranch: body.scm_branch,
+    scmCommit: body.scm_commit,
+    repo: body.repo,
+    branch: body.branch,
+    enabled: body.enabled,
+  };
+}
 
 export const trackingPatchSchema = z
   .object({

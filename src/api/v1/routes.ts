@@ -19,7 +19,7 @@ import { createApiToken, listApiTokens, revokeApiToken } from '../../auth/tokens
 import type { Guard } from '../auth-guard.js';
 import type { ApiEnv } from '../context.js';
 import { jsonError } from '../errors.js';
-import { firstIssue, trackingInputSchema, trackingPatchSchema } from '../schemas.js';
+import { firstIssue, toTrackingInput, trackingInputSchema, trackingPatchSchema } from '../schemas.js';
 import { errorSchema, issueJson, issueSchema, tokenJson, tokenSchema, trackingJson, trackingSchema } from './representations.js';
 
 export interface V1Deps {
@@ -132,15 +132,7 @@ export function v1Routes(deps: V1Deps) {
       if (await findTracking(db, input.repo, input.branch)) {
         return jsonError(c, 409, 'conflict', `a tracking for ${input.repo} ${input.branch} exists already`, 'repo') as never;
       }
-      const { row } = await upsertTracking(db, {
-        versionControl: input.version_control,
-        scmRepo: input.scm_repo,
-        scmBranch: input.scm_branch,
-        scmCommit: input.scm_commit,
-        repo: input.repo,
-        branch: input.branch,
-        enabled: input.enabled,
-      });
+      const { row } = await upsertTracking(db, toTrackingInput(input));
       c.header('Location', `/api/v1/trackings/${row.id}`);
       return c.json(trackingJson(row), 201);
     },
