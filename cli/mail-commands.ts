@@ -78,7 +78,7 @@ export function registerMailCommands(program: Command, settingsFrom: (command: C
     .description('import mbox files and Maildir folders')
     .argument('<paths...>', 'mbox files or Maildir folders')
     .option('--list-id <id>', 'mailing list id (default: from the List-Id headers)')
-    .option('--batch-size <n>', 'mails per transaction', '250')
+    .option('--batch-size <n>', 'mails per transaction', '500')
     .option('--json', 'print the summary as JSON')
     .action(async (paths: string[], options: { listId?: string; batchSize: string; json?: boolean }, command: Command) => {
       const settings = settingsOf(command);

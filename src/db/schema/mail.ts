@@ -139,6 +139,8 @@ export const mailSeries = pgTable(
       .notNull()
       .references(() => mailProject.id, { onDelete: 'cascade' }),
     name: text('name'),
+    /** the name without prefixes, version words and case (finds earlier versions) */
+    nameKey: text('name_key'),
     date: timestamp('date', { withTimezone: true }).notNull(),
     submitterId: integer('submitter_id')
       .notNull()
@@ -161,6 +163,7 @@ export const mailSeries = pgTable(
   },
   (t) => [
     index('series_project_submitter_date_idx').on(t.projectId, t.submitterId, t.date),
+    index('series_project_name_key_idx').on(t.projectId, t.nameKey),
     index('series_change_id_idx').on(t.projectId, t.changeId).where(sql`${t.changeId} is not null`),
     index('series_previous_idx').on(t.previousVersionId),
   ],

@@ -83,7 +83,7 @@ export async function importArchives(store: MailStore, paths: string[], options:
       throw new Error(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
   }
-  const size = options.batchSize ?? 250;
+  const size = options.batchSize ?? 500;
   const summary = emptySummary();
   let bytes = 0;
   let pending: Promise<void> | null = null;

@@ -21,6 +21,7 @@ import {
   type SeriesRecord,
   type VersionCandidate,
 } from '../series.js';
+import { normalizeTitle } from '../subject.js';
 import { loadProjectContexts, matchProject, type ProjectContext } from './projects.js';
 import { allocateIds, persistBatch, upsertPeople, type BatchWrites } from './persist.js';
 import { loadSnapshot, loadVersionCandidates, type StoredSeries, type Tx } from './snapshot.js';
@@ -504,6 +505,7 @@ class BatchState {
     const stored = await loadVersionCandidates(this.tx, {
       projectIds: [...new Set(open.map((s) => s.projectId))],
       submitterIds: [...new Set(open.map((s) => s.submitterId))],
+      nameKeys: [...new Set(open.map((s) => (s.name ? normalizeTitle(s.name) : '')).filter(Boolean))],
       changeIds: [...new Set(open.map((s) => s.changeId).filter((c): c is string => !!c))],
       seriesIds: [...supersededSeries.keys()],
       before,
@@ -511,10 +513,20 @@ class BatchState {
     const candidates = new Map<number, VersionCandidate & { projectId: number }>();
     for (const row of stored) candidates.set(row.id, { ...candidateOfRow(row), msgids: supersededSeries.get(row.id) ?? [], projectId: row.projectId });
     for (const s of this.series.values()) candidates.set(s.id, { ...candidateOfNode(s), projectId: s.projectId });
+    // findPreviousVersion normalises every candidate's title: hand it only the ones that can match
+    const bySubmitter = new Map<string, Array<VersionCandidate & { projectId: number }>>();
+    for (const c of candidates.values()) {
+      const key = `${c.projectId}\0${c.submitter}`;
+      bySubmitter.set(key, [...(bySubmitter.get(key) ?? []), c]);
+    }
     for (const s of open) {
       const mine = candidates.get(s.id)!;
-      const sameProject = [...candidates.values()].filter((c) => c.projectId === s.projectId);
-      const prev = findPreviousVersion(mine, sameProject);
+      const pool = new Set(bySubmitter.get(`${s.projectId}\0${s.submitter}`) ?? []);
+      for (const c of candidates.values()) {
+        if (c.projectId !== s.projectId) continue;
+        if ((s.changeId && c.changeId === s.changeId) || (s.supersedes.length && c.msgids.length)) pool.add(c);
+      }
+      const prev = findPreviousVersion(mine, [...pool]);
       if (prev && prev.id !== s.id) {
         s.previousVersionId = Number(prev.id);
         s.previousVersionReason = prev.reason;

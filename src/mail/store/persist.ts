@@ -1,19 +1,7 @@
 /** Writes a decided batch in multi-row statements: one round trip per table, not per mail. */
 import { sql, type SQL } from 'drizzle-orm';
-import type { PgTable } from 'drizzle-orm/pg-core';
-import {
-  mailComment,
-  mailCover,
-  mailDropped,
-  mailEvent,
-  mailMessage,
-  mailPatch,
-  mailPerson,
-  mailSeries,
-  mailSeriesDependency,
-  mailSeriesReference,
-  mailTag,
-} from '../../db/schema/mail.js';
+import { mailPerson } from '../../db/schema/mail.js';
+import { normalizeTitle } from '../subject.js';
 import { sha256Hex } from './digest.js';
 import type { CommentNode, CoverNode, DropNode, PatchNode, SeriesNode } from './nodes.js';
 import type { Tx } from './snapshot.js';
@@ -38,18 +26,50 @@ export function rowsOf<T>(result: unknown): T[] {
   return ((result as { rows?: T[] }).rows ?? []) as T[];
 }
 
-// PostgreSQL takes at most 65535 parameters per statement
-const MAX_PARAMS = 30_000;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const LONE_SURROGATE_ALL = new RegExp(LONE_SURROGATE.source, 'g');
 
-async function insertRows<T extends Record<string, unknown>>(tx: Tx, table: PgTable, rows: T[], onConflictDoNothing = false): Promise<void> {
-  if (!rows.length) return;
-  const perRow = Object.keys(rows[0]!).length || 1;
-  const size = Math.max(1, Math.floor(MAX_PARAMS / perRow));
-  for (let i = 0; i < rows.length; i += size) {
-    const q = tx.insert(table).values(rows.slice(i, i + size) as never);
-    if (onConflictDoNothing) await q.onConflictDoNothing();
-    else await q;
-  }
+type ColumnType = 'int' | 'text' | 'bool' | 'timestamptz' | 'jsonb' | 'bytea';
+
+/** JSON for PostgreSQL: binary as base64, and no NUL characters or lone surrogates (text cannot hold them). */
+function toJson(rows: Array<Record<string, unknown>>): string {
+  return JSON.stringify(rows, (_key, v: unknown) => {
+    if (typeof v === 'string') {
+      let text = v.includes('\0') ? v.replaceAll('\0', '') : v;
+      if (LONE_SURROGATE.test(text)) text = text.replace(LONE_SURROGATE_ALL, '\ufffd');
+      return text;
+    }
+    if (v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data)) {
+      return Buffer.from((v as { data: number[] }).data).toString('base64');
+    }
+    return v;
+  });
+}
+
+/**
+ * A multi-row insert with the rows sent as one JSON parameter (json_to_recordset): one parameter per
+ * table whatever the row count, and no per-value query building on our side.
+ */
+function insertStatement(
+  table: string,
+  columns: Array<[string, ColumnType]>,
+  rows: Array<Record<string, unknown>>,
+  onConflictDoNothing = false,
+): SQL | null {
+  if (!rows.length) return null;
+  const names = sql.raw(columns.map(([c]) => `"${c}"`).join(', '));
+  const defs = sql.raw(columns.map(([c, t]) => `"${c}" ${t === 'bytea' ? 'text' : t}`).join(', '));
+  const values = sql.raw(columns.map(([c, t]) => (t === 'bytea' ? `decode(x."${c}", 'base64')` : `x."${c}"`)).join(', '));
+  const conflict = onConflictDoNothing ? sql` on conflict do nothing` : sql``;
+  const picked = rows.map((r) => {
+    const out: Record<string, unknown> = {};
+    for (const [c, t] of columns) {
+      const v = r[c];
+      out[c] = t === 'bytea' && Buffer.isBuffer(v) ? v.toString('base64') : v;
+    }
+    return out;
+  });
+  return sql`insert into ${sql.raw(`"${table}"`)} (${names}) select ${values} from json_to_recordset(${toJson(picked)}::json) as x(${defs})${conflict}`;
 }
 
 export interface IdCounts {
@@ -93,113 +113,149 @@ function idOf(x: number | { id: number } | null): number | null {
   return x === null ? null : typeof x === 'number' ? x : x.id;
 }
 
-function tagRows(projectId: number, node: PatchNode | CoverNode | CommentNode, target: { patchId: number | null; coverId: number | null; commentId: number | null }) {
-  return node.mail.trailers.map((t) => ({ projectId, ...target, name: t.key, value: t.value }));
+function tagRows(projectId: number, node: PatchNode | CoverNode | CommentNode, target: { patch_id: number | null; cover_id: number | null; comment_id: number | null }) {
+  return node.mail.trailers.map((t) => ({ project_id: projectId, ...target, name: t.key, value: t.value }));
 }
 
 export async function persistBatch(tx: Tx, w: BatchWrites): Promise<void> {
-  const messageRows = [
-    ...w.patches.map((p) => ({ id: p.messageId, projectId: p.projectId, msgid: p.mail.msgid, kind: 'patch', patchId: p.id, coverId: null as number | null, raw: p.raw })),
-    ...w.covers.map((c) => ({ id: c.messageId, projectId: c.projectId, msgid: c.mail.msgid, kind: 'cover', patchId: null as number | null, coverId: c.id, raw: c.raw })),
-    ...w.comments.map((c) => ({ id: c.messageId, projectId: c.projectId, msgid: c.mail.msgid, kind: 'comment', patchId: idOf(c.parent.patch), coverId: idOf(c.parent.cover), raw: c.raw })),
-  ];
-  await insertRows(tx, mailMessage, messageRows);
+  const parts: Array<SQL | null> = [];
+  parts.push(insertStatement(
+    'mail_message',
+    [['id', 'int'], ['project_id', 'int'], ['msgid', 'text'], ['kind', 'text'], ['patch_id', 'int'], ['cover_id', 'int'], ['raw', 'bytea']],
+    [
+      ...w.patches.map((p) => ({ id: p.messageId, project_id: p.projectId, msgid: p.mail.msgid, kind: 'patch', patch_id: p.id, cover_id: null, raw: p.raw })),
+      ...w.covers.map((c) => ({ id: c.messageId, project_id: c.projectId, msgid: c.mail.msgid, kind: 'cover', patch_id: null, cover_id: c.id, raw: c.raw })),
+      ...w.comments.map((c) => ({ id: c.messageId, project_id: c.projectId, msgid: c.mail.msgid, kind: 'comment', patch_id: idOf(c.parent.patch), cover_id: idOf(c.parent.cover), raw: c.raw })),
+    ],
+  ));
 
-  await insertRows(
-    tx,
-    mailSeries,
+  parts.push(insertStatement(
+    'series',
+    [
+      ['id', 'int'], ['project_id', 'int'], ['name', 'text'], ['name_key', 'text'], ['date', 'timestamptz'], ['submitter_id', 'int'], ['version', 'int'], ['total', 'int'],
+      ['received_total', 'int'], ['received_all', 'bool'], ['cover_id', 'int'], ['previous_version_id', 'int'], ['previous_version_reason', 'text'],
+      ['change_id', 'text'], ['based_on', 'jsonb'], ['depends_on', 'jsonb'], ['supersedes', 'jsonb'],
+    ],
     w.series.map((s) => ({
       id: s.id,
-      projectId: s.projectId,
+      project_id: s.projectId,
       name: s.name,
+      name_key: s.name ? normalizeTitle(s.name) : null,
       date: s.date,
-      submitterId: s.submitterId,
+      submitter_id: s.submitterId,
       version: s.version,
       total: s.total,
-      receivedTotal: s.receivedTotal,
-      receivedAll: s.receivedTotal > 0 && s.total <= s.receivedTotal,
-      coverId: s.coverId,
-      previousVersionId: s.previousVersionId,
-      previousVersionReason: s.previousVersionReason,
-      changeId: s.changeId,
-      basedOn: s.basedOn,
-      dependsOn: s.dependsOn,
+      received_total: s.receivedTotal,
+      received_all: s.receivedTotal > 0 && s.total <= s.receivedTotal,
+      cover_id: s.coverId,
+      previous_version_id: s.previousVersionId,
+      previous_version_reason: s.previousVersionReason,
+      change_id: s.changeId,
+      based_on: s.basedOn,
+      depends_on: s.dependsOn,
       supersedes: s.supersedes,
     })),
-  );
-  await insertRows(tx, mailSeriesReference, w.references, true);
-  await updateSeries(tx, w.seriesUpdates);
+  ));
+  parts.push(insertStatement(
+    'series_reference',
+    [['project_id', 'int'], ['msgid', 'text'], ['series_id', 'int']],
+    w.references.map((r) => ({ project_id: r.projectId, msgid: r.msgid, series_id: r.seriesId })),
+    true,
+  ));
+  parts.push(updateSeries(w.seriesUpdates));
 
-  await insertRows(
-    tx,
-    mailCover,
+  parts.push(insertStatement(
+    'cover',
+    [['id', 'int'], ['project_id', 'int'], ['message_id', 'int'], ['msgid', 'text'], ['name', 'text'], ['date', 'timestamptz'], ['submitter_id', 'int'], ['content', 'text'], ['series_id', 'int']],
     w.covers.map((c) => ({
       id: c.id,
-      projectId: c.projectId,
-      messageId: c.messageId,
+      project_id: c.projectId,
+      message_id: c.messageId,
       msgid: c.mail.msgid,
       name: c.mail.name,
       date: c.date,
-      submitterId: w.personOf(c.submitter),
+      submitter_id: w.personOf(c.submitter),
       content: c.mail.content,
-      seriesId: c.series?.id ?? null,
+      series_id: c.series?.id ?? null,
     })),
-  );
-  await insertRows(
-    tx,
-    mailPatch,
+  ));
+  parts.push(insertStatement(
+    'patch',
+    [
+      ['id', 'int'], ['project_id', 'int'], ['message_id', 'int'], ['msgid', 'text'], ['name', 'text'], ['date', 'timestamptz'], ['submitter_id', 'int'],
+      ['delegate_id', 'int'], ['state', 'text'], ['hash', 'text'], ['pull_url', 'text'], ['diff', 'text'], ['content', 'text'], ['series_id', 'int'],
+      ['number', 'int'], ['acked_count', 'int'], ['reviewed_count', 'int'], ['tested_count', 'int'],
+    ],
     w.patches.map((p) => ({
       id: p.id,
-      projectId: p.projectId,
-      messageId: p.messageId,
+      project_id: p.projectId,
+      message_id: p.messageId,
       msgid: p.mail.msgid,
       name: p.mail.name,
       date: p.date,
-      submitterId: w.personOf(p.submitter),
-      delegateId: p.delegateId,
+      submitter_id: w.personOf(p.submitter),
+      delegate_id: p.delegateId,
       state: p.state,
       hash: p.mail.hash,
-      pullUrl: p.mail.pullUrl,
+      pull_url: p.mail.pullUrl,
       diff: p.mail.diff,
       content: p.mail.content,
-      seriesId: p.series?.id ?? null,
+      series_id: p.series?.id ?? null,
       number: p.number,
-      ackedCount: p.counts.acked,
-      reviewedCount: p.counts.reviewed,
-      testedCount: p.counts.tested,
+      acked_count: p.counts.acked,
+      reviewed_count: p.counts.reviewed,
+      tested_count: p.counts.tested,
     })),
-  );
-  await insertRows(
-    tx,
-    mailComment,
+  ));
+  parts.push(insertStatement(
+    'comment',
+    [['id', 'int'], ['project_id', 'int'], ['message_id', 'int'], ['msgid', 'text'], ['patch_id', 'int'], ['cover_id', 'int'], ['subject', 'text'], ['date', 'timestamptz'], ['submitter_id', 'int'], ['content', 'text']],
     w.comments.map((c) => ({
       id: c.id,
-      projectId: c.projectId,
-      messageId: c.messageId,
+      project_id: c.projectId,
+      message_id: c.messageId,
       msgid: c.mail.msgid,
-      patchId: idOf(c.parent.patch),
-      coverId: idOf(c.parent.cover),
+      patch_id: idOf(c.parent.patch),
+      cover_id: idOf(c.parent.cover),
       subject: c.mail.subject,
       date: c.date,
-      submitterId: w.personOf(c.submitter),
+      submitter_id: w.personOf(c.submitter),
       content: c.mail.content,
     })),
-  );
-  await updateCounts(tx, w.patchCountDeltas);
+  ));
+  parts.push(updateCounts(w.patchCountDeltas));
 
-  await insertRows(tx, mailTag, [
-    ...w.patches.flatMap((p) => tagRows(p.projectId, p, { patchId: p.id, coverId: null, commentId: null })),
-    ...w.covers.flatMap((c) => tagRows(c.projectId, c, { patchId: null, coverId: c.id, commentId: null })),
-    ...w.comments.flatMap((c) => tagRows(c.projectId, c, { patchId: idOf(c.parent.patch), coverId: idOf(c.parent.cover), commentId: c.id })),
-  ]);
-  await insertRows(tx, mailSeriesDependency, w.dependencies, true);
-  await insertRows(tx, mailEvent, eventsOf(w));
-  await insertRows(
-    tx,
-    mailDropped,
-    w.drops.map((d) => ({ projectId: d.projectId, msgid: d.msgid, reason: d.reason, sha256: sha256Hex(d.raw), raw: d.raw })),
+  parts.push(insertStatement(
+    'tag',
+    [['project_id', 'int'], ['patch_id', 'int'], ['cover_id', 'int'], ['comment_id', 'int'], ['name', 'text'], ['value', 'text']],
+    [
+      ...w.patches.flatMap((p) => tagRows(p.projectId, p, { patch_id: p.id, cover_id: null, comment_id: null })),
+      ...w.covers.flatMap((c) => tagRows(c.projectId, c, { patch_id: null, cover_id: c.id, comment_id: null })),
+      ...w.comments.flatMap((c) => tagRows(c.projectId, c, { patch_id: idOf(c.parent.patch), cover_id: idOf(c.parent.cover), comment_id: c.id })),
+    ],
+  ));
+  parts.push(insertStatement(
+    'series_dependency',
+    [['series_id', 'int'], ['dependency_id', 'int'], ['position', 'int']],
+    w.dependencies.map((d) => ({ series_id: d.seriesId, dependency_id: d.dependencyId, position: d.position })),
     true,
-  );
+  ));
+  parts.push(insertStatement(
+    'event',
+    [['category', 'text'], ['project_id', 'int'], ['patch_id', 'int'], ['cover_id', 'int'], ['series_id', 'int'], ['payload', 'jsonb']],
+    eventsOf(w),
+  ));
+  parts.push(insertStatement(
+    'mail_dropped',
+    [['project_id', 'int'], ['msgid', 'text'], ['reason', 'text'], ['sha256', 'text'], ['raw', 'bytea']],
+    w.drops.map((d) => ({ project_id: d.projectId, msgid: d.msgid, reason: d.reason, sha256: sha256Hex(d.raw), raw: d.raw })),
+    true,
+  ));
+  const statements = parts.filter((p): p is SQL => p !== null);
+  if (!statements.length) return;
+  // one round trip: every insert and update of the batch as data-modifying CTEs of one statement
+  // (foreign keys are checked at the end of the statement, so rows may point at rows of sibling CTEs)
+  await tx.execute(sql`with ${sql.join(statements.map((st, i) => sql`${sql.raw(`w${i}`)} as (${st})`), sql`, `)} select 1`);
 }
 
 function eventsOf(w: BatchWrites) {
@@ -212,32 +268,38 @@ function eventsOf(w: BatchWrites) {
       events.push({ category: 'series-completed', projectId: s.projectId, seriesId: s.id });
     }
   }
-  return events.map((e) => ({ patchId: null, coverId: null, seriesId: null, payload: {}, ...e }));
+  return events.map((e) => ({ category: e.category, project_id: e.projectId, patch_id: e.patchId ?? null, cover_id: e.coverId ?? null, series_id: e.seriesId ?? null, payload: e.payload ?? {} }));
 }
 
-async function updateSeries(tx: Tx, series: SeriesNode[]): Promise<void> {
-  for (let i = 0; i < series.length; i += 500) {
-    const values = series.slice(i, i + 500).map(
-      (s) =>
-        sql`(${s.id}::int, ${s.name}::text, ${s.coverId}::int, ${s.receivedTotal}::int, ${s.receivedTotal > 0 && s.total <= s.receivedTotal}::boolean,
-          ${s.previousVersionId}::int, ${s.previousVersionReason}::text, ${s.changeId}::text,
-          ${JSON.stringify(s.basedOn)}::jsonb, ${JSON.stringify(s.dependsOn)}::jsonb, ${JSON.stringify(s.supersedes)}::jsonb)`,
-    );
-    await tx.execute(sql`update series as s set
-        name = v.name, cover_id = coalesce(v.cover_id, s.cover_id), received_total = v.received_total, received_all = v.received_all,
-        previous_version_id = coalesce(s.previous_version_id, v.previous_version_id),
-        previous_version_reason = coalesce(s.previous_version_reason, v.previous_version_reason),
-        change_id = coalesce(s.change_id, v.change_id), based_on = v.based_on, depends_on = v.depends_on, supersedes = v.supersedes
-      from (values ${sql.join(values, sql`, `)}) as v(id, name, cover_id, received_total, received_all, previous_version_id, previous_version_reason, change_id, based_on, depends_on, supersedes)
-      where s.id = v.id`);
-  }
+function updateSeries(series: SeriesNode[]): SQL | null {
+  if (!series.length) return null;
+  const rows = series.map((s) => ({
+    id: s.id,
+    name: s.name,
+    name_key: s.name ? normalizeTitle(s.name) : null,
+    cover_id: s.coverId,
+    received_total: s.receivedTotal,
+    received_all: s.receivedTotal > 0 && s.total <= s.receivedTotal,
+    previous_version_id: s.previousVersionId,
+    previous_version_reason: s.previousVersionReason,
+    change_id: s.changeId,
+    based_on: s.basedOn,
+    depends_on: s.dependsOn,
+    supersedes: s.supersedes,
+  }));
+  return sql`update series as s set
+      name = v.name, name_key = v.name_key, cover_id = coalesce(v.cover_id, s.cover_id), received_total = v.received_total, received_all = v.received_all,
+      previous_version_id = coalesce(s.previous_version_id, v.previous_version_id),
+      previous_version_reason = coalesce(s.previous_version_reason, v.previous_version_reason),
+      change_id = coalesce(s.change_id, v.change_id), based_on = v.based_on, depends_on = v.depends_on, supersedes = v.supersedes
+    from json_to_recordset(${toJson(rows)}::json) as v(id int, name text, name_key text, cover_id int, received_total int, received_all bool,
+      previous_version_id int, previous_version_reason text, change_id text, based_on jsonb, depends_on jsonb, supersedes jsonb)
+    where s.id = v.id`;
 }
 
-async function updateCounts(tx: Tx, deltas: BatchWrites['patchCountDeltas']): Promise<void> {
-  for (let i = 0; i < deltas.length; i += 1000) {
-    const values = deltas.slice(i, i + 1000).map((d) => sql`(${d.id}::int, ${d.acked}::int, ${d.reviewed}::int, ${d.tested}::int)`);
-    await tx.execute(sql`update patch as p set
-        acked_count = p.acked_count + v.a, reviewed_count = p.reviewed_count + v.r, tested_count = p.tested_count + v.t
-      from (values ${sql.join(values, sql`, `)}) as v(id, a, r, t) where p.id = v.id`);
-  }
+function updateCounts(deltas: BatchWrites['patchCountDeltas']): SQL | null {
+  if (!deltas.length) return null;
+  return sql`update patch as p set
+      acked_count = p.acked_count + v.acked, reviewed_count = p.reviewed_count + v.reviewed, tested_count = p.tested_count + v.tested
+    from json_to_recordset(${toJson(deltas)}::json) as v(id int, acked int, reviewed int, tested int) where p.id = v.id`;
 }

@@ -3,7 +3,7 @@
  * stored messages its message ids and references name, the series those references and the patch
  * markers point at, the patch numbers of those series, and how many cover letters carry each name.
  */
-import { and, eq, gte, inArray, lte, sql } from 'drizzle-orm';
+import { and, eq, gte, inArray, lte, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { mailCover, mailMessage, mailPatch, mailPerson, mailSeries, mailSeriesReference } from '../../db/schema/mail.js';
 
@@ -170,10 +170,10 @@ export async function loadSnapshot(tx: Tx, q: SnapshotQuery): Promise<Snapshot> 
 /** Series that may be earlier versions of the given ones: same submitter, same change-id, or named by Supersedes. */
 export async function loadVersionCandidates(
   tx: Tx,
-  q: { projectIds: number[]; submitterIds: number[]; changeIds: string[]; seriesIds: number[]; before: Date },
+  q: { projectIds: number[]; submitterIds: number[]; nameKeys: string[]; changeIds: string[]; seriesIds: number[]; before: Date },
 ): Promise<StoredSeries[]> {
-  const any: ReturnType<typeof inArray>[] = [];
-  if (q.submitterIds.length) any.push(inArray(mailSeries.submitterId, q.submitterIds));
+  const any: SQL[] = [];
+  if (q.submitterIds.length && q.nameKeys.length) any.push(and(inArray(mailSeries.submitterId, q.submitterIds), inArray(mailSeries.nameKey, q.nameKeys))!);
   if (q.changeIds.length) any.push(inArray(mailSeries.changeId, q.changeIds));
   if (q.seriesIds.length) any.push(inArray(mailSeries.id, q.seriesIds));
   if (!any.length || !q.projectIds.length) return [];
@@ -181,7 +181,15 @@ export async function loadVersionCandidates(
     .select(seriesColumns)
     .from(mailSeries)
     .innerJoin(mailPerson, eq(mailPerson.id, mailSeries.submitterId))
-    .where(and(inArray(mailSeries.projectId, q.projectIds), lte(mailSeries.date, q.before), sql`(${sql.join(any, sql` or `)})`))
+    .where(
+      and(
+        inArray(mailSeries.projectId, q.projectIds),
+        lte(mailSeries.date, q.before),
+        // a new version comes within a year of the one it replaces
+        gte(mailSeries.date, new Date(q.before.getTime() - 365 * 86_400_000)),
+        sql`(${sql.join(any, sql` or `)})`,
+      ),
+    )
     .orderBy(sql`${mailSeries.date} desc`)
     .limit(2000);
 }
