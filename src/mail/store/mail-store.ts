@@ -131,7 +131,8 @@ export class MailStore {
         drop(i, p.parsed.reason, p.parsed.msgid, null);
         continue;
       }
-      let mail = p.parsed.mail;
+      // PostgreSQL text cannot hold NUL: clean it out of every field (the raw bytes keep it)
+      let mail = p.raw.includes(0) ? withoutNul(p.parsed.mail) : p.parsed.mail;
       const listIds = p.listId ? [p.listId] : mail.listIds;
       if (!listIds.length) {
         drop(i, 'no List-Id header (and no --list-id)', mail.msgid, null);
@@ -143,6 +144,7 @@ export class MailStore {
         continue;
       }
       mail = this.reparseForProject(p.raw, mail, project);
+      if (mail !== p.parsed.mail && p.raw.includes(0)) mail = withoutNul(mail);
       if (mail.hints.ignore) {
         drop(i, 'ignored by X-Patchwork-Ignore', mail.msgid, project.row.id);
         continue;
@@ -570,6 +572,10 @@ class BatchState {
       outcomes[c.index] = { status: 'comment', msgid: c.mail.msgid, projectId: c.projectId, id: c.id, on: c.on, parentId: typeof parent === 'number' ? parent : parent.id };
     }
   }
+}
+
+function withoutNul(mail: ParsedMail): ParsedMail {
+  return JSON.parse(JSON.stringify(mail, (_k, v: unknown) => (typeof v === 'string' ? v.replaceAll('\0', '') : v))) as ParsedMail;
 }
 
 function seriesNodeFromRow(s: StoredSeries): SeriesNode {
