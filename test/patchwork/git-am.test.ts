@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiToken } from '../../src/auth/tokens.js';
 import { createProject } from '../../src/mail/store/projects.js';
 import { createUpstreamRepo, GIT, makeTempDir, removeTempDirs, testGitEnv, type TestRepo } from '../helpers/git-repo.js';
 import { TEST_PASSWORD, TEST_USER } from '../helpers/service.js';
@@ -88,7 +89,7 @@ describe.skipIf(!hasGitPw)('git-pw against the live service', () => {
       execFile(
         'git',
         ['pw', ...args],
-        { cwd, encoding: 'utf8', timeout: 20_000, env: { ...testGitEnv, PW_SERVER: url, PW_PROJECT: 'demo', PW_USERNAME: TEST_USER, PW_PASSWORD: TEST_PASSWORD } },
+        { cwd, encoding: 'utf8', timeout: 20_000, env: { ...testGitEnv, PW_SERVER: url, PW_PROJECT: 'demo', ...(args.includes('--token') ? {} : { PW_USERNAME: TEST_USER, PW_PASSWORD: TEST_PASSWORD }) } },
         (err, stdout, stderr) => (err ? reject(new Error(`git pw ${args.join(' ')} failed: ${stderr}${stdout}`)) : resolve(stdout)),
       );
     });
@@ -103,7 +104,11 @@ describe.skipIf(!hasGitPw)('git-pw against the live service', () => {
       const r = await api.app.request('/api/1.3/patches/?project=demo&order=id');
       return { body: (await r.json()) as Array<{ id: number }> };
     })();
-    await pw(clone, 'patch', 'update', '--state', 'accepted', String(body[0]!.id));
+    // maintainers' tools authenticate with `Authorization: Token <api token>`
+    const { token } = await createApiToken(api.db, 'git-pw');
+    await pw(clone, '--token', token, 'patch', 'update', '--state', 'accepted', String(body[0]!.id));
+    const events = (await (await api.app.request(`/api/1.3/events/?category=patch-state-changed&patch=${body[0]!.id}`)).json()) as Array<{ actor: { username: string } }>;
+    expect(events[0]!.actor.username).toBe('token:git-pw');
     const after = (await (await api.app.request(`/api/1.3/patches/${body[0]!.id}/`)).json()) as { state: string };
     expect(after.state).toBe('accepted');
     expect(await pw(clone, 'patch', 'list', '--state', 'accepted', '-f', 'csv')).toContain('lib: add d');

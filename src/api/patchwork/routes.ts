@@ -119,8 +119,8 @@ const patchUpdateSchema = z
 export function patchworkRoutes(deps: PatchworkDeps): Hono<ApiEnv> {
   const { db } = deps;
   const app = new Hono<ApiEnv>();
-  const read = (h: Handler): Handler => async (c) => (await deps.requireRead(c)) ?? h(c);
-  const write = (h: Handler): Handler => async (c) => (await deps.requireWrite(c)) ?? h(c);
+  const read = (h: Handler): Handler => async (c) => (tokenAsBearer(c), (await deps.requireRead(c)) ?? h(c));
+  const write = (h: Handler): Handler => async (c) => (tokenAsBearer(c), (await deps.requireWrite(c)) ?? h(c));
   // Patchwork's URLs end in '/', clients sometimes drop it: serve both
   const get = (path: string, h: Handler) => {
     app.get(path, read(h));
@@ -577,6 +577,17 @@ export function patchworkRoutes(deps: PatchworkDeps): Hono<ApiEnv> {
   }
 
   return app;
+}
+
+/** git-pw and pwclient send `Authorization: Token <t>` (Django REST framework's scheme): our API tokens are Bearer tokens. */
+function tokenAsBearer(c: C): void {
+  const h = c.req.header('authorization');
+  if (!h || !/^token\s+\S/i.test(h)) return;
+  try {
+    c.req.raw.headers.set('authorization', h.replace(/^token\s+/i, 'Bearer '));
+  } catch {
+    // immutable headers: the guard then refuses the unknown scheme with a 401
+  }
 }
 
 function mboxResponse(_c: C, body: Buffer, disposition: string): Response {
