@@ -96,7 +96,10 @@ export async function startService(settings: Settings, options: { logger?: Logge
   });
 
   const before: NodeMiddleware[] = [];
-  if (probot) {
+  if (probot && !settings.webhookSecret) {
+    // Probot would fall back to the well-known secret "development": anyone could forge deliveries
+    logger.warn('WEBHOOK_SECRET is not set: GitHub webhooks are not accepted (the app still publishes through its installations)');
+  } else if (probot) {
     const registry = installations!;
     const middleware = await createNodeMiddleware(createApp({ lifecycle, onInstallationRepositories: (payload) => registry.noteEvent(payload) }), {
       probot,
