@@ -135,7 +135,8 @@ service imap-login {
     fingerprint,
     cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
     async start() {
-      child = spawn(DOVECOT, ['-F', '-c', conf], { stdio: 'ignore' });
+      // its own process group, so stop() ends the server's login and imap processes too
+      child = spawn(DOVECOT, ['-F', '-c', conf], { stdio: 'ignore', detached: true });
       await waitForPort(port, true);
       await waitForPort(tlsPort, true);
     },
@@ -144,7 +145,7 @@ service imap-login {
       child = null;
       if (!c || c.exitCode !== null) return;
       const exited = new Promise((r) => c.once('exit', r));
-      c.kill('SIGTERM');
+      process.kill(-c.pid!, 'SIGTERM');
       await exited;
       await waitForPort(port, false);
     },

@@ -1,3 +1,7 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { count, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../../src/db/client.js';
@@ -136,6 +140,41 @@ describe('IMAP importer against a real dovecot', () => {
     } finally {
       abort.abort();
       await running;
+    }
+  });
+
+  it('patch-tracking imap --once imports with settings from the environment and prints the summary', async () => {
+    await dovecot.append('cli', patchMail(next++, { listId: 'cli-only.example.org' }));
+    const dataDir = mkdtempSync(join(tmpdir(), 'pt-imap-cli-'));
+    const root = resolve(import.meta.dirname, '../..');
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATA_DIR: dataDir,
+      PATCH_TRACKING_CONFIG: '',
+      IMAP_HOST: '127.0.0.1',
+      IMAP_PORT: String(dovecot.tlsPort),
+      IMAP_USER: dovecot.user,
+      IMAP_PASSWORD: dovecot.password,
+      IMAP_FINGERPRINT: dovecot.fingerprint,
+    };
+    delete env.DATABASE_URL;
+    try {
+      const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'cli/patch-tracking.ts'), 'imap', '--once', '--folder', 'cli', '--after', 'keyword:Done'], { cwd: root, env });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout += d));
+        child.stderr.on('data', (d) => (stderr += d));
+        child.on('close', (code) => done({ code, stdout, stderr }));
+      });
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      // the CLI's database has no project for this list: the mail is kept as dropped, and marked done on the server
+      expect(result.stdout).toContain('Processed 1 messages --> 0 patches, 0 covers, 0 comments, 0 duplicates, 1 dropped');
+      expect(result.stdout).toContain('dropped 1: no project for list-id cli-only.example.org');
+      expect([...(await dovecot.flags('cli')).values()]).toEqual([['Done']]);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
