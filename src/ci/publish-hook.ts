@@ -83,12 +83,21 @@ const PACKAGE_RE = /^[A-Za-z0-9_][A-Za-z0-9_.+-]*$/;
  * (null without CI).
  */
 export async function onRangePublished(deps: CiHookDeps, t: TrackingRow, p: PublicationRow): Promise<CiResult | null> {
-  await recordRangeEvent(deps.db, {
+  await recordRangePublished(deps.db, t, p);
+  return runCiForRange(deps, t, p);
+}
+
+export async function recordRangePublished(db: Database, t: TrackingRow, p: PublicationRow): Promise<void> {
+  await recordRangeEvent(db, {
     category: 'range-published',
     trackingId: t.id,
     publicationId: p.id,
     payload: { from: p.rangeFrom, to: p.rangeTo, pr_url: p.prUrl, issue_url: p.issueUrl },
   });
+}
+
+/** The CI half of onRangePublished (no event). */
+export async function runCiForRange(deps: CiHookDeps, t: TrackingRow, p: PublicationRow): Promise<CiResult | null> {
   const options = ciHandlerOptions(deps.settings, deps.logger);
   if (!options) return null;
 
@@ -190,4 +199,25 @@ export async function runCompletedSeries(deps: CiHookDeps, afterEventId: number)
     cursor = e.id;
   }
   return cursor;
+}
+
+/**
+ * For RunHooks.onPublished: records the range-published event before returning, and runs the CI handler
+ * in the background (it may take up to CI_HANDLER_TIMEOUT, which must not hold the engine's run or its
+ * lease). `idle()` resolves when no CI run is in flight (for shutdown and tests).
+ */
+export function createCiPublishHook(deps: CiHookDeps) {
+  const running = new Set<Promise<unknown>>();
+  return {
+    async onPublished(t: TrackingRow, p: PublicationRow): Promise<void> {
+      await recordRangePublished(deps.db, t, p);
+      const run = runCiForRange(deps, t, p)
+        .catch((err: unknown) => deps.logger.warn({ publication: p.id, err: errorMessage(err) }, 'CI for a published range failed'))
+        .finally(() => running.delete(run));
+      running.add(run);
+    },
+    async idle(): Promise<void> {
+      while (running.size) await Promise.allSettled([...running]);
+    },
+  };
 }

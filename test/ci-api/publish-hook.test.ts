@@ -3,7 +3,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { onRangePublished, onSeriesCompleted, runCompletedSeries, type CiHookDeps } from '../../src/ci/publish-hook.js';
+import { createCiPublishHook, onRangePublished, onSeriesCompleted, runCompletedSeries, type CiHookDeps } from '../../src/ci/publish-hook.js';
 import { resolveForgeRepo } from '../../src/forges/resolve.js';
 import type { ForgeRepo } from '../../src/forges/types.js';
 import { createProject } from '../../src/mail/store/projects.js';
@@ -102,6 +102,21 @@ describe('onRangePublished', () => {
     expect(range.check).toBe('fail');
     expect(range.checks[0].description).toContain('exited with code 3');
     expect(forge.comments[0]!.body).toContain('**fail**');
+  });
+
+  it('as the engine hook: the event is recorded at once, the handler runs in the background', async () => {
+    const { tracking, publication } = await insertPublishedRange(api.db);
+    const forge = await forgeWithPatch(publication.tempBranch);
+    const handler = await script('slow.sh', 'sleep 1; printf ": 1\\nstatus: 200\\nmessage: queued\\n"');
+    const hook = createCiPublishHook(await deps(handler, forge, join(root, 'slow')));
+    const started = Date.now();
+    await hook.onPublished(tracking, publication);
+    expect(Date.now() - started).toBeLessThan(900);
+    const events = async () => ((await (await api.app.request(`/api/v1/events?range=${publication.id}`)).json()) as any[]).map((e) => e.category);
+    expect(await events()).toEqual(['range-published']);
+    await hook.idle();
+    expect(await events()).toEqual(['range-published', 'range-check-created']);
+    expect(forge.comments).toHaveLength(1);
   });
 
   it('a patch file missing from the branch is an error, not a request without patches', async () => {

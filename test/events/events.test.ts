@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProject } from '../../src/mail/store/projects.js';
 import { onRangePublished } from '../../src/ci/publish-hook.js';
-import { recordRangeEvent } from '../../src/api/events/service.js';
+import { recordPullClosed } from '../../src/api/events/service.js';
 import { corpusMessages } from '../mail/corpus.js';
 import { createIntegrationApi, NO_CI } from '../patchwork/integration-api.js';
 import { insertPublishedRange } from '../checks/fixtures.js';
@@ -32,7 +32,9 @@ beforeAll(async () => {
   );
   expect(result).toBeNull();
   expect(forge.writes).toEqual([]);
-  await recordRangeEvent(api.db, { category: 'pr-merged', trackingId: range.tracking.id, publicationId: range.publication.id, actor: 'gitee', payload: { pr_url: range.publication.prUrl } });
+  // the lifecycle, on a merged PR
+  expect(await recordPullClosed(api.db, { repo: 'src-openeuler/foo', prNumber: '7', merged: true, actor: 'gitee', prUrl: range.publication.prUrl })).toBeGreaterThan(0);
+  expect(await recordPullClosed(api.db, { repo: 'src-openeuler/foo', prNumber: '8', merged: false })).toBeNull();
 });
 afterAll(async () => {
   await api?.close();

@@ -4,9 +4,9 @@
  * range-check-created, pr-merged, pr-closed). Both tables draw ids from one sequence, so the union is
  * ordered and paged by id.
  */
-import { sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
-import { rangeEvent } from '../../db/schema/index.js';
+import { publication, rangeEvent } from '../../db/schema/index.js';
 
 export const RANGE_EVENT_CATEGORIES = ['range-published', 'range-check-created', 'pr-merged', 'pr-closed'] as const;
 export type RangeEventCategory = (typeof RANGE_EVENT_CATEGORIES)[number];
@@ -64,6 +64,28 @@ export async function recordRangeEvent(
     .values({ category: e.category, trackingId: e.trackingId, publicationId: e.publicationId, actor: e.actor ?? null, payload: e.payload ?? {} })
     .returning({ id: rangeEvent.id });
   return row!.id;
+}
+
+/**
+ * A PR the bot opened was merged or closed (the lifecycle calls this): records pr-merged / pr-closed on
+ * the range it was published for. `repo` is the tracking's target repo as stored; null when no published
+ * range has that PR.
+ */
+export async function recordPullClosed(db: Database, e: { repo: string; prNumber: string; merged: boolean; actor?: string | null; prUrl?: string | null }): Promise<number | null> {
+  const [p] = await db
+    .select({ id: publication.id, trackingId: publication.trackingId })
+    .from(publication)
+    .where(and(eq(publication.targetRepo, e.repo), eq(publication.prNumber, e.prNumber)))
+    .orderBy(desc(publication.id))
+    .limit(1);
+  if (!p) return null;
+  return recordRangeEvent(db, {
+    category: e.merged ? 'pr-merged' : 'pr-closed',
+    trackingId: p.trackingId,
+    publicationId: p.id,
+    actor: e.actor ?? null,
+    payload: { pr: e.prNumber, ...(e.prUrl ? { pr_url: e.prUrl } : {}) },
+  });
 }
 
 function rowsOf<T>(result: unknown): T[] {
