@@ -181,6 +181,27 @@ describe('versions and dependencies', () => {
     const dependent = (await handle.db.select().from(mailSeries).where(eq(mailSeries.projectId, d.id))).find((s) => s.id !== base!.id)!;
     expect(deps.filter((x) => x.seriesId === dependent.id).map((x) => x.dependencyId)).toEqual([base!.id]);
     expect(dependent.dependsOn).toEqual([baseCover!.msgid]);
+
+    // Patchwork's other forms: a series URL, a patch's msgid; a cross-project series is ignored
+    const other = await newProject();
+    await store.storeBatch((await corpusMessages('series/dependency-base-patch.mbox')).map((raw) => ({ raw, listId: other.listId })));
+    const [foreign] = await handle.db.select().from(mailSeries).where(eq(mailSeries.projectId, other.id));
+    const [basePatch] = await handle.db.select().from(mailPatch).where(and(eq(mailPatch.projectId, d.id), eq(mailPatch.number, 1)));
+    const multi = readFileSync(join(CORPUS, 'series/dependency-multi.mbox.template'), 'utf8');
+    for (const [round, token1, token2, want] of [
+      [1, `http://test/project/${d.linkName}/list/?series=${base!.id}`, basePatch!.msgid, [base!.id]],
+      [2, `http://test/project/${other.linkName}/list/?series=${foreign!.id}`, '<nothing-known@example.org>', []],
+    ] as const) {
+      const text = multi.replaceAll('{depends_token_1}', token1).replaceAll('{depends_token_2}', token2).replace(/(<\d[^<>@]*)@iol\.unh\.edu>/g, `$1.r${round}@iol.unh.edu>`);
+      const mails: Buffer[] = [];
+      for await (const m of readMbox([Buffer.from(text)])) mails.push(m.raw);
+      const out = await store.storeBatch(mails.map((raw) => ({ raw, listId: d.listId })));
+      const created = out.find((o) => o.status === 'cover');
+      expect(created).toBeDefined();
+      const seriesId = (created as { seriesId: number }).seriesId;
+      const got = await handle.db.select().from(mailSeriesDependency).where(eq(mailSeriesDependency.seriesId, seriesId));
+      expect(got.map((x) => x.dependencyId)).toEqual(want);
+    }
   });
 });
 

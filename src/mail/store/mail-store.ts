@@ -4,7 +4,8 @@
  * against the snapshot plus what the batch itself has added, so a reply whose patch is in the same batch,
  * or a series spread over two batches, comes out as if the mails had been stored one by one.
  */
-import { sql } from 'drizzle-orm';
+import { inArray, sql } from 'drizzle-orm';
+import { mailPatch, mailSeries } from '../../db/schema/mail.js';
 import type { Database } from '../../db/client.js';
 import { autodelegate } from '../delegate.js';
 import { classifyMail, parseMail, type ClassifyLookup, type ParsedMail, type ParseResult } from '../parse.js';
@@ -466,14 +467,15 @@ class BatchState {
     };
     for (const n of [...this.patches, ...this.covers, ...this.comments]) wantPerson(n.submitter, n.mail.author.name);
     for (const s of newSeries) wantPerson(s.submitter, null);
-    const resolvedPeople = await upsertPeople(this.tx, [...peopleRows].map(([email, name]) => ({ email, name })));
+    // in address order, so two importers upserting the same people cannot deadlock
+    const resolvedPeople = await upsertPeople(this.tx, [...peopleRows].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([email, name]) => ({ email, name })));
     for (const [email, id] of resolvedPeople) people.set(email, id);
     const personOf = (email: string): number => people.get(email) ?? resolvedPeople.get(email)!;
     for (const s of newSeries) s.submitterId = personOf(s.submitter);
 
     const touched = [...this.series.values()].filter((s) => s.dirty);
     await this.linkVersions(touched);
-    const dependencies = this.resolveDependencies(touched);
+    const dependencies = this.resolveDependencies(touched, await this.loadDependencyTargets(touched));
 
     return {
       series: newSeries,
@@ -537,7 +539,34 @@ class BatchState {
     }
   }
 
-  private resolveDependencies(touched: SeriesNode[]): Array<{ seriesId: number; dependencyId: number; position: number }> {
+  /** Series and patch ids named by Depends-on/Based-on URLs: id → [project, series]. */
+  private async loadDependencyTargets(touched: SeriesNode[]): Promise<{ series: Map<number, number>; patches: Map<number, { projectId: number; seriesId: number | null }> }> {
+    const seriesIds = new Set<number>();
+    const patchIds = new Set<number>();
+    for (const s of touched) {
+      for (const v of [...s.dependsOn, ...s.basedOn]) {
+        const ref = parseDependencyRef(v);
+        if (ref.kind === 'series') seriesIds.add(ref.id);
+        if (ref.kind === 'patch') patchIds.add(ref.id);
+      }
+    }
+    const series = new Map<number, number>();
+    const patches = new Map<number, { projectId: number; seriesId: number | null }>();
+    if (seriesIds.size) {
+      const rows = await this.tx.select({ id: mailSeries.id, projectId: mailSeries.projectId }).from(mailSeries).where(inArray(mailSeries.id, [...seriesIds]));
+      for (const r of rows) series.set(r.id, r.projectId);
+    }
+    if (patchIds.size) {
+      const rows = await this.tx.select({ id: mailPatch.id, projectId: mailPatch.projectId, seriesId: mailPatch.seriesId }).from(mailPatch).where(inArray(mailPatch.id, [...patchIds]));
+      for (const r of rows) patches.set(r.id, { projectId: r.projectId, seriesId: r.seriesId });
+    }
+    return { series, patches };
+  }
+
+  private resolveDependencies(
+    touched: SeriesNode[],
+    stored: { series: Map<number, number>; patches: Map<number, { projectId: number; seriesId: number | null }> },
+  ): Array<{ seriesId: number; dependencyId: number; position: number }> {
     const out: Array<{ seriesId: number; dependencyId: number; position: number }> = [];
     for (const s of touched) {
       let position = 0;
@@ -551,8 +580,11 @@ class BatchState {
           const node = key === null || key === undefined ? undefined : this.series.get(key);
           target = node ? node.id : typeof key === 'number' ? key : null;
         } else if (ref.kind === 'series') {
-          const node = this.series.get(ref.id);
-          target = node && node.projectId === s.projectId ? node.id : null;
+          // a cross-project reference is ignored, as in Patchwork
+          target = stored.series.get(ref.id) === s.projectId ? ref.id : null;
+        } else if (ref.kind === 'patch') {
+          const patch = stored.patches.get(ref.id);
+          target = patch && patch.projectId === s.projectId ? patch.seriesId : null;
         }
         if (target === null || target === s.id || seen.has(target)) continue;
         seen.add(target);
