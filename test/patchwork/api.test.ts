@@ -269,6 +269,11 @@ describe('downloads', () => {
     expect(await coverMbox.text()).toContain('This is a sample cover letter');
     expect((await api.app.request('/project/demo/patch/nothing@example.org/mbox/')).status).toBe(404);
     expect((await api.app.request('/project/nope/patch/x@y/mbox/')).status).toBe(404);
+    // web URLs lead to the API's answer
+    expect((await api.app.request(new URL(patch.web_url).pathname)).headers.get('location')).toBe('http://localhost/api/1.3/patches/2/');
+    const { body: series } = await get('/api/1.3/series/1/');
+    const webSeries = new URL(series.web_url);
+    expect((await api.app.request(webSeries.pathname + webSeries.search)).headers.get('location')).toBe('http://localhost/api/1.3/series/1/');
   });
 
   it('the series mbox holds every patch in order; ?series=* on a patch holds it and its predecessors', async () => {

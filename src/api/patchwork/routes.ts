@@ -526,6 +526,13 @@ export function patchworkRoutes(deps: PatchworkDeps): Hono<ApiEnv> {
     return mboxResponse(c, await patchesMbox(db, [row]), downloadName(row.name, 'patch'));
   });
   app.get('/project/:linkname/:kind{patch|cover}/*', read(webDownload));
+  // the series web_url: no HTML UI here, so the API's answer for it
+  get('/project/:linkname/list/', async (c) => {
+    const u = urlsFor(c);
+    const series = intParam(c, 'series');
+    if (series !== undefined) return c.redirect(u.series(series), 302);
+    return c.redirect(`${u.api('patches/')}?project=${encodeURIComponent(c.req.param('linkname') ?? '')}`, 302);
+  });
 
   async function seriesMbox(c: C, id: number) {
     const [s] = await db.select().from(mailSeries).where(eq(mailSeries.id, id));
