@@ -68,6 +68,38 @@ describe('series mbox', () => {
   });
 });
 
+describe('review trailers', () => {
+  it("a reviewer's Reviewed-by in a reply is added to the patch in the mbox, so git am records it", async () => {
+    const patches = (await (await api.app.request(`/api/1.3/series/${seriesId}/`)).json()) as { patches: Array<{ id: number; msgid: string; mbox: string }> };
+    const first = patches.patches[0]!;
+    const reply = [
+      'From: Rev Iewer <rev@example.org>',
+      'To: demo@example.org',
+      'Subject: Re: [PATCH 1/3] lib: add d',
+      'Date: Fri, 02 Jan 2026 10:00:00 +0000',
+      'Message-Id: <review-1@example.org>',
+      `In-Reply-To: ${first.msgid}`,
+      `References: ${first.msgid}`,
+      '',
+      'Looks right.',
+      '',
+      'Reviewed-by: Rev Iewer <rev@example.org>',
+      '',
+    ].join('\n');
+    const [outcome] = await api.store.storeBatch([{ raw: Buffer.from(reply), listId: 'demo.example.org' }]);
+    expect(outcome).toMatchObject({ status: 'comment', on: 'patch', parentId: first.id });
+
+    const mbox = await (await api.app.request(new URL(first.mbox).pathname)).text();
+    expect(mbox).toContain('over two lines.\n\nReviewed-by: Rev Iewer <rev@example.org>\n---\n');
+    const clone = freshCloneAtBase();
+    const file = join(clone, '..', 'reviewed.mbox');
+    writeFileSync(file, Buffer.from(await (await api.app.request(`/series/${seriesId}/mbox/`)).arrayBuffer()));
+    git(clone, 'am', '--quiet', file);
+    expect(git(clone, 'log', '-1', '--format=%b', 'HEAD~2')).toBe('A longer explanation,\nover two lines.\n\nReviewed-by: Rev Iewer <rev@example.org>\n\n');
+    expect(git(clone, 'rev-parse', 'HEAD^{tree}')).toBe(upstream.git('rev-parse', 'HEAD^{tree}'));
+  });
+});
+
 const hasGitPw = spawnSync('git', ['pw', '--help'], { stdio: 'ignore' }).status === 0;
 
 describe.skipIf(!hasGitPw)('git-pw against the live service', () => {

@@ -64,6 +64,9 @@ function render(m: MboxPart): Buffer {
     postscript = body.slice(parts.index + parts[0].length).trimEnd();
     body = `${body.slice(0, parts.index).trim()}\n`;
   }
+  // Patchwork appends right after the body; a blank line first when the body doesn't end in a trailer
+  // block keeps them trailers for git (interpret-trailers, am)
+  if (m.responses.length && body && !/(^|\n)[A-Za-z0-9-]+: [^\n]*\n$/.test(body)) body += '\n';
   for (const line of m.responses) body += `${line}\n`;
   if (postscript) body += `---\n${postscript}\n`;
   if (m.diff) body += `\n${m.diff}`;
