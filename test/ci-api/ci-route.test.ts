@@ -34,7 +34,7 @@ beforeAll(async () => {
     ].join('\n'),
   );
   configured = await createIntegrationApi({ settings: { ciDataDir: dataDir, ciHandler: handler, ciHandlerArguments: ['--mode=test'], ciHandlerTimeout: 10 } });
-  bare = await createIntegrationApi();
+  bare = await createIntegrationApi({ db: configured.db });
 });
 afterAll(async () => {
   await configured?.close();

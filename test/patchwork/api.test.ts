@@ -292,7 +292,7 @@ describe('downloads', () => {
 
 describe('read authentication', () => {
   it('follows READ_AUTH: reads need credentials when it is on', async () => {
-    const closed = await createIntegrationApi({ readAuth: true });
+    const closed = await createIntegrationApi({ readAuth: true, db: api.db });
     try {
       expect((await closed.app.request('/api/1.3/patches/')).status).toBe(401);
       expect((await closed.app.request('/series/1/mbox/')).status).toBe(401);

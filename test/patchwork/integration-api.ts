@@ -4,6 +4,7 @@ import { mountIntegrationRoutes } from '../../src/api/ci.js';
 import { Authenticator } from '../../src/auth/authenticator.js';
 import { hashPassword } from '../../src/auth/passwords.js';
 import type { CiSettings } from '../../src/ci/publish-hook.js';
+import type { Database } from '../../src/db/client.js';
 import { createLogger } from '../../src/log.js';
 import { MailStore } from '../../src/mail/store/mail-store.js';
 import { createTestDatabase } from '../helpers/db.js';
@@ -13,10 +14,11 @@ export const NO_CI: CiSettings = { ciHandler: '', ciHandlerArguments: [], ciHand
 
 let cachedHash: string | undefined;
 
-export async function createIntegrationApi(options: { settings?: Partial<CiSettings>; readAuth?: boolean } = {}) {
+/** `db`: another app over an existing test database (closing it leaves the database to its owner). */
+export async function createIntegrationApi(options: { settings?: Partial<CiSettings>; readAuth?: boolean; db?: Database } = {}) {
   const logger = createLogger('silent');
   const settings = { ...NO_CI, ...options.settings };
-  const handle = await createTestDatabase();
+  const handle = options.db ? { db: options.db, close: async () => {} } : await createTestDatabase();
   cachedHash ??= await hashPassword(TEST_PASSWORD);
   const authenticator = new Authenticator({ user: TEST_USER, passwordHash: cachedHash, db: handle.db });
   const app = createApi({
