@@ -67,7 +67,7 @@ const utf8Body = readFileSync(join(CORPUS, 'mail/0013-with-utf8-body.mbox'));
 describe('patch-tracking parsemail / parsearchive / project / mail parse', () => {
   it('parsemail with no project drops the mail, keeps it, and still exits 0', async () => {
     const r = await run(['parsemail'], pullRequest);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const outcome = JSON.parse(r.stdout);
     expect(outcome.status).toBe('dropped');
     expect(outcome.reason).toMatch(/^no project for list-id /);
@@ -76,14 +76,14 @@ describe('patch-tracking parsemail / parsearchive / project / mail parse', () =>
 
   it('project add, then parsemail --list-id stores 1 patch; parsing it again is a tolerated duplicate', async () => {
     const add = await run(['project', 'add', 'dev', '--list-id', LIST_ID, '--delegate', 'maint@example.org']);
-    expect(add.code).toBe(0);
+    expect(add.code, add.stderr).toBe(0);
     expect(add.stdout).toMatch(/project dev \(id \d+\) tracks dev\.lists\.example\.org/);
 
     const first = await run(['parsemail', '--list-id', LIST_ID], pullRequest);
-    expect(first.code).toBe(0);
+    expect(first.code, first.stderr).toBe(0);
     expect(JSON.parse(first.stdout)).toMatchObject({ status: 'patch', msgid: expect.stringMatching(/^</) });
     const again = await run(['parsemail', '--list-id', LIST_ID], pullRequest);
-    expect(again.code).toBe(0);
+    expect(again.code, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout).status).toBe('duplicate');
 
     const list = await run(['project', 'list', '--json']);
@@ -92,7 +92,7 @@ describe('patch-tracking parsemail / parsearchive / project / mail parse', () =>
 
   it('parsearchive with no project: Processed 1 messages --> … 1 dropped', async () => {
     const r = await run(['parsearchive', '--list-id', 'unknown.example.org', join(CORPUS, 'mail/0013-with-utf8-body.mbox')]);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe(
       'Processed 1 messages --> 0 patches, 0 covers, 0 comments, 0 duplicates, 1 dropped\n  dropped 1: no project for list-id unknown.example.org\n',
     );
@@ -107,7 +107,7 @@ describe('patch-tracking parsemail / parsearchive / project / mail parse', () =>
     const series = join(CORPUS, 'series/base-cover-letter.mbox');
     const args = ['parsearchive', '--list-id', LIST_ID, series, maildir];
     const r = await run(args);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe(
       'Processed 6 messages --> 3 patches, 1 covers, 1 comments, 0 duplicates, 1 dropped\n  dropped 1: ignored by X-Patchwork-Ignore\n',
     );
@@ -121,7 +121,7 @@ describe('patch-tracking parsemail / parsearchive / project / mail parse', () =>
 
   it('mail parse FILE --json prints one object per message and stores nothing', async () => {
     const r = await run(['mail', 'parse', join(CORPUS, 'series/base-cover-letter.mbox'), '--json']);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.map((l) => l.class)).toEqual(['cover', 'patch', 'patch']);
     expect(lines[1]).toMatchObject({ series_marker: [1, 2], has_diff: true });
