@@ -5,9 +5,9 @@
  * a comment on its PR. Publishing a range is also recorded as a `range-published` event.
  */
 import path from 'node:path';
-import { and, asc, eq, gt } from 'drizzle-orm';
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
-import { type PublicationRow, type TrackingRow } from '../db/schema/index.js';
+import { ciCursor, testerJob, type PublicationRow, type TrackingRow } from '../db/schema/index.js';
 import { mailEvent, mailProject, mailSeries } from '../db/schema/mail.js';
 import { AppError, errorMessage } from '../errors.js';
 import type { ForgeRepo, Forge } from '../forges/types.js';
@@ -180,25 +180,52 @@ export async function onSeriesCompleted(deps: CiHookDeps, seriesId: number): Pro
   return result;
 }
 
+/** The test name under which the CI handler's runs on series are recorded in tester_job (reserved). */
+export const CI_HANDLER_TEST = 'ci-handler';
+
 /**
- * Runs onSeriesCompleted for every series-completed event after `afterEventId` (the caller keeps the
- * cursor, e.g. after each ingest batch); returns the new cursor. A failing series is logged and skipped.
+ * Runs the CI handler for every series completed since the last call (call it after each ingest batch, or
+ * on a timer; cheap when nothing is new). The position in the event stream is kept in ci_cursor, and
+ * each series is claimed in tester_job first, so a series goes to the handler once even with several
+ * replicas or after a crash. Returns how many series were sent. A failing series is logged and skipped.
  */
-export async function runCompletedSeries(deps: CiHookDeps, afterEventId: number): Promise<number> {
+export async function runPendingSeriesCi(deps: CiHookDeps): Promise<number> {
+  if (!ciHandlerOptions(deps.settings, deps.logger)) return 0;
+  const name = 'series-completed';
+  await deps.db.insert(ciCursor).values({ name, position: 0 }).onConflictDoNothing();
+  const [cursor] = await deps.db.select().from(ciCursor).where(eq(ciCursor.name, name));
   const events = await deps.db
     .select({ id: mailEvent.id, seriesId: mailEvent.seriesId })
     .from(mailEvent)
-    .where(and(eq(mailEvent.category, 'series-completed'), gt(mailEvent.id, afterEventId)))
+    .where(and(eq(mailEvent.category, name), gt(mailEvent.id, cursor?.position ?? 0)))
     .orderBy(asc(mailEvent.id))
     .limit(500);
-  let cursor = afterEventId;
+  let sent = 0;
   for (const e of events) {
     if (e.seriesId !== null) {
-      await onSeriesCompleted(deps, e.seriesId).catch((err: unknown) => deps.logger.warn({ series: e.seriesId, err: errorMessage(err) }, 'CI for a complete series failed'));
+      const [claimed] = await deps.db
+        .insert(testerJob)
+        .values({ kind: 'series', subjectId: e.seriesId, test: CI_HANDLER_TEST, tester: deps.checkUser ?? 'ci-handler', leaseExpiresAt: new Date(Date.now() + deps.settings.ciHandlerTimeout * 1000) })
+        .onConflictDoNothing()
+        .returning({ id: testerJob.id });
+      if (claimed) {
+        const result = await onSeriesCompleted(deps, e.seriesId).catch((err: unknown) => {
+          deps.logger.warn({ series: e.seriesId, err: errorMessage(err) }, 'CI for a complete series failed');
+          return null;
+        });
+        await deps.db
+          .update(testerJob)
+          .set({ status: 'done', finishedAt: new Date(), result: result ? checkOfResult(result).state : null, log: result ? `${result.status} ${result.message}` : null })
+          .where(eq(testerJob.id, claimed.id));
+        if (result) sent++;
+      }
     }
-    cursor = e.id;
+    await deps.db
+      .update(ciCursor)
+      .set({ position: sql`greatest(${ciCursor.position}, ${e.id})`, updatedAt: sql`now()` })
+      .where(eq(ciCursor.name, name));
   }
-  return cursor;
+  return sent;
 }
 
 /**

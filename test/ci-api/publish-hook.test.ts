@@ -3,12 +3,13 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCiPublishHook, onRangePublished, onSeriesCompleted, runCompletedSeries, type CiHookDeps } from '../../src/ci/publish-hook.js';
+import { createCiPublishHook, onRangePublished, onSeriesCompleted, runPendingSeriesCi, type CiHookDeps } from '../../src/ci/publish-hook.js';
 import { resolveForgeRepo } from '../../src/forges/resolve.js';
 import type { ForgeRepo } from '../../src/forges/types.js';
 import { createProject } from '../../src/mail/store/projects.js';
 import { corpusMessages } from '../mail/corpus.js';
 import { FakeForge } from '../helpers/fake-forge.js';
+import { ciCursor } from '../../src/db/schema/index.js';
 import { GIT, testGitEnv } from '../helpers/git-repo.js';
 import { insertPublishedRange } from '../checks/fixtures.js';
 import { createIntegrationApi, NO_CI } from '../patchwork/integration-api.js';
@@ -136,8 +137,7 @@ describe('complete mail series', () => {
     const handler = await script('series.sh', `mkdir -p ${seen}; cp "$1"/* ${seen}/\nprintf ": 1\\nstatus: 200\\nmessage: queued\\n"`);
     const forge = new RecordingForge();
     const d = await deps(handler, forge, join(root, 'series'));
-    const cursor = await runCompletedSeries(d, 0);
-    expect(cursor).toBeGreaterThan(0);
+    expect(await runPendingSeriesCi(d)).toBe(1);
     const files = (await readdir(seen)).sort();
     expect(files).toEqual(['0001-test-Add-some-lorem-ipsum.patch', '0002-test-Convert-to-Markdown.patch', 'request.manifest']);
     const manifest = await readFile(join(seen, 'request.manifest'), 'utf8');
@@ -154,8 +154,10 @@ describe('complete mail series', () => {
       [2, 'pending', 'ci'],
     ]);
     expect(forge.comments).toEqual([]);
-    // the cursor moved past the event: nothing runs twice
-    expect(await runCompletedSeries(d, cursor)).toBe(cursor);
+    // the cursor moved past the event, and the series is claimed: nothing runs twice, even from another replica
+    expect(await runPendingSeriesCi(d)).toBe(0);
+    await api.db.delete(ciCursor);
+    expect(await runPendingSeriesCi(d)).toBe(0);
     expect((await (await api.app.request('/api/v1/checks?series=1')).json()) as any[]).toHaveLength(2);
   });
 

@@ -125,6 +125,7 @@ describe('tester API', () => {
       [{ test: 'build', lease_seconds: 1 }, 'lease_seconds'],
       [{ test: 'build', projects: ['a b'] }, 'projects.0'],
       [{ test: 'build', os: 'linux' }, 'os'],
+      [{ test: 'ci-handler' }, 'test'],
     ] as const) {
       const r = await claim(alice, body);
       expect(r.status, JSON.stringify(body)).toBe(400);

@@ -16,6 +16,7 @@ import type { ApiEnv } from '../context.js';
 import { firstIssue } from '../schemas.js';
 import { intParam } from '../patchwork/filters.js';
 import { originOf } from '../patchwork/urls.js';
+import { CI_HANDLER_TEST } from '../../ci/publish-hook.js';
 import { claimJob, reportJob } from './service.js';
 
 export interface TesterDeps {
@@ -31,7 +32,7 @@ const glob = z.string().min(1).max(512).regex(/^[^\s\u0000-\u001f]+$/, 'expected
 
 const claimSchema = z
   .object({
-    test: slug,
+    test: slug.refine((v) => v !== CI_HANDLER_TEST, `'${CI_HANDLER_TEST}' is the CI handler's own test name`),
     kinds: z.array(z.enum(['series', 'range'])).min(1).max(2).default(['series', 'range']),
     projects: z.array(glob).max(100).default([]),
     repos: z.array(glob).max(100).default([]),

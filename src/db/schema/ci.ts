@@ -71,6 +71,13 @@ export const testerJob = pgTable(
   (t) => [uniqueIndex('tester_job_subject_test_key').on(t.kind, t.subjectId, t.test), index('tester_job_lease_idx').on(t.status, t.leaseExpiresAt)],
 );
 
+/** How far a background consumer of the event stream got (e.g. CI for complete series). */
+export const ciCursor = pgTable('ci_cursor', {
+  name: text('name').primaryKey(),
+  position: integer('position').notNull().default(0),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
 export type RangeCheckRow = typeof rangeCheck.$inferSelect;
 export type RangeEventRow = typeof rangeEvent.$inferSelect;
 export type TesterJobRow = typeof testerJob.$inferSelect;
