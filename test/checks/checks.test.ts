@@ -41,6 +41,10 @@ describe('/api/v1/checks', () => {
     expect((await getJson('/api/v1/checks?series=1')).body).toHaveLength(2);
     expect((await getJson('/api/v1/checks/combined?series=1')).body).toEqual({ state: 'warning', checks: 2 });
     expect((await getJson('/api/1.3/patches/2/')).body.check).toBe('warning');
+    expect((await getJson('/api/1.3/series/1/')).body.check).toBe('warning');
+    await post({ patch: 2, state: 'fail', context: 'build' });
+    expect((await getJson('/api/1.3/series/1/')).body.check).toBe('fail');
+    expect((await getJson('/api/1.3/patches/1/')).body.check).toBe('warning');
   });
 
   it('a check on a published range: listed by range and by tracking, combined on the range', async () => {

@@ -19,7 +19,7 @@ import {
   type MailSeriesRow,
 } from '../../db/schema/mail.js';
 import { decodedHeaders } from '../../mail/parse.js';
-import { combinedStateOfPatches, type CheckRecord } from '../checks/service.js';
+import { combinedState, combinedStateOfPatches, type CheckRecord } from '../checks/service.js';
 import type { Urls } from './urls.js';
 
 type Json = Record<string, unknown>;
@@ -102,6 +102,7 @@ export class Related {
   patchesOfSeries = new Map<number, MailPatchRow[]>();
   coversById = new Map<number, MailCoverRow>();
   checkState = new Map<number, string>();
+  seriesCheck = new Map<number, string>();
 
   static async load(
     db: Database,
@@ -115,6 +116,18 @@ export class Related {
       const rows = await db.select().from(mailPatch).where(inArray(mailPatch.seriesId, seriesIds));
       rows.sort((a, b) => (a.number ?? 0) - (b.number ?? 0) || a.id - b.id);
       for (const p of rows) (r.patchesOfSeries.get(p.seriesId!) ?? r.patchesOfSeries.set(p.seriesId!, []).get(p.seriesId!)!).push(p);
+      // a series' state: its patches' checks combined (each patch's contexts apart)
+      const patchIds = rows.map((p) => p.id);
+      if (patchIds.length) {
+        const checks = await db.select().from(mailCheck).where(inArray(mailCheck.patchId, patchIds));
+        const seriesOf = new Map(rows.map((p) => [p.id, p.seriesId!]));
+        const by = new Map<number, Array<{ id: number; user: string; context: string; state: string; date: Date }>>();
+        for (const c of checks) {
+          const sid = seriesOf.get(c.patchId)!;
+          (by.get(sid) ?? by.set(sid, []).get(sid)!).push({ ...c, context: `${c.context}\0${c.patchId}` });
+        }
+        for (const [sid, list] of by) r.seriesCheck.set(sid, combinedState(list));
+      }
       const coverIds = ids([...r.series.values()].map((s) => s.coverId));
       if (coverIds.length) for (const c of await db.select().from(mailCover).where(inArray(mailCover.id, coverIds))) r.coversById.set(c.id, c);
     }
@@ -252,6 +265,8 @@ export function seriesJson(u: Urls, s: MailSeriesRow, r: Related): Json {
     mbox: u.seriesMbox(s.id),
     cover_letter: cover ? embeddedCover(u, cover, project) : null,
     patches: (r.patchesOfSeries.get(s.id) ?? []).map((p) => embeddedPatch(u, p, project)),
+    // not in Patchwork 1.3: the combined check state of the series' patches
+    check: r.seriesCheck.get(s.id) ?? 'pending',
   };
 }
 
