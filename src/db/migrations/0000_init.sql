@@ -210,6 +210,7 @@ CREATE TABLE "patch" (
 	"message_id" integer NOT NULL,
 	"msgid" text NOT NULL,
 	"name" text NOT NULL,
+	"name_key" text,
 	"date" timestamp with time zone NOT NULL,
 	"submitter_id" integer NOT NULL,
 	"delegate_id" integer,
@@ -380,6 +381,7 @@ CREATE UNIQUE INDEX "patch_project_msgid_key" ON "patch" USING btree ("project_i
 CREATE INDEX "patch_series_idx" ON "patch" USING btree ("series_id","number");--> statement-breakpoint
 CREATE INDEX "patch_project_state_idx" ON "patch" USING btree ("project_id","state","archived");--> statement-breakpoint
 CREATE INDEX "patch_hash_idx" ON "patch" USING btree ("hash");--> statement-breakpoint
+CREATE INDEX "patch_project_name_key_idx" ON "patch" USING btree ("project_id","name_key");--> statement-breakpoint
 CREATE INDEX "patch_delegate_idx" ON "patch" USING btree ("delegate_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "person_email_key" ON "person" USING btree ("email");--> statement-breakpoint
 CREATE UNIQUE INDEX "project_link_name_key" ON "project" USING btree ("link_name");--> statement-breakpoint

@@ -237,6 +237,8 @@ export const mailPatch = pgTable(
       .references(() => mailMessage.id, { onDelete: 'cascade' }),
     msgid: text('msgid').notNull(),
     name: text('name').notNull(),
+    /** the name without prefixes, version words and case (finds the earlier version of a series) */
+    nameKey: text('name_key'),
     date: timestamp('date', { withTimezone: true }).notNull(),
     submitterId: integer('submitter_id')
       .notNull()
@@ -263,6 +265,7 @@ export const mailPatch = pgTable(
     index('patch_series_idx').on(t.seriesId, t.number),
     index('patch_project_state_idx').on(t.projectId, t.state, t.archived),
     index('patch_hash_idx').on(t.hash),
+    index('patch_project_name_key_idx').on(t.projectId, t.nameKey),
     index('patch_delegate_idx').on(t.delegateId),
   ],
 );

@@ -25,7 +25,7 @@ import {
 import { normalizeTitle } from '../subject.js';
 import { loadProjectContexts, matchProject, type ProjectContext } from './projects.js';
 import { allocateIds, persistBatch, upsertPeople, type BatchWrites } from './persist.js';
-import { loadSnapshot, loadVersionCandidates, type StoredSeries, type Tx } from './snapshot.js';
+import { loadPatchNames, loadSnapshot, loadVersionCandidates, type StoredSeries, type Tx } from './snapshot.js';
 import type { CommentNode, CoverNode, DropNode, PatchNode, SeriesKey, SeriesNode } from './nodes.js';
 
 export interface IncomingMail {
@@ -246,6 +246,7 @@ class BatchState {
       const node = this.series.get(p.seriesId);
       if (!node) continue;
       node.numbers.add(p.number);
+      node.patchNames.push(p.name);
       if (p.number === 1) node.patchOneName ??= p.name;
     }
     for (const m of snap.messages) {
@@ -344,6 +345,7 @@ class BatchState {
           series.numbers.add(number);
           series.receivedTotal++;
           if (number === 1) series.patchOneName = mail.name;
+          series.patchNames.push(mail.name);
           series.name = seriesNameAfterPatch(series.name, mail.name, number);
           this.absorbHints(series, mail);
           series.dirty = true;
@@ -412,6 +414,7 @@ class BatchState {
       receivedAllBefore: false,
       numbers: new Set(),
       patchOneName: null,
+      patchNames: [],
       cover: null,
       coverId: null,
       previousVersionId: null,
@@ -493,7 +496,7 @@ class BatchState {
 
   /** findPreviousVersion for every touched series that has no earlier version yet. */
   private async linkVersions(touched: SeriesNode[]): Promise<void> {
-    const open = touched.filter((s) => s.previousVersionId === null && (s.name || s.changeId || s.supersedes.length));
+    const open = touched.filter((s) => s.previousVersionId === null && (s.name || s.changeId || s.supersedes.length || s.patchNames.length));
     if (!open.length) return;
     const supersededSeries = new Map<number, string[]>();
     for (const s of open) {
@@ -510,12 +513,16 @@ class BatchState {
       projectIds: [...new Set(open.map((s) => s.projectId))],
       submitterIds: [...new Set(open.map((s) => s.submitterId))],
       nameKeys: [...new Set(open.map((s) => (s.name ? normalizeTitle(s.name) : '')).filter(Boolean))],
+      patchKeys: [...new Set(open.flatMap((s) => s.patchNames.map(normalizeTitle)).filter(Boolean))],
       changeIds: [...new Set(open.map((s) => s.changeId).filter((c): c is string => !!c))],
       seriesIds: [...supersededSeries.keys()],
       before,
     });
     const candidates = new Map<number, VersionCandidate & { projectId: number }>();
-    for (const row of stored) candidates.set(row.id, { ...candidateOfRow(row), msgids: supersededSeries.get(row.id) ?? [], projectId: row.projectId });
+    const patchNames = await loadPatchNames(this.tx, stored.filter((r) => !this.series.has(r.id)).map((r) => r.id));
+    for (const row of stored) {
+      candidates.set(row.id, { ...candidateOfRow(row), msgids: supersededSeries.get(row.id) ?? [], patchTitles: patchNames.get(row.id) ?? [], projectId: row.projectId });
+    }
     for (const s of this.series.values()) candidates.set(s.id, { ...candidateOfNode(s), projectId: s.projectId });
     // findPreviousVersion normalises every candidate's title: hand it only the ones that can match
     const bySubmitter = new Map<string, Array<VersionCandidate & { projectId: number }>>();
@@ -626,6 +633,7 @@ function seriesNodeFromRow(s: StoredSeries): SeriesNode {
     receivedAllBefore: s.receivedAll,
     numbers: new Set(),
     patchOneName: null,
+    patchNames: [],
     cover: null,
     coverId: s.coverId,
     previousVersionId: s.previousVersionId,
@@ -645,5 +653,15 @@ function candidateOfRow(s: StoredSeries): VersionCandidate {
 }
 
 function candidateOfNode(s: SeriesNode): VersionCandidate {
-  return { id: s.id, submitter: s.submitter, name: s.name, version: s.version, date: s.date.toISOString(), changeId: s.changeId, msgids: s.msgids, supersedes: s.supersedes };
+  return {
+    id: s.id,
+    submitter: s.submitter,
+    name: s.name,
+    version: s.version,
+    date: s.date.toISOString(),
+    changeId: s.changeId,
+    msgids: s.msgids,
+    supersedes: s.supersedes,
+    patchTitles: s.patchNames,
+  };
 }

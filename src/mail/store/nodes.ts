@@ -21,6 +21,8 @@ export interface SeriesNode {
   receivedAllBefore: boolean;
   numbers: Set<number>;
   patchOneName: string | null;
+  /** names of the series' patches known so far (stored and from this batch) */
+  patchNames: string[];
   cover: CoverNode | null;
   coverId: number | null;
   previousVersionId: number | null;

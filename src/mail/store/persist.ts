@@ -182,8 +182,8 @@ export async function persistBatch(tx: Tx, w: BatchWrites): Promise<void> {
   parts.push(insertStatement(
     'patch',
     [
-      ['id', 'int'], ['project_id', 'int'], ['message_id', 'int'], ['msgid', 'text'], ['name', 'text'], ['date', 'timestamptz'], ['submitter_id', 'int'],
-      ['delegate_id', 'int'], ['state', 'text'], ['hash', 'text'], ['pull_url', 'text'], ['diff', 'text'], ['content', 'text'], ['series_id', 'int'],
+      ['id', 'int'], ['project_id', 'int'], ['message_id', 'int'], ['msgid', 'text'], ['name', 'text'], ['name_key', 'text'], ['date', 'timestamptz'],
+      ['submitter_id', 'int'], ['delegate_id', 'int'], ['state', 'text'], ['hash', 'text'], ['pull_url', 'text'], ['diff', 'text'], ['content', 'text'], ['series_id', 'int'],
       ['number', 'int'], ['acked_count', 'int'], ['reviewed_count', 'int'], ['tested_count', 'int'],
     ],
     w.patches.map((p) => ({
@@ -192,6 +192,7 @@ export async function persistBatch(tx: Tx, w: BatchWrites): Promise<void> {
       message_id: p.messageId,
       msgid: p.mail.msgid,
       name: p.mail.name,
+      name_key: normalizeTitle(p.mail.name) || null,
       date: p.date,
       submitter_id: w.personOf(p.submitter),
       delegate_id: p.delegateId,

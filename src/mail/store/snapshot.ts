@@ -170,10 +170,21 @@ export async function loadSnapshot(tx: Tx, q: SnapshotQuery): Promise<Snapshot> 
 /** Series that may be earlier versions of the given ones: same submitter, same change-id, or named by Supersedes. */
 export async function loadVersionCandidates(
   tx: Tx,
-  q: { projectIds: number[]; submitterIds: number[]; nameKeys: string[]; changeIds: string[]; seriesIds: number[]; before: Date },
+  q: { projectIds: number[]; submitterIds: number[]; nameKeys: string[]; patchKeys: string[]; changeIds: string[]; seriesIds: number[]; before: Date },
 ): Promise<StoredSeries[]> {
   const any: SQL[] = [];
   if (q.submitterIds.length && q.nameKeys.length) any.push(and(inArray(mailSeries.submitterId, q.submitterIds), inArray(mailSeries.nameKey, q.nameKeys))!);
+  if (q.submitterIds.length && q.patchKeys.length) {
+    any.push(
+      inArray(
+        mailSeries.id,
+        tx
+          .select({ id: mailPatch.seriesId })
+          .from(mailPatch)
+          .where(and(inArray(mailPatch.projectId, q.projectIds), inArray(mailPatch.submitterId, q.submitterIds), inArray(mailPatch.nameKey, q.patchKeys))),
+      ),
+    );
+  }
   if (q.changeIds.length) any.push(inArray(mailSeries.changeId, q.changeIds));
   if (q.seriesIds.length) any.push(inArray(mailSeries.id, q.seriesIds));
   if (!any.length || !q.projectIds.length) return [];
@@ -192,4 +203,14 @@ export async function loadVersionCandidates(
     )
     .orderBy(sql`${mailSeries.date} desc`)
     .limit(2000);
+}
+
+/** Names of the patches of these series (for matching versions by their patch titles). */
+export async function loadPatchNames(tx: Tx, seriesIds: number[]): Promise<Map<number, string[]>> {
+  const out = new Map<number, string[]>();
+  for (const ids of chunks(seriesIds)) {
+    const rows = await tx.select({ seriesId: mailPatch.seriesId, name: mailPatch.name }).from(mailPatch).where(inArray(mailPatch.seriesId, ids));
+    for (const r of rows) if (r.seriesId !== null) out.set(r.seriesId, [...(out.get(r.seriesId) ?? []), r.name]);
+  }
+  return out;
 }
