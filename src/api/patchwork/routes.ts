@@ -4,7 +4,7 @@
  * with Patchwork's filters, page/per_page pagination and Link headers; plus the web paths that serve
  * mbox and raw downloads. Reads follow READ_AUTH; changing a patch or adding a check needs write access.
  */
-import { and, asc, desc, eq, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
 import { Hono, type Context } from 'hono';
 import { z } from '@hono/zod-openapi';
 import type { Database } from '../../db/client.js';
@@ -602,25 +602,4 @@ function mboxResponse(_c: C, body: Buffer, disposition: string): Response {
 }
 
 // list pages: every column but diff and content
-const listColumns = {
-  id: mailPatch.id,
-  projectId: mailPatch.projectId,
-  messageId: mailPatch.messageId,
-  msgid: mailPatch.msgid,
-  name: mailPatch.name,
-  date: mailPatch.date,
-  submitterId: mailPatch.submitterId,
-  delegateId: mailPatch.delegateId,
-  state: mailPatch.state,
-  archived: mailPatch.archived,
-  hash: mailPatch.hash,
-  pullUrl: mailPatch.pullUrl,
-  diff: sql<string | null>`null`,
-  content: sql<string | null>`null`,
-  seriesId: mailPatch.seriesId,
-  number: mailPatch.number,
-  ackedCount: mailPatch.ackedCount,
-  reviewedCount: mailPatch.reviewedCount,
-  testedCount: mailPatch.testedCount,
-  commitRef: mailPatch.commitRef,
-};
+const listColumns = { ...getTableColumns(mailPatch), diff: sql<string | null>`null`, content: sql<string | null>`null` };
