@@ -78,7 +78,7 @@ describe('/api/v1/events', () => {
       expect(res.status, q).toBe(400);
       expect(body.error.field).toBe(field);
     }
-    expect((await getJson('/api/v1/events?project=nope')).res.status).toBe(404);
+    expect((await getJson('/api/v1/events?project=nope')).body.error.field).toBe('project');
   });
 });
 

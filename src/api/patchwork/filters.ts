@@ -36,25 +36,28 @@ export function boolParam(c: Context, field: string): boolean | undefined {
   throw bad(field, 'expected true or false');
 }
 
-/** `project` is an id or a link name; an unknown one is a 404 naming the field. */
+/** `project` is an id or a link name (any case); an unknown one is a 400 naming the field, as in Patchwork. */
 export async function projectParam(db: Database, c: Context): Promise<number | undefined> {
   const v = c.req.query('project');
   if (v === undefined || v === '') return undefined;
   const [row] = await db
     .select({ id: mailProject.id })
     .from(mailProject)
-    .where(/^\d{1,9}$/.test(v) ? or(eq(mailProject.id, Number(v)), eq(mailProject.linkName, v)) : eq(mailProject.linkName, v));
-  if (!row) throw new AppError('not_found', `project: no project "${v}"`, { status: 404, field: 'project' });
+    .where(/^\d{1,9}$/.test(v) ? eq(mailProject.id, Number(v)) : sql`lower(${mailProject.linkName}) = lower(${v})`);
+  if (!row) throw bad('project', `no project "${v}"`);
   return row.id;
 }
 
-/** `submitter` / `delegate`: a person id or an address; an unknown address matches nothing. */
-export async function personParam(db: Database, c: Context, field: string): Promise<number | null | undefined> {
+/** `submitter` / `delegate`: a person id or an address; an unknown one is a 400, as in Patchwork. */
+export async function personParam(db: Database, c: Context, field: string): Promise<number | undefined> {
   const v = c.req.query(field);
   if (v === undefined || v === '') return undefined;
-  if (/^\d{1,9}$/.test(v)) return Number(v);
-  const [row] = await db.select({ id: mailPerson.id }).from(mailPerson).where(eq(mailPerson.email, v.toLowerCase()));
-  return row?.id ?? null;
+  const [row] = await db
+    .select({ id: mailPerson.id })
+    .from(mailPerson)
+    .where(/^\d{1,9}$/.test(v) ? eq(mailPerson.id, Number(v)) : eq(mailPerson.email, v.toLowerCase()));
+  if (!row) throw bad(field, `no person "${v}"`);
+  return row.id;
 }
 
 export function likeParam(c: Context, field = 'q'): string | undefined {

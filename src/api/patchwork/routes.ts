@@ -212,15 +212,18 @@ export function patchworkRoutes(deps: PatchworkDeps): Hono<ApiEnv> {
     if (project !== undefined) where.push(eq(mailPatch.projectId, project));
     const states = c.req.queries('state')?.filter((s) => s !== '') ?? [];
     if (states.length) {
+      // a slug or a name, as Patchwork takes them; one no project has is a 400
       const slugs = states.map((s) => s.trim().toLowerCase().replace(/\s+/g, '-'));
+      const known = new Set((await db.selectDistinct({ slug: mailState.slug }).from(mailState).where(inArray(mailState.slug, slugs))).map((r) => r.slug));
+      const unknown = states.find((_, i) => !known.has(slugs[i]!));
+      if (unknown !== undefined) throw bad('state', `no state "${unknown}"`);
       where.push(inArray(mailPatch.state, slugs));
     }
     const archived = boolParam(c, 'archived');
     if (archived !== undefined) where.push(eq(mailPatch.archived, archived));
     for (const field of ['submitter', 'delegate'] as const) {
       const person = await personParam(db, c, field);
-      if (person === null) where.push(sql`false`);
-      else if (person !== undefined) where.push(eq(field === 'submitter' ? mailPatch.submitterId : mailPatch.delegateId, person));
+      if (person !== undefined) where.push(eq(field === 'submitter' ? mailPatch.submitterId : mailPatch.delegateId, person));
     }
     const series = intParam(c, 'series');
     if (series !== undefined) where.push(eq(mailPatch.seriesId, series));
@@ -402,8 +405,7 @@ export function patchworkRoutes(deps: PatchworkDeps): Hono<ApiEnv> {
     const project = await projectParam(db, c);
     if (project !== undefined) where.push(eq(mailCover.projectId, project));
     const submitter = await personParam(db, c, 'submitter');
-    if (submitter === null) where.push(sql`false`);
-    else if (submitter !== undefined) where.push(eq(mailCover.submitterId, submitter));
+    if (submitter !== undefined) where.push(eq(mailCover.submitterId, submitter));
     const series = intParam(c, 'series');
     if (series !== undefined) where.push(eq(mailCover.seriesId, series));
     const msgid = msgidParam(c);
@@ -446,8 +448,7 @@ export function patchworkRoutes(deps: PatchworkDeps): Hono<ApiEnv> {
     const project = await projectParam(db, c);
     if (project !== undefined) where.push(eq(mailSeries.projectId, project));
     const submitter = await personParam(db, c, 'submitter');
-    if (submitter === null) where.push(sql`false`);
-    else if (submitter !== undefined) where.push(eq(mailSeries.submitterId, submitter));
+    if (submitter !== undefined) where.push(eq(mailSeries.submitterId, submitter));
     const since = dateParam(c, 'since');
     if (since) where.push(sql`${mailSeries.date} >= ${since.toISOString()}::timestamptz`);
     const before = dateParam(c, 'before');
