@@ -280,6 +280,35 @@ describe('downloads', () => {
     expect((await api.app.request(webSeries.pathname + webSeries.search)).headers.get('location')).toBe('http://localhost/api/1.3/series/1/');
   });
 
+  it('message ids with /, + and % survive the round trip through the mbox URL', async () => {
+    const raw = [
+      'From: Odd Sender <odd@example.org>',
+      'To: demo@example.org',
+      'List-Id: <demo.example.org>',
+      'Subject: [PATCH] odd: message id',
+      'Date: Fri, 02 Jan 2026 10:00:00 +0000',
+      'Message-Id: <a/b+c%41d@example.org>',
+      '',
+      'Odd.',
+      '---',
+      'diff --git a/x b/x',
+      '--- a/x',
+      '+++ b/x',
+      '@@ -1 +1 @@',
+      '-a',
+      '+b',
+      '',
+    ].join('\n');
+    api.store.invalidateProjects();
+    const [out] = await api.store.storeBatch([{ raw: Buffer.from(raw) }]);
+    expect(out).toMatchObject({ status: 'patch' });
+    const { body } = await get(`/api/1.3/patches/${(out as { id: number }).id}/`);
+    expect(body.msgid).toBe('<a/b+c%41d@example.org>');
+    const res = await api.app.request(new URL(body.mbox).pathname);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('\nMessage-Id: <a/b+c%41d@example.org>\n');
+  });
+
   it('the series mbox holds every patch in order; ?series=* on a patch holds it and its predecessors', async () => {
     const res = await api.app.request('/series/1/mbox/');
     expect(res.headers.get('content-disposition')).toBe('attachment; filename=A-sample-series.patch');
