@@ -8,7 +8,11 @@ import { Authenticator } from './auth/authenticator.js';
 import { ensureAdminPassword } from './auth/bootstrap.js';
 import { createApi } from './api/app.js';
 import { createApp } from './app.js';
+import { mountIntegrationRoutes } from './api/ci.js';
+import { mailRoutes } from './api/mail.js';
 import { mountGiteeWebhooks } from './api/webhooks/gitee.js';
+import { createCiPublishHook, runPendingSeriesCi } from './ci/publish-hook.js';
+import type { PublicationRow, TrackingRow } from './db/schema/index.js';
 import { Lifecycle } from './lifecycle/index.js';
 import { InstallationRegistry, withInstallations } from './lifecycle/installations.js';
 import { extrasFactory, runHooks } from './lifecycle/wiring.js';
@@ -64,7 +68,16 @@ export async function startService(settings: Settings, options: { logger?: Logge
   const parts = installations ? withInstallations(baseParts, installations) : baseParts;
   const publish = { specEdit: settings.specEdit, patchDir: settings.patchDir, botName: settings.botName, botEmail: settings.botEmail };
   const extras = extrasFactory(settings, installations);
-  const hooks = runHooks(settings, { db: db.db, logger, parts, publish, extras, registry: installations });
+  const lifecycleHooks = runHooks(settings, { db: db.db, logger, parts, publish, extras, registry: installations });
+  const ci = createCiPublishHook({ db: db.db, settings, logger, forges: parts.forges });
+  // after every published range: the apply check, then the CI handler (which runs in the background)
+  const hooks = {
+    ...lifecycleHooks,
+    onPublished: async (t: TrackingRow, p: PublicationRow) => {
+      await lifecycleHooks.onPublished(t, p);
+      await ci.onPublished(t, p);
+    },
+  };
   const engine = new Engine({
     db: db.db,
     logger,
@@ -83,7 +96,8 @@ export async function startService(settings: Settings, options: { logger?: Logge
     onPublished: hooks.onPublished,
     kick: () => void engine.processQueue().catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'queue run after a webhook failed')),
   });
-  const scheduler = new Scheduler(() => engine.runCycle(), { intervalSeconds: settings.scanDbInterval, cron: settings.scanCron || undefined, logger });
+  const cycle = async () => ({ ...(await engine.runCycle()), seriesSentToCi: await runPendingSeriesCi({ db: db.db, settings, logger, forges: parts.forges }) });
+  const scheduler = new Scheduler(cycle, { intervalSeconds: settings.scanDbInterval, cron: settings.scanCron || undefined, logger });
   const api = createApi({
     db: db.db,
     authenticator,
@@ -92,7 +106,11 @@ export async function startService(settings: Settings, options: { logger?: Logge
     bodyLimit: settings.bodyLimit,
     version: VERSION,
     scanNow: (id, options) => engine.scanNow(id, options),
-    mount: (app) => mountGiteeWebhooks(app, { db: db.db, secret: settings.giteeWebhookSecret, lifecycle }),
+    mount: (app, guards) => {
+      mountGiteeWebhooks(app, { db: db.db, secret: settings.giteeWebhookSecret, lifecycle });
+      mountIntegrationRoutes(app, { db: db.db, ...guards, settings, logger });
+      app.route('/', mailRoutes({ db: db.db, requireWrite: guards.requireWrite }));
+    },
   });
 
   const before: NodeMiddleware[] = [];
@@ -133,6 +151,7 @@ export async function startService(settings: Settings, options: { logger?: Logge
     async stop() {
       await scheduler.stop();
       await server.close();
+      await ci.idle();
       await db.close();
     },
   };

@@ -254,7 +254,6 @@ function checkCombinations(settings: Settings, fromFile: Map<string, RawSetting>
     );
   }
   settings.dataDir = path.resolve(settings.dataDir);
-  if (!settings.ciDataDir) settings.ciDataDir = path.join(settings.dataDir, 'ci');
 }
 
 export function isSupportedHash(value: string): boolean {

@@ -120,3 +120,22 @@ describe('HTTPS', () => {
   });
 
 });
+
+describe('one server for everything', () => {
+  it('serves the compat API, /api/v1, the Patchwork API, mail intake, CI and webhooks side by side', async () => {
+    const service = await startTestService();
+    try {
+      const get = (path: string) => fetch(`${service.url}${path}`);
+      expect((await (await get('/tracking')).json()).code).toBe('2001');
+      expect((await get('/api/v1/openapi.json')).status).toBe(200);
+      expect(await (await get('/api/1.3/')).json()).toHaveProperty('patches');
+      expect((await fetch(`${service.url}/api/v1/mail`, { method: 'POST', body: 'x' })).status).toBe(401);
+      expect((await fetch(`${service.url}/api/gitee/webhooks`, { method: 'POST', body: '{}' })).status).toBe(403);
+      const auth = { authorization: `Basic ${Buffer.from(`admin:${TEST_PASSWORD}`).toString('base64')}` };
+      // CI is off until CI_DATA_DIR is set, and says so
+      expect((await fetch(`${service.url}/api/v1/ci?repository=https://example.org/r.git`, { headers: auth })).status).toBe(503);
+    } finally {
+      await service.stop();
+    }
+  });
+});

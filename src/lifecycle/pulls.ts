@@ -5,6 +5,7 @@
  * A redelivered event finds the row no longer open and changes nothing.
  */
 import { and, eq } from 'drizzle-orm';
+import { recordPullClosed } from '../api/events/service.js';
 import { issue, publication } from '../db/schema/index.js';
 import type { LifecycleDeps } from './deps.js';
 import type { PullClosedEvent } from './events.js';
@@ -42,6 +43,9 @@ export async function onPullClosed(deps: LifecycleDeps, event: PullClosedEvent):
     });
     if (updated === 0) return 'ignored';
   }
+
+  // CI systems polling /api/v1/events learn of it
+  await recordPullClosed(deps.db, { repo: row.repo, prNumber: event.number, merged: event.merged, prUrl: event.url ?? row.prUrl });
 
   // resolved per step: a missing token fails the courtesy calls, not the recorded decision
   const forge = () => deps.forges.forRepo(event.repo);
