@@ -112,7 +112,7 @@ export async function generateArchive(path: string, target: number, commits: Com
     const text = `From bench@example.org ${asctime(envelopeMs)}\n${headers.join('\n')}\n\n${body.replace(/^(>*From )/gm, '>$1')}\n`;
     bytes += Buffer.byteLength(text);
     messages++;
-    if (!out.write(text)) await new Promise((r) => out.once('drain', r));
+    if (!out.write(text)) await new Promise<void>((r) => out.once('drain', () => r()));
   };
   const common = [`List-Id: Bench development <${BENCH_LIST_ID}>`, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=UTF-8', 'Content-Transfer-Encoding: 8bit'];
 

@@ -381,13 +381,14 @@ CREATE UNIQUE INDEX "patch_project_msgid_key" ON "patch" USING btree ("project_i
 CREATE INDEX "patch_series_idx" ON "patch" USING btree ("series_id","number");--> statement-breakpoint
 CREATE INDEX "patch_project_state_idx" ON "patch" USING btree ("project_id","state","archived");--> statement-breakpoint
 CREATE INDEX "patch_hash_idx" ON "patch" USING btree ("hash");--> statement-breakpoint
-CREATE INDEX "patch_project_name_key_idx" ON "patch" USING btree ("project_id","name_key");--> statement-breakpoint
+CREATE INDEX "patch_project_name_key_idx" ON "patch" USING btree ("project_id","submitter_id","name_key","date");--> statement-breakpoint
 CREATE INDEX "patch_delegate_idx" ON "patch" USING btree ("delegate_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "person_email_key" ON "person" USING btree ("email");--> statement-breakpoint
 CREATE UNIQUE INDEX "project_link_name_key" ON "project" USING btree ("link_name");--> statement-breakpoint
 CREATE UNIQUE INDEX "project_list_id_subject_key" ON "project" USING btree ("list_id","subject_match");--> statement-breakpoint
 CREATE INDEX "series_project_submitter_date_idx" ON "series" USING btree ("project_id","submitter_id","date");--> statement-breakpoint
-CREATE INDEX "series_project_name_key_idx" ON "series" USING btree ("project_id","name_key");--> statement-breakpoint
+CREATE INDEX "series_project_date_idx" ON "series" USING btree ("project_id","date");--> statement-breakpoint
+CREATE INDEX "series_project_name_key_idx" ON "series" USING btree ("project_id","submitter_id","name_key","date");--> statement-breakpoint
 CREATE INDEX "series_change_id_idx" ON "series" USING btree ("project_id","change_id") WHERE "series"."change_id" is not null;--> statement-breakpoint
 CREATE INDEX "series_previous_idx" ON "series" USING btree ("previous_version_id");--> statement-breakpoint
 CREATE INDEX "series_dependency_dependency_idx" ON "series_dependency" USING btree ("dependency_id");--> statement-breakpoint

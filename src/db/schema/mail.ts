@@ -163,7 +163,8 @@ export const mailSeries = pgTable(
   },
   (t) => [
     index('series_project_submitter_date_idx').on(t.projectId, t.submitterId, t.date),
-    index('series_project_name_key_idx').on(t.projectId, t.nameKey),
+    index('series_project_date_idx').on(t.projectId, t.date),
+    index('series_project_name_key_idx').on(t.projectId, t.submitterId, t.nameKey, t.date),
     index('series_change_id_idx').on(t.projectId, t.changeId).where(sql`${t.changeId} is not null`),
     index('series_previous_idx').on(t.previousVersionId),
   ],
@@ -265,7 +266,7 @@ export const mailPatch = pgTable(
     index('patch_series_idx').on(t.seriesId, t.number),
     index('patch_project_state_idx').on(t.projectId, t.state, t.archived),
     index('patch_hash_idx').on(t.hash),
-    index('patch_project_name_key_idx').on(t.projectId, t.nameKey),
+    index('patch_project_name_key_idx').on(t.projectId, t.submitterId, t.nameKey, t.date),
     index('patch_delegate_idx').on(t.delegateId),
   ],
 );

@@ -170,35 +170,50 @@ export async function loadSnapshot(tx: Tx, q: SnapshotQuery): Promise<Snapshot> 
 /** Series that may be earlier versions of the given ones: same submitter, same change-id, or named by Supersedes. */
 export async function loadVersionCandidates(
   tx: Tx,
-  q: { projectIds: number[]; submitterIds: number[]; nameKeys: string[]; patchKeys: string[]; changeIds: string[]; seriesIds: number[]; before: Date },
+  q: {
+    projectIds: number[];
+    /** (submitter, normalised series name) of the series looking for an earlier version */
+    nameKeys: Array<{ submitterId: number; key: string }>;
+    /** (submitter, normalised patch title) of their patches */
+    patchKeys: Array<{ submitterId: number; key: string }>;
+    changeIds: string[];
+    seriesIds: number[];
+    before: Date;
+  },
 ): Promise<StoredSeries[]> {
-  const any: SQL[] = [];
-  if (q.submitterIds.length && q.nameKeys.length) any.push(and(inArray(mailSeries.submitterId, q.submitterIds), inArray(mailSeries.nameKey, q.nameKeys))!);
-  if (q.submitterIds.length && q.patchKeys.length) {
-    any.push(
-      inArray(
-        mailSeries.id,
-        tx
-          .select({ id: mailPatch.seriesId })
-          .from(mailPatch)
-          .where(and(inArray(mailPatch.projectId, q.projectIds), inArray(mailPatch.submitterId, q.submitterIds), inArray(mailPatch.nameKey, q.patchKeys))),
-      ),
-    );
+  if (!q.projectIds.length) return [];
+  const pairs = (list: Array<{ submitterId: number; key: string }>): string => {
+    const seen = new Set<string>();
+    return JSON.stringify(list.filter((p) => !seen.has(`${p.submitterId} ${p.key}`) && seen.add(`${p.submitterId} ${p.key}`)).map((p) => ({ s: p.submitterId, k: p.key })));
+  };
+  // a union of index lookups, each the three latest rows per (submitter, title): findPreviousVersion takes
+  // the latest match, and a bounded lookup keeps the cost flat as the archive grows
+  const projects = sql.join(q.projectIds.map((id) => sql`${id}::int`), sql`, `);
+  const branches: SQL[] = [];
+  if (q.nameKeys.length) {
+    branches.push(sql`select hit.id from json_to_recordset(${pairs(q.nameKeys)}::json) as k(s int, k text) cross join lateral (
+        select id from series where project_id in (${projects}) and submitter_id = k.s and name_key = k.k and date <= ${q.before.toISOString()}::timestamptz
+        order by date desc limit 3) hit`);
   }
-  if (q.changeIds.length) any.push(inArray(mailSeries.changeId, q.changeIds));
-  if (q.seriesIds.length) any.push(inArray(mailSeries.id, q.seriesIds));
-  if (!any.length || !q.projectIds.length) return [];
+  if (q.patchKeys.length) {
+    branches.push(sql`select hit.series_id from json_to_recordset(${pairs(q.patchKeys)}::json) as k(s int, k text) cross join lateral (
+        select series_id from patch where project_id in (${projects}) and submitter_id = k.s and name_key = k.k and date <= ${q.before.toISOString()}::timestamptz
+        order by date desc limit 3) hit`);
+  }
+  if (q.changeIds.length) {
+    branches.push(sql`${tx.select({ id: mailSeries.id }).from(mailSeries).where(and(inArray(mailSeries.projectId, q.projectIds), inArray(mailSeries.changeId, q.changeIds)))}`);
+  }
+  if (q.seriesIds.length) branches.push(sql`select unnest(array[${sql.join(q.seriesIds.map((id) => sql`${id}::int`), sql`, `)}])`);
+  if (!branches.length) return [];
   return tx
     .select(seriesColumns)
     .from(mailSeries)
     .innerJoin(mailPerson, eq(mailPerson.id, mailSeries.submitterId))
     .where(
       and(
+        sql`${mailSeries.id} in (${sql.join(branches.map((b) => sql`(${b})`), sql` union `)})`,
         inArray(mailSeries.projectId, q.projectIds),
         lte(mailSeries.date, q.before),
-        // a new version comes within a year of the one it replaces
-        gte(mailSeries.date, new Date(q.before.getTime() - 365 * 86_400_000)),
-        sql`(${sql.join(any, sql` or `)})`,
       ),
     )
     .orderBy(sql`${mailSeries.date} desc`)
