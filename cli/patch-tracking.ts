@@ -5,7 +5,6 @@
  */
 import { Command } from 'commander';
 import { AppError, errorMessage } from '../src/errors.js';
-import { startService } from '../src/main.js';
 import { VERSION } from '../src/paths.js';
 import { loadSettings, type Settings } from '../src/settings.js';
 import { registerMailCommands } from './mail-commands.js';
@@ -38,6 +37,8 @@ program
       fatal(err, 2);
     }
     try {
+      // loaded here, not at the top: parsemail in an MTA pipe should not pay for the whole service
+      const { startService } = await import('../src/main.js');
       const service = await startService(settings);
       let stopping = false;
       const stop = (signal: string) => {
