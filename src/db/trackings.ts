@@ -40,7 +40,24 @@ function trackingConditions(filter: TrackingFilter): SQL | undefined {
   return conditions.length ? and(...conditions) : undefined;
 }
 
+// The (repo, branch) lookup is the hot path of the old API (every CLI query and upsert): a prepared
+// statement per database skips rebuilding its SQL on every request.
+const byRepoBranch = new WeakMap<Database, ReturnType<typeof prepareByRepoBranch>>();
+function prepareByRepoBranch(db: Database) {
+  return db
+    .select()
+    .from(tracking)
+    .where(and(eq(tracking.repo, sql.placeholder('repo')), eq(tracking.branch, sql.placeholder('branch'))))
+    .prepare('tracking_by_repo_branch');
+}
+
 export async function listTrackings(db: Database, filter: TrackingFilter = {}, page?: Page): Promise<TrackingRow[]> {
+  const { repo, branch, ...rest } = filter;
+  if (repo !== undefined && branch !== undefined && !page && Object.values(rest).every((v) => v === undefined)) {
+    let prepared = byRepoBranch.get(db);
+    if (!prepared) byRepoBranch.set(db, (prepared = prepareByRepoBranch(db)));
+    return prepared.execute({ repo, branch });
+  }
   const where = and(trackingConditions(filter), page?.afterId !== undefined ? gt(tracking.id, page.afterId) : undefined);
   const query = db.select().from(tracking).where(where).orderBy(asc(tracking.id));
   return page ? query.limit(page.limit) : query;
