@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadSettings, parseListen, SETTING_KEYS } from '../src/settings.js';
 import { parseSettingsFile } from '../src/settings-file.js';
+import { IMAP_KEYS } from '../src/mail/ingest/imap-settings.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'pt-settings-'));
 function conf(text: string): string {
@@ -98,6 +99,8 @@ describe('settings.conf', () => {
     const example = readFileSync(new URL('../settings.example.conf', import.meta.url), 'utf8');
     const keys = parseSettingsFile(example, 'settings.example.conf');
     for (const def of SETTING_KEYS) expect(keys.has(def.key), def.key).toBe(true);
+    // the IMAP importer's keys are documented too (commented out: they are optional)
+    for (const key of IMAP_KEYS) expect(example, key).toMatch(new RegExp(`^# ${key} = `, 'm'));
     expect(() => loadSettings({ configFile: new URL('../settings.example.conf', import.meta.url).pathname, env: {} })).not.toThrow();
   });
 });
