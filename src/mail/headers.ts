@@ -125,7 +125,7 @@ export function normalizeSpace(s: string): string {
 /**
  * Decode a raw header value to text: RFC 2047 encoded words (with Python's spacing rules between encoded
  * and plain words), and raw 8-bit bytes read as UTF-8, falling back to windows-1252. Patchwork turns such
- * bytes into U+FFFD; we keep the text (see DEVIATIONS.md).
+ * bytes into U+FFFD; we keep the text (see the README, "Where the mail parser differs from Patchwork").
  */
 export function decodeHeaderValue(raw: string): string {
   if (!raw.includes('=?')) {

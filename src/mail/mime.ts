@@ -119,7 +119,7 @@ export function buildPart(headers: HeaderList, body: string, defaultType = 'text
       part.body = '';
     } else {
       // No usable boundary: Python keeps the body as an opaque multipart and Patchwork then sees no text
-      // at all; we read it as the plain text it usually is (see DEVIATIONS.md).
+      // at all; we read it as the plain text it usually is (see the README, "Where the mail parser differs from Patchwork").
       part.contentType = 'text/plain';
       part.maintype = 'text';
       part.subtype = 'plain';
