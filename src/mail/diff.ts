@@ -1,6 +1,6 @@
 /**
  * Splitting a mail body into commentary and diff: Patchwork's parse_patch state machine (git, hg, svn,
- * CVS `Index:` diffs, renames, mode changes), with fixes for its known bugs (README.md ("Where the mail parser differs from Patchwork")):
+ * CVS `Index:` diffs, renames, mode changes), with fixes for its known bugs (see the README's "Where the mail parser differs from Patchwork"):
  * - a commit-message line starting with `diff ` no longer swallows the message up to the real diff;
  * - `GIT binary patch` data is kept in the diff, and the next file's headers too;
  * - a `--interdiff` section (cover letters) is reported apart, not taken as the patch.

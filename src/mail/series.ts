@@ -84,7 +84,7 @@ function withinWindow(a: string | null, b: string | null): boolean {
 /**
  * By references, newest first: the mail's own id, then In-Reply-To, then References. A series of another
  * version only counts when it started within the window (Patchwork means to check this too, but its
- * comparison `start > date > end` can never be true; see README.md ("Where the mail parser differs from Patchwork")).
+ * comparison `start > date > end` can never be true; see the README's "Where the mail parser differs from Patchwork").
  */
 function findByReferences(mail: SeriesMail, lookup: SeriesLookup): SeriesRecord | undefined {
   for (const ref of [mail.msgid, ...mail.refs]) {

@@ -2,7 +2,7 @@ import { normalizeSpace } from './headers.js';
 
 /**
  * Subject handling, Patchwork's rules (parser.py clean_subject, split_prefixes, parse_series_marker,
- * parse_version, subject_check) with the deliberate fixes listed in README.md ("Where the mail parser differs from Patchwork").
+ * parse_version, subject_check) with the deliberate fixes listed in the README's "Where the mail parser differs from Patchwork".
  */
 
 export interface CleanSubject {

@@ -29,7 +29,7 @@ function asGolden(m: ParsedMail): Omit<GoldenMessage, 'is_comment'> {
 const SHA1_EMPTY = 'da39a3ee5e6b4b0d3255bfef95601890afd80709';
 
 /**
- * Where we deliberately differ from Patchwork on its own corpus (each explained in README.md ("Where the mail parser differs from Patchwork")):
+ * Where we deliberately differ from Patchwork on its own corpus (each explained in the README's "Where the mail parser differs from Patchwork"):
  * the value we give instead of the golden one.
  */
 const DEVIATIONS: Record<string, Partial<Omit<GoldenMessage, 'is_comment'>>> = {
