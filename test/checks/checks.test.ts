@@ -60,6 +60,10 @@ describe('/api/v1/checks', () => {
     const byTracking = await getJson(`/api/v1/checks?tracking=${range.tracking.id}&state=fail`);
     expect(byTracking.body).toEqual([expect.objectContaining({ target_url: 'https://ci.example.org/b/2', context: 'build' })]);
     expect((await getJson(`/api/v1/checks/combined?tracking=${range.tracking.id}`)).body.state).toBe('fail');
+    // and with the tracking itself, in /api/v1
+    expect((await getJson(`/api/v1/trackings/${range.tracking.id}`)).body.check).toBe('fail');
+    const listed = (await getJson('/api/v1/trackings')).body as { id: number; check: string | null }[];
+    expect(listed.find((t) => t.id === range.tracking.id)!.check).toBe('fail');
   });
 
   it('needs write access to post, and answers bad input with a 400 naming the field', async () => {

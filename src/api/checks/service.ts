@@ -181,3 +181,20 @@ export async function combinedStateOfSeries(db: Database, seriesId: number): Pro
     .where(eq(mailPatch.seriesId, seriesId));
   return combinedState(rows);
 }
+
+/**
+ * Per tracking: the combined state of the checks on its newest published range (the one a maintainer is
+ * looking at); null for a tracking that has published nothing yet.
+ */
+export async function combinedStateOfTrackings(db: Database, trackingIds: number[]): Promise<Map<number, CheckState | null>> {
+  const out = new Map<number, CheckState | null>(trackingIds.map((id) => [id, null]));
+  if (!trackingIds.length) return out;
+  const latest = await db
+    .select({ trackingId: publication.trackingId, id: sql<number>`max(${publication.id})` })
+    .from(publication)
+    .where(and(inArray(publication.trackingId, trackingIds), inArray(publication.step, ['pr', 'done'])))
+    .groupBy(publication.trackingId);
+  const states = await combinedStateOfRanges(db, latest.map((l) => Number(l.id)));
+  for (const l of latest) out.set(l.trackingId, states.get(Number(l.id)) ?? 'pending');
+  return out;
+}

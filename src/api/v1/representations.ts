@@ -20,12 +20,16 @@ export const trackingSchema = z
     last_error: z.string().nullable(),
     consecutive_failures: z.number().int(),
     next_attempt_at: timestamp,
+    check: z
+      .enum(['pending', 'success', 'warning', 'fail'])
+      .nullable()
+      .openapi({ description: "combined state of the CI checks on the newest published range (null: nothing published yet)" }),
     created_at: z.string().openapi({ format: 'date-time' }),
     updated_at: z.string().openapi({ format: 'date-time' }),
   })
   .openapi('Tracking');
 
-export function trackingJson(row: TrackingRow): z.infer<typeof trackingSchema> {
+export function trackingJson(row: TrackingRow, check: z.infer<typeof trackingSchema>['check'] = null): z.infer<typeof trackingSchema> {
   return {
     id: row.id,
     version_control: row.versionControl,
@@ -41,6 +45,7 @@ export function trackingJson(row: TrackingRow): z.infer<typeof trackingSchema> {
     last_error: row.lastError,
     consecutive_failures: row.consecutiveFailures,
     next_attempt_at: row.nextAttemptAt?.toISOString() ?? null,
+    check,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
   };

@@ -17,6 +17,7 @@ import {
 } from '../../db/trackings.js';
 import { createApiToken, listApiTokens, revokeApiToken } from '../../auth/tokens.js';
 import type { Guard } from '../auth-guard.js';
+import { combinedStateOfTrackings } from '../checks/service.js';
 import type { ApiEnv } from '../context.js';
 import { jsonError } from '../errors.js';
 import { firstIssue, toTrackingInput, trackingInputSchema, trackingPatchSchema } from '../schemas.js';
@@ -110,7 +111,8 @@ export function v1Routes(deps: V1Deps) {
       const { limit, after, version_control, ...filter } = c.req.valid('query');
       const rows = await listTrackings(db, { ...filter, versionControl: version_control }, { limit, afterId: after });
       setNextLink(c, rows, limit);
-      return c.json(rows.map(trackingJson), 200);
+      const checks = await combinedStateOfTrackings(db, rows.map((r) => r.id));
+      return c.json(rows.map((r) => trackingJson(r, checks.get(r.id))), 200);
     },
   );
 
@@ -149,7 +151,8 @@ export function v1Routes(deps: V1Deps) {
     async (c) => {
       const row = await getTracking(db, c.req.valid('param').id);
       if (!row) return jsonError(c, 404, 'not_found', 'no such tracking') as never;
-      return c.json(trackingJson(row), 200);
+      const checks = await combinedStateOfTrackings(db, [row.id]);
+      return c.json(trackingJson(row, checks.get(row.id)), 200);
     },
   );
 
