@@ -143,7 +143,8 @@ describe('against the old Python server', () => {
       expect(added.stdout).toContain('2 added, 0 updated, 0 unchanged, 0 failed');
       const query = await cli(['query', '--server', server, '--table', 'tracking', '--json']);
       const moved = JSON.parse(query.stdout) as Row[];
-      expect(moved.map((r) => [r.repo, r.branch, r.scm_commit, r.enabled])).toEqual([
+      // the CLI sends items concurrently: compare in a fixed order
+      expect(moved.map((r) => [r.repo, r.branch, r.scm_commit, r.enabled]).sort()).toEqual([
         ['move/one', 'master', 'a'.repeat(40), true],
         ['move/two', 'openEuler-22.03', null, false],
       ]);
