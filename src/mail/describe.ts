@@ -1,7 +1,7 @@
 import { open, stat } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { firstLine } from './diff.js';
-import { readMaildir, readMbox } from './mbox.js';
+import { readMaildir, readMbox, startsWithEnvelope } from './mbox.js';
 import { parseMail, type ParseOptions } from './parse.js';
 
 /** The JSON `patch-tracking mail parse FILE --json` prints per message (snake_case, like Patchwork's API). */
@@ -77,17 +77,6 @@ export function describeMessage(raw: Buffer, options: ParseOptions = {}): Messag
     depends_on: m.seriesHints.dependsOn,
     defects: m.defects,
   };
-}
-
-async function startsWithEnvelope(path: string): Promise<boolean> {
-  const fh = await open(path, 'r');
-  try {
-    const buf = Buffer.alloc(5);
-    const { bytesRead } = await fh.read(buf, 0, 5, 0);
-    return bytesRead === 5 && buf.toString('latin1') === 'From ';
-  } finally {
-    await fh.close();
-  }
 }
 
 async function* prepend(first: Buffer, rest: AsyncIterator<Buffer | string>): AsyncGenerator<Buffer> {

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { opendir, readFile } from 'node:fs/promises';
+import { open, opendir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 
@@ -186,5 +186,17 @@ export async function* readMaildir(dir: string): AsyncGenerator<MaildirMessage> 
       const path = join(dir, sub, name);
       yield { raw: await readFile(path), path };
     }
+  }
+}
+
+/** Whether a file begins with an mbox `From ` envelope line (else it is one bare message). */
+export async function startsWithEnvelope(path: string): Promise<boolean> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(5);
+    const { bytesRead } = await fh.read(buf, 0, 5, 0);
+    return bytesRead === 5 && buf.toString('latin1') === 'From ';
+  } finally {
+    await fh.close();
   }
 }

@@ -5,7 +5,7 @@
  */
 import { open, opendir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readMaildir, readMbox } from '../mbox.js';
+import { readMaildir, readMbox, startsWithEnvelope } from '../mbox.js';
 import type { IncomingMail, MailStore, StoreOutcome } from '../store/mail-store.js';
 import { emptySummary, tally, type ImportSummary } from './summary.js';
 
@@ -23,17 +23,6 @@ export interface ArchiveMessage {
   raw: Buffer;
   /** where it came from, for messages about it */
   origin: string;
-}
-
-async function startsWithEnvelope(path: string): Promise<boolean> {
-  const fh = await open(path, 'r');
-  try {
-    const buf = Buffer.alloc(5);
-    const { bytesRead } = await fh.read(buf, 0, 5, 0);
-    return bytesRead === 5 && buf.toString('latin1') === 'From ';
-  } finally {
-    await fh.close();
-  }
 }
 
 /** Messages of an mbox file, a Maildir folder, or a file holding one message. */
