@@ -12,6 +12,11 @@ export interface Counted {
   requests: number;
   writes: number;
   log: string[];
+  /**
+   * Called after a request took effect and before it is answered; returning 'hang' leaves it unanswered
+   * (e.g. while the test kills the client: the write happened, the answer never arrived).
+   */
+  afterApply?: (method: string, path: string) => 'hang' | void;
 }
 
 async function listen(handler: (req: http.IncomingMessage, body: string) => { status: number; json?: unknown; text?: string }, counted: Counted) {
@@ -28,6 +33,7 @@ async function listen(handler: (req: http.IncomingMessage, body: string) => { st
       } catch (err) {
         answer = { status: 500, json: { message: String(err) } };
       }
+      if (counted.afterApply?.(req.method ?? '', (req.url ?? '').split('?')[0]!) === 'hang') return;
       res.statusCode = answer.status;
       if (answer.text !== undefined) {
         res.setHeader('content-type', 'text/plain; charset=utf-8');
@@ -58,6 +64,7 @@ export class FakeGitHub implements Counted {
   requests = 0;
   writes = 0;
   log: string[] = [];
+  afterApply?: Counted['afterApply'];
   graphqlQueries = 0;
   readonly repos = new Map<string, UpCommit[]>();
   url = '';
@@ -135,6 +142,7 @@ export class FakeGitee implements Counted {
   requests = 0;
   writes = 0;
   log: string[] = [];
+  afterApply?: Counted['afterApply'];
   readonly repos = new Map<string, GiteeRepo>();
   url = '';
   close: () => Promise<void> = async () => {};
