@@ -20,7 +20,9 @@ export async function startChildService(env: Record<string, string> = {}): Promi
   const dataDir = mkdtempSync(path.join(tmpdir(), 'pt-bench-'));
   const conf = path.join(dataDir, 'settings.conf');
   writeFileSync(conf, `LISTEN = "127.0.0.1:0"\nPASSWORD = "${await hashPassword(BENCH_PASSWORD)}"\nDATA_DIR = "${dataDir}"\nSCAN_DB_INTERVAL = 86400\nLOG_LEVEL = "info"\n`);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/patch-tracking.ts', 'serve', '--config', conf], {
+  // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the service
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'cli/patch-tracking.ts', 'serve', '--config', conf], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
