@@ -4,6 +4,7 @@
  */
 import { z } from '@hono/zod-openapi';
 import type { TrackingInput } from '../db/trackings.js';
+import { AppError } from '../errors.js';
 
 export const VERSION_CONTROLS = ['github', 'git', 'mail'] as const;
 
@@ -90,6 +91,16 @@ export const trackingPatchSchema = z
   .strict()
   .refine((v) => Object.keys(v).length > 0, { message: 'nothing to change' })
   .openapi('TrackingPatch');
+
+/** The parsed value, or AppError('invalid_request') naming the first problem's field. */
+export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    const { field, message } = firstIssue(r.error);
+    throw new AppError('invalid_request', message, { field });
+  }
+  return r.data;
+}
 
 /** First problem in a zod error, as a field path and a sentence. */
 export function firstIssue(error: z.ZodError): { field: string | undefined; message: string } {

@@ -12,7 +12,7 @@ import { mailCheck, mailPatch } from '../../db/schema/mail.js';
 import { AppError } from '../../errors.js';
 import type { Guard } from '../auth-guard.js';
 import type { ApiEnv } from '../context.js';
-import { firstIssue } from '../schemas.js';
+import { parseOrThrow } from '../schemas.js';
 import { dateParam, intParam } from '../patchwork/filters.js';
 import { parsePage, setPageLinks } from '../patchwork/paging.js';
 import { originOf } from '../patchwork/urls.js';
@@ -74,14 +74,6 @@ const postSchema = checkInputSchema.safeExtend({
   range: z.number().int().positive().optional(),
 });
 
-function validated<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
-  const r = schema.safeParse(value);
-  if (!r.success) {
-    const { field, message } = firstIssue(r.error);
-    throw new AppError('invalid_request', message, { field });
-  }
-  return r.data;
-}
 
 export function checksRoutes(deps: ChecksDeps): Hono<ApiEnv> {
   const { db } = deps;
@@ -150,7 +142,7 @@ export function checksRoutes(deps: ChecksDeps): Hono<ApiEnv> {
     const body: unknown = await c.req.json().catch(() => {
       throw new AppError('invalid_request', 'the body is not valid JSON', { field: 'body' });
     });
-    const input = validated(postSchema, body);
+    const input = parseOrThrow(postSchema, body);
     const targets = [input.patch, input.series, input.range].filter((x) => x !== undefined);
     if (targets.length !== 1) throw new AppError('invalid_request', 'patch, series, range: give exactly one', { field: 'patch' });
     const user = c.get('principal') ?? 'anonymous';

@@ -7,8 +7,8 @@ import type { Database } from '../../db/client.js';
 import { AppError } from '../../errors.js';
 import type { Guard } from '../auth-guard.js';
 import type { ApiEnv } from '../context.js';
-import { dateParam, intParam, projectParam } from '../patchwork/filters.js';
-import { EVENT_CATEGORIES, listEvents, type EventRecord } from './service.js';
+import { eventFilterParams, intParam } from '../patchwork/filters.js';
+import { listEvents, type EventRecord } from './service.js';
 
 export interface EventsDeps {
   db: Database;
@@ -35,28 +35,13 @@ export function eventsRoutes(deps: EventsDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   app.use('/api/v1/events', async (c, next) => (await deps.requireRead(c)) ?? next());
   app.get('/api/v1/events', async (c: Context<ApiEnv>) => {
-    const categories = c.req.queries('category')?.filter(Boolean);
-    for (const cat of categories ?? []) {
-      if (!EVENT_CATEGORIES.includes(cat)) throw new AppError('invalid_request', `category: expected one of ${EVENT_CATEGORIES.join(', ')}`, { field: 'category' });
-    }
     const limitRaw = c.req.query('limit') ?? '100';
     if (!/^\d{1,4}$/.test(limitRaw) || Number(limitRaw) < 1 || Number(limitRaw) > 500) throw new AppError('invalid_request', 'limit: expected 1 to 500', { field: 'limit' });
     const limit = Number(limitRaw);
     const after = intParam(c, 'after');
     const { rows } = await listEvents(
       deps.db,
-      {
-        categories: categories?.length ? categories : undefined,
-        projectId: await projectParam(deps.db, c),
-        patchId: intParam(c, 'patch'),
-        coverId: intParam(c, 'cover'),
-        seriesId: intParam(c, 'series'),
-        trackingId: intParam(c, 'tracking'),
-        publicationId: intParam(c, 'range'),
-        since: dateParam(c, 'since'),
-        before: dateParam(c, 'before'),
-        afterId: after,
-      },
+      { ...(await eventFilterParams(deps.db, c)), afterId: after },
       { limit, offset: 0, newestFirst: false },
     );
     if (rows.length === limit) {

@@ -1,6 +1,7 @@
 /** Patchwork's query filters, validated: a bad value is a 400 naming the parameter. */
 import type { Context } from 'hono';
 import { eq, ilike, or, sql } from 'drizzle-orm';
+import { EVENT_CATEGORIES, type EventFilter } from '../events/service.js';
 import type { Database } from '../../db/client.js';
 import { mailPerson, mailProject } from '../../db/schema/mail.js';
 import { AppError } from '../../errors.js';
@@ -83,3 +84,20 @@ export function orderParam<K extends string>(c: Context, allowed: readonly K[], 
 }
 
 export { ilike, sql };
+
+/** The event filters both event APIs take: category (repeatable), project, patch, cover, series, tracking, range, since, before. */
+export async function eventFilterParams(db: Database, c: Context): Promise<EventFilter> {
+  const categories = c.req.queries('category')?.filter(Boolean);
+  for (const cat of categories ?? []) if (!EVENT_CATEGORIES.includes(cat)) throw bad('category', `expected one of ${EVENT_CATEGORIES.join(', ')}`);
+  return {
+    categories: categories?.length ? categories : undefined,
+    projectId: await projectParam(db, c),
+    patchId: intParam(c, 'patch'),
+    coverId: intParam(c, 'cover'),
+    seriesId: intParam(c, 'series'),
+    trackingId: intParam(c, 'tracking'),
+    publicationId: intParam(c, 'range'),
+    since: dateParam(c, 'since'),
+    before: dateParam(c, 'before'),
+  };
+}

@@ -24,11 +24,11 @@ import { mailCheck } from '../../db/schema/mail.js';
 import { AppError } from '../../errors.js';
 import type { Guard } from '../auth-guard.js';
 import type { ApiEnv } from '../context.js';
-import { firstIssue } from '../schemas.js';
+import { parseOrThrow } from '../schemas.js';
 import { checkInputSchema, createPatchCheck, listPatchChecks } from '../checks/service.js';
-import { EVENT_CATEGORIES, listEvents } from '../events/service.js';
+import { listEvents } from '../events/service.js';
 import { eventsJson } from './events-json.js';
-import { bad, boolParam, dateParam, intParam, likeParam, msgidParam, orderParam, personParam, projectParam } from './filters.js';
+import { bad, boolParam, dateParam, eventFilterParams, intParam, likeParam, msgidParam, orderParam, personParam, projectParam } from './filters.js';
 import { coverMbox, downloadName, patchesMbox, seriesPatches } from './mbox.js';
 import { parsePage, setPageLinks } from './paging.js';
 import {
@@ -91,14 +91,6 @@ async function bodyOf(c: C): Promise<Record<string, unknown>> {
   throw new AppError('invalid_request', 'send the fields as JSON or form data', { status: 415, field: 'content-type' });
 }
 
-function validate<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
-  const r = schema.safeParse(value);
-  if (!r.success) {
-    const { field, message } = firstIssue(r.error);
-    throw new AppError('invalid_request', message, { field });
-  }
-  return r.data;
-}
 
 const formBool = z.union([z.boolean(), z.enum(['true', 'false', 'True', 'False', '1', '0']).transform((v) => v === 'true' || v === 'True' || v === '1')]);
 const patchUpdateSchema = z
@@ -281,7 +273,7 @@ export function patchworkRoutes(deps: PatchworkDeps): Hono<ApiEnv> {
 
   aon(['PATCH', 'PUT'], '/patches/:id/', async (c) => {
     const id = idOf(c);
-    const input = validate(patchUpdateSchema, await bodyOf(c));
+    const input = parseOrThrow(patchUpdateSchema, await bodyOf(c));
     const actor = c.get('principal') ?? null;
     await db.transaction(async (tx) => {
       const [row] = await tx.select().from(mailPatch).where(eq(mailPatch.id, id)).for('update');
@@ -392,7 +384,7 @@ export function patchworkRoutes(deps: PatchworkDeps): Hono<ApiEnv> {
   api.post('/patches/:id/checks', write(postCheck));
   async function postCheck(c: C) {
     const id = idOf(c);
-    const input = validate(checkInputSchema, await bodyOf(c));
+    const input = parseOrThrow(checkInputSchema, await bodyOf(c));
     const check = await createPatchCheck(db, id, c.get('principal') ?? 'anonymous', input);
     return c.json(checkJson(urlsFor(c), check), 201);
   }
@@ -482,21 +474,9 @@ export function patchworkRoutes(deps: PatchworkDeps): Hono<ApiEnv> {
   aget('/events/', async (c) => {
     const u = urlsFor(c);
     const p = parsePage(c);
-    const categories = c.req.queries('category')?.filter(Boolean);
-    for (const cat of categories ?? []) if (!EVENT_CATEGORIES.includes(cat)) throw bad('category', `expected one of ${EVENT_CATEGORIES.join(', ')}`);
     const order = orderParam(c, ['date'] as const, 'date');
     const newestFirst = c.req.query('order') ? order.desc : true;
-    const filter = {
-      categories: categories?.length ? categories : undefined,
-      projectId: await projectParam(db, c),
-      patchId: intParam(c, 'patch'),
-      coverId: intParam(c, 'cover'),
-      seriesId: intParam(c, 'series'),
-      trackingId: intParam(c, 'tracking'),
-      publicationId: intParam(c, 'range'),
-      since: dateParam(c, 'since'),
-      before: dateParam(c, 'before'),
-    };
+    const filter = await eventFilterParams(db, c);
     const { count, rows } = await listEvents(db, filter, { limit: p.limit, offset: p.offset, newestFirst });
     setPageLinks(c, p, count, u.origin);
     return c.json(await eventsJson(db, u, rows));

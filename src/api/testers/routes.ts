@@ -13,7 +13,7 @@ import { mailProject, mailSeries } from '../../db/schema/mail.js';
 import { AppError } from '../../errors.js';
 import type { Guard } from '../auth-guard.js';
 import type { ApiEnv } from '../context.js';
-import { firstIssue } from '../schemas.js';
+import { parseOrThrow } from '../schemas.js';
 import { intParam } from '../patchwork/filters.js';
 import { originOf } from '../patchwork/urls.js';
 import { CI_HANDLER_TEST } from '../../ci/publish-hook.js';
@@ -48,14 +48,6 @@ const reportSchema = z
   })
   .strict();
 
-function validated<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
-  const r = schema.safeParse(value);
-  if (!r.success) {
-    const { field, message } = firstIssue(r.error);
-    throw new AppError('invalid_request', message, { field });
-  }
-  return r.data;
-}
 
 async function jsonBody(c: C): Promise<unknown> {
   return c.req.json().catch(() => {
@@ -126,7 +118,7 @@ export function testerRoutes(deps: TesterDeps): Hono<ApiEnv> {
   app.use('/api/v1/testers/*', async (c, next) => (await (c.req.method === 'GET' ? deps.requireRead : deps.requireWrite)(c)) ?? next());
 
   app.post('/api/v1/testers/claim', async (c) => {
-    const input = validated(claimSchema, await jsonBody(c));
+    const input = parseOrThrow(claimSchema, await jsonBody(c));
     const tester = c.get('principal') ?? 'anonymous';
     const job = await claimJob(db, tester, { test: input.test, kinds: input.kinds, projects: input.projects, repos: input.repos, leaseSeconds: input.lease_seconds });
     if (!job) return c.body(null, 204);
@@ -141,7 +133,7 @@ export function testerRoutes(deps: TesterDeps): Hono<ApiEnv> {
 
   app.post('/api/v1/testers/jobs/:id/report', async (c) => {
     const id = jobId(c);
-    const input = validated(reportSchema, await jsonBody(c));
+    const input = parseOrThrow(reportSchema, await jsonBody(c));
     const tester = c.get('principal') ?? 'anonymous';
     const done = await reportJob(db, id, tester, { result: input.result, log: input.log, description: input.description, targetUrl: `${originOf(c)}/api/v1/testers/jobs/${id}/log` });
     return c.json(await jobJson(db, c, done), 200);
