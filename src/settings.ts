@@ -259,9 +259,3 @@ function checkCombinations(settings: Settings, fromFile: Map<string, RawSetting>
 export function isSupportedHash(value: string): boolean {
   return /^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/.test(value) || /^(pbkdf2:sha(256|512|1)(:\d+)?|scrypt:\d+:\d+:\d+)\$[^$]+\$[0-9a-f]+$/.test(value);
 }
-
-/** Keys present in a file that the service does not know: reported as warnings, never fatal (drop-in). */
-export function unknownKeys(fromFile: Map<string, RawSetting>): RawSetting[] {
-  const known = new Set(SETTING_KEYS.map((d) => d.key));
-  return [...fromFile.values()].filter((raw) => !known.has(raw.key));
-}

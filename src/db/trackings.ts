@@ -1,5 +1,5 @@
 /** Queries over the tracking and issue tables, shared by the compat API, /api/v1, the CLI commands and the engine. */
-import { and, asc, count, eq, getTableColumns, gt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gt, sql, type SQL } from 'drizzle-orm';
 import type { Database } from './client.js';
 import { issue, tracking, type IssueRow, type TrackingRow } from './schema/index.js';
 
@@ -63,10 +63,6 @@ export async function listTrackings(db: Database, filter: TrackingFilter = {}, p
   return page ? query.limit(page.limit) : query;
 }
 
-export async function countTrackings(db: Database, filter: TrackingFilter = {}): Promise<number> {
-  const [row] = await db.select({ n: count() }).from(tracking).where(trackingConditions(filter));
-  return row?.n ?? 0;
-}
 
 export async function getTracking(db: Database, id: number): Promise<TrackingRow | undefined> {
   const [row] = await db.select().from(tracking).where(eq(tracking.id, id));

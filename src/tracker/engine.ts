@@ -223,17 +223,4 @@ export class Engine {
       })
       .where(eq(tracking.id, t.id));
   }
-
-  /** Trackings left `running` by a crashed replica show as queued again once their lease expired. */
-  async requeueExpired(): Promise<void> {
-    await this.db
-      .update(tracking)
-      .set({ status: 'queued' })
-      .where(and(eq(tracking.status, 'running'), lte(tracking.leaseExpiresAt, sql`now()`)));
-  }
-
-  async stats(): Promise<Record<string, number>> {
-    const rows = await this.db.select({ status: tracking.status, n: sql<number>`count(*)::int` }).from(tracking).groupBy(tracking.status);
-    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
-  }
 }

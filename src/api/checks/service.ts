@@ -172,16 +172,6 @@ export async function combinedStateOfRanges(db: Database, publicationIds: number
   return out;
 }
 
-/** A series' state combines its patches' checks the same way. */
-export async function combinedStateOfSeries(db: Database, seriesId: number): Promise<CheckState> {
-  const rows = await db
-    .select({ id: mailCheck.id, user: mailCheck.user, context: sql<string>`${mailCheck.context} || '\u0000' || ${mailCheck.patchId}`, state: mailCheck.state, date: mailCheck.date })
-    .from(mailCheck)
-    .innerJoin(mailPatch, eq(mailPatch.id, mailCheck.patchId))
-    .where(eq(mailPatch.seriesId, seriesId));
-  return combinedState(rows);
-}
-
 /**
  * Per tracking: the combined state of the checks on its newest published range (the one a maintainer is
  * looking at); null for a tracking that has published nothing yet.

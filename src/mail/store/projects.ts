@@ -88,10 +88,6 @@ export async function listProjects(db: Database): Promise<MailProjectRow[]> {
   return db.select().from(mailProject).orderBy(asc(mailProject.id));
 }
 
-export async function findProjectByLinkName(db: Database, linkName: string): Promise<MailProjectRow | undefined> {
-  const [row] = await db.select().from(mailProject).where(eq(mailProject.linkName, linkName));
-  return row;
-}
 
 async function personId(db: Database, email: string, name: string | null = null): Promise<number> {
   const [row] = await db
