@@ -5,7 +5,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { issue, tracking, type PublicationRow, type TrackingRow } from '../db/schema/index.js';
-import { AppError } from '../errors.js';
+import { AppError, errorMessage } from '../errors.js';
 import type { Forges } from '../forges/resolve.js';
 import type { Logger } from '../log.js';
 import { planPublication, publishRange, type PublishOptions } from '../publish/publish.js';
@@ -137,11 +137,7 @@ export async function runTracking(deps: RunDeps, t: TrackingRow, options: { dryR
           range.commits,
           base,
         );
-    if (created && deps.hooks?.onPublished) {
-      await deps.hooks.onPublished(current, p).catch((err: unknown) =>
-        deps.logger.warn({ tracking: t.id, publication: p.id, err: err instanceof Error ? err.message : String(err) }, 'after-publish hook failed'),
-      );
-    }
+    if (created) await afterPublished(deps, current, p);
     base = p.tempBranch;
     published.push({
       range: `${range.from}..${range.to}`,
@@ -156,6 +152,13 @@ export async function runTracking(deps: RunDeps, t: TrackingRow, options: { dryR
     await deps.heartbeat?.();
   }
   return { action: 'published', head, published };
+}
+
+/** The lifecycle's hook (apply check, CI) after a new publication; its failure is logged, never fails the run. */
+async function afterPublished(deps: RunDeps, t: TrackingRow, p: PublicationRow): Promise<void> {
+  await deps.hooks?.onPublished?.(t, p).catch((err: unknown) =>
+    deps.logger.warn({ tracking: t.id, publication: p.id, err: errorMessage(err) }, 'after-publish hook failed'),
+  );
 }
 
 /**
@@ -184,11 +187,7 @@ async function runMailTracking(deps: RunDeps, t: TrackingRow, options: { dryRun?
       series.to,
       series.commits,
     );
-    if (created && deps.hooks?.onPublished) {
-      await deps.hooks.onPublished(t, p).catch((err: unknown) =>
-        deps.logger.warn({ tracking: t.id, publication: p.id, err: err instanceof Error ? err.message : String(err) }, 'after-publish hook failed'),
-      );
-    }
+    if (created) await afterPublished(deps, t, p);
     published.push({ range: `${series.name} (v${series.version})`, commits: series.commits.length, issue: p.issueId, issue_url: p.issueUrl, pr: p.prNumber, pr_url: p.prUrl, resumed: !created });
     if (series.previousVersionId !== null && p.prUrl) await supersede(deps, t, series.previousVersionId, p.prUrl, series.version);
     await deps.heartbeat?.();
