@@ -63,6 +63,8 @@ async function run(engine: string, env: Record<string, string>) {
   try {
     const seedSeconds = await seed(service.url);
     const cases: [string, (i: number) => Promise<boolean>][] = [
+      // the HTTP stack alone, no database: what the other cases cost beyond it is the query
+      ['GET /healthz (no database)', () => get(`${service.url}/healthz`)],
       ['GET /tracking (all rows)', () => get(`${service.url}/tracking`)],
       [
         'GET /tracking?repo=&branch= (one row)',
