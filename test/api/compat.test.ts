@@ -1,5 +1,5 @@
 /**
- * The old program's API, case by case (../shared/reference/patch-tracking/observed_api_responses.txt): same
+ * The old program's API, case by case (test/fixtures/old-program/observed_api_responses.txt): same
  * codes, messages and HTTP status; JSON content type; and the cases where it crashed now answer 4001.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

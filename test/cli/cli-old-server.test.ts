@@ -1,7 +1,7 @@
 /**
  * The old commands keep working against the old Python server during a migration: add, query and delete
  * only use its routes (/tracking, /issue). The stand-in below answers as the recorded old server does
- * (../shared/reference/patch-tracking/observed_api_responses.txt): text/html envelopes, 401 without JSON,
+ * (test/fixtures/old-program/observed_api_responses.txt): text/html envelopes, 401 without JSON,
  * a 500 for a non-boolean `enabled`, no status columns, no /api/v1.
  */
 import http from 'node:http';

@@ -32,7 +32,7 @@ async function seriesOf(projectId: number) {
 
 describe('every series fixture, stored one mail at a time and as one batch, gives README.fixtures.md split', () => {
   it('covers the whole series directory', () => {
-    const files = readdirSync(new URL('../../../shared/corpus/patchwork/series/', import.meta.url)).filter((f) => f.endsWith('.mbox'));
+    const files = readdirSync(new URL('../fixtures/patchwork/series/', import.meta.url)).filter((f) => f.endsWith('.mbox'));
     expect(files.sort()).toEqual(Object.keys(EXPECTED).sort());
   });
 

@@ -3,8 +3,8 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readMbox } from '../../src/mail/mbox.js';
 
-/** Patchwork's conformance corpus, shared by all checkouts: ../shared/corpus/patchwork from the repo root. */
-export const CORPUS = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/corpus/patchwork');
+/** Patchwork's conformance corpus, carried in the repository (test/fixtures/patchwork/SOURCE.md says where it came from). */
+export const CORPUS = resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/patchwork');
 export const FIXTURES = resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/mail');
 
 export interface GoldenMessage {
