@@ -25,7 +25,7 @@ export interface RunningServer {
   close(timeoutMs?: number): Promise<void>;
 }
 
-export async function startServer(api: Hono<never> | Hono<any>, options: ServerOptions): Promise<RunningServer> {
+export async function startServer(api: Pick<Hono<never>, 'fetch'>, options: ServerOptions): Promise<RunningServer> {
   const apiListener = getRequestListener(api.fetch);
   const chain = options.before ?? [];
   const listener: http.RequestListener = (req, res) => {

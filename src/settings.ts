@@ -1,12 +1,14 @@
 /**
- * All settings in one typed object: settings.conf (the old program's format and keys) overridden by
- * environment variables of the same name. Every value is validated at start; an invalid one stops the
- * service with a message naming the key and where it came from (file and line, or the environment).
+ * All settings in one typed object: settings.conf (the old program's format and keys) overridden by the
+ * environment. One zod schema, keyed by the file's keys, says what each key accepts and what it defaults
+ * to; an invalid value stops the service with a message naming the key and where it came from (file and
+ * line, or the environment variable).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import cron from 'node-cron';
+import { z } from 'zod';
 import { AppError } from './errors.js';
 import { parseSettingsFile, type RawSetting } from './settings-file.js';
 
@@ -15,91 +17,220 @@ export interface ListenAddress {
   port: number;
 }
 
-export interface Settings {
-  listen: ListenAddress;
-  githubAccessToken: string;
-  giteeAccessToken: string;
-  scanDbInterval: number;
-  scanCron: string;
-  user: string;
+// --- What each kind of value accepts -----------------------------------------------------------------
+
+/** A key's values, in order: a file may repeat a key (CI_HANDLER_ARGUMENT accumulates); otherwise the last wins. */
+const values = z.array(z.string());
+const lastValue = values.transform((all) => (all.at(-1) ?? '').trim());
+
+/** A key holding one value, parsed by `value`; `fallback` is the text used when nothing sets the key. */
+function setting<Out>(fallback: string, value: z.ZodType<Out, string>) {
+  return lastValue.pipe(value).prefault([fallback]);
+}
+
+function invalid(ctx: z.core.$RefinementCtx, input: string, message: string): typeof z.NEVER {
+  ctx.issues.push({ code: 'custom', input, message });
+  return z.NEVER;
+}
+
+const text = (fallback: string) => setting(fallback, z.string());
+
+const wholeNumber = (fallback: string, min: number) =>
+  setting(
+    fallback,
+    z
+      .string()
+      .regex(/^\d+$/, { error: (issue) => `expected a whole number, got "${String(issue.input)}"` })
+      .transform(Number)
+      .pipe(z.number().min(min, { error: (issue) => `must be at least ${min}, got ${String(issue.input)}` })),
+  );
+
+const TRUE = ['true', '1', 'yes', 'on'];
+const FALSE = ['false', '0', 'no', 'off', ''];
+const bool = (fallback: string) =>
+  setting(
+    fallback,
+    z.string().transform((value, ctx) => {
+      const lower = value.toLowerCase();
+      if (TRUE.includes(lower)) return true;
+      if (FALSE.includes(lower)) return false;
+      return invalid(ctx, value, `expected true or false, got "${value}"`);
+    }),
+  );
+
+/** Repeated lines accumulate; one line (or the environment) may also hold a comma-separated list. */
+const list = (fallback: string) =>
+  values.transform((all) => all.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean)).prefault([fallback]);
+
+const listen = (fallback: string) =>
+  setting(
+    fallback,
+    z.string().transform(
+      (value, ctx) => parseListen(value) ?? invalid(ctx, value, `expected host:port (IPv4, [IPv6]:port or a hostname), got "${value}"`),
+    ),
+  );
+
+/** A URL with one of `schemes` (or empty), without a trailing slash. Never echoed: a database URL may hold a password. */
+const url = (fallback: string, schemes: readonly string[], wrongScheme: (scheme: string) => string) =>
+  setting(
+    fallback,
+    z.string().transform((value, ctx) => {
+      if (value === '') return '';
+      let scheme: string;
+      try {
+        scheme = new URL(value).protocol;
+      } catch {
+        return invalid(ctx, value, 'not a valid URL');
+      }
+      if (!schemes.includes(scheme)) return invalid(ctx, value, wrongScheme(scheme));
+      return value.replace(/\/+$/, '');
+    }),
+  );
+const apiUrl = (fallback: string) => url(fallback, ['http:', 'https:'], (scheme) => `unsupported URL scheme ${scheme}`);
+const databaseUrl = () => url('', ['postgres:', 'postgresql:'], () => 'expected a postgres:// URL');
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const logLevel = (fallback: string) =>
+  setting(fallback, z.string().toLowerCase().pipe(z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` })));
+
+const specEdit = (fallback: string) =>
+  setting(fallback, z.enum(['auto', 'off'], { error: (issue) => `expected "auto" or "off", got "${String(issue.input)}"` }));
+
+const cronSchedule = () =>
+  setting('', z.string().refine((value) => value === '' || isCronExpression(value), { error: (issue) => `not a cron expression: "${String(issue.input)}"` }));
+
+const passwordHash = () =>
+  setting(
+    '',
+    z.string().refine((value) => value === '' || isSupportedHash(value), {
+      error: 'expected a password hash (bcrypt, or pbkdf2:/scrypt: from generate_password), not a plain password',
+    }),
+  );
+
+const existingFile = () =>
+  setting('', z.string().refine((value) => value === '' || existsSync(value), { error: (issue) => `file not found: ${String(issue.input)}` }));
+
+const directory = (fallback: string) => setting(fallback, z.string().transform((value) => path.resolve(value)));
+
+// --- The keys ------------------------------------------------------------------------------------------
+
+/** Every key the service knows, as settings.conf spells it. settings.example.conf documents each one (a test checks that). */
+const fileSchema = z.object({
+  LISTEN: listen('127.0.0.1:5001'),
+  GITHUB_ACCESS_TOKEN: text(''),
+  GITEE_ACCESS_TOKEN: text(''),
+  SCAN_DB_INTERVAL: wholeNumber('3600', 1),
+  SCAN_CRON: cronSchedule(),
+  USER: text('admin'),
   /** a password hash (bcrypt, or the old program's pbkdf2/scrypt); empty = generated on first start */
-  passwordHash: string;
-  databaseUrl: string;
-  dataDir: string;
-  tlsCert: string;
-  tlsKey: string;
-  logLevel: string;
-  readAuth: boolean;
-  bodyLimit: number;
-  maxPatchesPerPr: number;
-  giteeApiUrl: string;
-  githubApiUrl: string;
-  giteeHosts: string[];
-  githubHosts: string[];
-  specEdit: 'auto' | 'off';
-  patchDir: string;
-  botName: string;
-  botEmail: string;
-  updateOpenPr: boolean;
-  appId: string;
-  privateKey: string;
-  webhookSecret: string;
-  giteeWebhookSecret: string;
-  ciHandler: string;
-  ciHandlerArguments: string[];
-  ciHandlerTimeout: number;
-  ciDataDir: string;
-  ciEmail: string;
+  PASSWORD: passwordHash(),
+  DATABASE_URL: databaseUrl(),
+  DATA_DIR: directory('./data'),
+  TLS_CERT: existingFile(),
+  TLS_KEY: existingFile(),
+  LOG_LEVEL: logLevel('info'),
+  READ_AUTH: bool('false'),
+  BODY_LIMIT: wholeNumber('1048576', 1024),
+  MAX_PATCHES_PER_PR: wholeNumber('100', 1),
+  GITEE_API_URL: apiUrl('https://gitee.com/api/v5'),
+  GITHUB_API_URL: apiUrl('https://api.github.com'),
+  GITEE_HOSTS: list('gitee.com'),
+  GITHUB_HOSTS: list('github.com'),
+  SPEC_EDIT: specEdit('auto'),
+  PATCH_DIR: text(''),
+  BOT_NAME: text('patch-tracking'),
+  BOT_EMAIL: text('patch-tracking@localhost'),
+  UPDATE_OPEN_PR: bool('false'),
+  APP_ID: text(''),
+  PRIVATE_KEY: text(''),
+  WEBHOOK_SECRET: text(''),
+  GITEE_WEBHOOK_SECRET: text(''),
+  CI_HANDLER: text(''),
+  CI_HANDLER_ARGUMENT: list(''),
+  CI_HANDLER_TIMEOUT: wholeNumber('600', 1),
+  CI_DATA_DIR: text(''),
+  CI_EMAIL: text(''),
+});
+
+type SettingKey = keyof typeof fileSchema.shape;
+export const SETTING_KEYS = Object.keys(fileSchema.shape) as readonly SettingKey[];
+
+const settingsSchema = fileSchema
+  .check((ctx) => {
+    // a certificate without its key (or the reverse) would only fail at the first TLS handshake
+    const { TLS_CERT: cert, TLS_KEY: key } = ctx.value;
+    if (Boolean(cert) === Boolean(key)) return;
+    const [missing, given] = cert ? ['TLS_KEY', 'TLS_CERT'] : ['TLS_CERT', 'TLS_KEY'];
+    ctx.issues.push({ code: 'custom', input: '', path: [missing], message: `must be set together with ${given}`, params: { alongside: given } });
+  })
+  .transform((s) => ({
+    listen: s.LISTEN,
+    githubAccessToken: s.GITHUB_ACCESS_TOKEN,
+    giteeAccessToken: s.GITEE_ACCESS_TOKEN,
+    scanDbInterval: s.SCAN_DB_INTERVAL,
+    scanCron: s.SCAN_CRON,
+    user: s.USER,
+    passwordHash: s.PASSWORD,
+    databaseUrl: s.DATABASE_URL,
+    dataDir: s.DATA_DIR,
+    tlsCert: s.TLS_CERT,
+    tlsKey: s.TLS_KEY,
+    logLevel: s.LOG_LEVEL,
+    readAuth: s.READ_AUTH,
+    bodyLimit: s.BODY_LIMIT,
+    maxPatchesPerPr: s.MAX_PATCHES_PER_PR,
+    giteeApiUrl: s.GITEE_API_URL,
+    githubApiUrl: s.GITHUB_API_URL,
+    giteeHosts: s.GITEE_HOSTS,
+    githubHosts: s.GITHUB_HOSTS,
+    specEdit: s.SPEC_EDIT,
+    patchDir: s.PATCH_DIR,
+    botName: s.BOT_NAME,
+    botEmail: s.BOT_EMAIL,
+    updateOpenPr: s.UPDATE_OPEN_PR,
+    appId: s.APP_ID,
+    privateKey: s.PRIVATE_KEY,
+    webhookSecret: s.WEBHOOK_SECRET,
+    giteeWebhookSecret: s.GITEE_WEBHOOK_SECRET,
+    ciHandler: s.CI_HANDLER,
+    ciHandlerArguments: s.CI_HANDLER_ARGUMENT,
+    ciHandlerTimeout: s.CI_HANDLER_TIMEOUT,
+    ciDataDir: s.CI_DATA_DIR,
+    ciEmail: s.CI_EMAIL,
+  }));
+
+export type Settings = z.output<typeof settingsSchema> & {
   /** the file the settings were read from, if any */
   configFile: string | null;
+};
+
+// --- Where values come from ----------------------------------------------------------------------------
+
+/** `PATCH_TRACKING_<KEY>` overrides any key, from the file and from an unprefixed variable alike. */
+export const ENV_PREFIX = 'PATCH_TRACKING_';
+
+/**
+ * Variables that shells, login, sudo and systemd set for every process. An unprefixed variable overrides a
+ * key only when it is not one of these: `USER` is always set (to the Unix account), so reading it renamed
+ * the admin and every request got 401.
+ */
+const SET_FOR_EVERY_PROCESS = new Set([
+  'USER', 'LOGNAME', 'HOME', 'PATH', 'SHELL', 'PWD', 'OLDPWD', 'SHLVL', 'TERM', 'LANG', 'LANGUAGE', 'TZ', 'TMPDIR',
+  'HOSTNAME', 'MAIL', 'DISPLAY', 'SUDO_USER', 'SUDO_UID', 'SUDO_GID', 'SUDO_COMMAND', 'INVOCATION_ID', 'JOURNAL_STREAM',
+  'NOTIFY_SOCKET', 'LISTEN_FDS', 'LISTEN_PID', 'LISTEN_FDNAMES', 'WATCHDOG_PID', 'WATCHDOG_USEC', 'MAINPID', 'MANAGERPID',
+  'RUNTIME_DIRECTORY', 'STATE_DIRECTORY', 'CACHE_DIRECTORY', 'LOGS_DIRECTORY', 'CONFIGURATION_DIRECTORY', 'CREDENTIALS_DIRECTORY',
+]);
+
+/** The environment's value for a key, if it sets one, and the variable's name for messages. */
+function fromEnvironment(key: string, env: NodeJS.ProcessEnv): RawSetting | undefined {
+  const prefixed = env[ENV_PREFIX + key];
+  if (prefixed !== undefined) return { key, values: [prefixed], origin: `environment variable ${ENV_PREFIX}${key}` };
+  const plain = env[key];
+  if (plain !== undefined && !SET_FOR_EVERY_PROCESS.has(key) && !key.startsWith('LC_')) {
+    return { key, values: [plain], origin: 'environment variable' };
+  }
+  return undefined;
 }
-
-type Kind = 'string' | 'int' | 'bool' | 'listen' | 'url' | 'list' | 'level' | 'spec-edit' | 'cron';
-
-interface KeyDefinition {
-  key: string;
-  kind: Kind;
-  field: keyof Settings;
-  default: string;
-  min?: number;
-}
-
-/** Every key the service knows. settings.example.conf documents each one (a test checks that). */
-export const SETTING_KEYS: readonly KeyDefinition[] = [
-  { key: 'LISTEN', kind: 'listen', field: 'listen', default: '127.0.0.1:5001' },
-  { key: 'GITHUB_ACCESS_TOKEN', kind: 'string', field: 'githubAccessToken', default: '' },
-  { key: 'GITEE_ACCESS_TOKEN', kind: 'string', field: 'giteeAccessToken', default: '' },
-  { key: 'SCAN_DB_INTERVAL', kind: 'int', field: 'scanDbInterval', default: '3600', min: 1 },
-  { key: 'SCAN_CRON', kind: 'cron', field: 'scanCron', default: '' },
-  { key: 'USER', kind: 'string', field: 'user', default: 'admin' },
-  { key: 'PASSWORD', kind: 'string', field: 'passwordHash', default: '' },
-  { key: 'DATABASE_URL', kind: 'url', field: 'databaseUrl', default: '' },
-  { key: 'DATA_DIR', kind: 'string', field: 'dataDir', default: './data' },
-  { key: 'TLS_CERT', kind: 'string', field: 'tlsCert', default: '' },
-  { key: 'TLS_KEY', kind: 'string', field: 'tlsKey', default: '' },
-  { key: 'LOG_LEVEL', kind: 'level', field: 'logLevel', default: 'info' },
-  { key: 'READ_AUTH', kind: 'bool', field: 'readAuth', default: 'false' },
-  { key: 'BODY_LIMIT', kind: 'int', field: 'bodyLimit', default: '1048576', min: 1024 },
-  { key: 'MAX_PATCHES_PER_PR', kind: 'int', field: 'maxPatchesPerPr', default: '100', min: 1 },
-  { key: 'GITEE_API_URL', kind: 'url', field: 'giteeApiUrl', default: 'https://gitee.com/api/v5' },
-  { key: 'GITHUB_API_URL', kind: 'url', field: 'githubApiUrl', default: 'https://api.github.com' },
-  { key: 'GITEE_HOSTS', kind: 'list', field: 'giteeHosts', default: 'gitee.com' },
-  { key: 'GITHUB_HOSTS', kind: 'list', field: 'githubHosts', default: 'github.com' },
-  { key: 'SPEC_EDIT', kind: 'spec-edit', field: 'specEdit', default: 'auto' },
-  { key: 'PATCH_DIR', kind: 'string', field: 'patchDir', default: '' },
-  { key: 'BOT_NAME', kind: 'string', field: 'botName', default: 'patch-tracking' },
-  { key: 'BOT_EMAIL', kind: 'string', field: 'botEmail', default: 'patch-tracking@localhost' },
-  { key: 'UPDATE_OPEN_PR', kind: 'bool', field: 'updateOpenPr', default: 'false' },
-  { key: 'APP_ID', kind: 'string', field: 'appId', default: '' },
-  { key: 'PRIVATE_KEY', kind: 'string', field: 'privateKey', default: '' },
-  { key: 'WEBHOOK_SECRET', kind: 'string', field: 'webhookSecret', default: '' },
-  { key: 'GITEE_WEBHOOK_SECRET', kind: 'string', field: 'giteeWebhookSecret', default: '' },
-  { key: 'CI_HANDLER', kind: 'string', field: 'ciHandler', default: '' },
-  { key: 'CI_HANDLER_ARGUMENT', kind: 'list', field: 'ciHandlerArguments', default: '' },
-  { key: 'CI_HANDLER_TIMEOUT', kind: 'int', field: 'ciHandlerTimeout', default: '600', min: 1 },
-  { key: 'CI_DATA_DIR', kind: 'string', field: 'ciDataDir', default: '' },
-  { key: 'CI_EMAIL', kind: 'string', field: 'ciEmail', default: '' },
-];
 
 export const DEFAULT_CONFIG_PATHS = ['/etc/patch-tracking/settings.conf', './settings.conf'];
 
@@ -136,73 +267,31 @@ function readConfig(file: string): string {
   }
 }
 
-export function resolveSettings(
-  fromFile: Map<string, RawSetting>,
-  env: NodeJS.ProcessEnv,
-  configFile: string | null,
-): Settings {
-  const settings: Record<string, unknown> = { configFile };
-  for (const def of SETTING_KEYS) {
-    const envValue = env[def.key];
-    const raw: RawSetting =
-      envValue !== undefined
-        ? { key: def.key, values: [envValue], origin: 'environment' }
-        : fromFile.get(def.key) ?? { key: def.key, values: [def.default], origin: 'default' };
-    settings[def.field] = convert(def, raw);
+/** The settings from a parsed file and the environment; keys set by neither take the schema's default. */
+export function resolveSettings(fromFile: Map<string, RawSetting>, env: NodeJS.ProcessEnv, configFile: string | null): Settings {
+  const input: Partial<Record<SettingKey, string[]>> = {};
+  const origins = new Map<string, string>();
+  for (const key of SETTING_KEYS) {
+    const raw = fromEnvironment(key, env) ?? fromFile.get(key);
+    if (!raw) continue;
+    input[key] = raw.values;
+    origins.set(key, raw.origin);
   }
-  const result = settings as unknown as Settings;
-  checkCombinations(result, fromFile, env);
-  return result;
+  const parsed = settingsSchema.safeParse(input);
+  if (!parsed.success) throw settingsError(parsed.error.issues, origins);
+  return { ...parsed.data, configFile };
 }
 
-function fail(raw: RawSetting, message: string): never {
-  const where = raw.origin === 'environment' ? 'environment variable' : raw.origin;
-  throw new AppError('settings_invalid', `${raw.key} (${where}): ${message}`, { field: raw.key });
-}
-
-function convert(def: KeyDefinition, raw: RawSetting): unknown {
-  const value = (raw.values[raw.values.length - 1] ?? '').trim();
-  switch (def.kind) {
-    case 'string':
-      return value;
-    case 'list':
-      // repeated lines accumulate; one line may also hold a comma-separated list
-      return raw.values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
-    case 'int': {
-      if (!/^\d+$/.test(value)) fail(raw, `expected a whole number, got "${value}"`);
-      const n = Number(value);
-      if (def.min !== undefined && n < def.min) fail(raw, `must be at least ${def.min}, got ${n}`);
-      return n;
-    }
-    case 'bool': {
-      const lower = value.toLowerCase();
-      if (['true', '1', 'yes', 'on'].includes(lower)) return true;
-      if (['false', '0', 'no', 'off', ''].includes(lower)) return false;
-      return fail(raw, `expected true or false, got "${value}"`);
-    }
-    case 'listen':
-      return parseListen(value) ?? fail(raw, `expected host:port (IPv4, [IPv6]:port or a hostname), got "${value}"`);
-    case 'url':
-      if (value === '') return '';
-      try {
-        const url = new URL(value);
-        if (!/^(https?|postgres(ql)?):$/.test(url.protocol)) fail(raw, `unsupported URL scheme ${url.protocol}`);
-      } catch (err) {
-        if (err instanceof AppError) throw err;
-        // never echo the value: a database URL may hold a password
-        fail(raw, 'not a valid URL');
-      }
-      return value.replace(/\/+$/, '');
-    case 'level': {
-      const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-      return levels.includes(value.toLowerCase()) ? value.toLowerCase() : fail(raw, `expected one of ${levels.join(', ')}`);
-    }
-    case 'spec-edit':
-      return value === 'auto' || value === 'off' ? value : fail(raw, `expected "auto" or "off", got "${value}"`);
-    case 'cron':
-      if (value !== '' && !isCronExpression(value)) fail(raw, `not a cron expression: "${value}"`);
-      return value;
-  }
+/** Every problem at once, one per line, each naming its key and where the value came from. */
+function settingsError(issues: readonly z.core.$ZodIssue[], origins: Map<string, string>): AppError {
+  const lines = issues.map((issue) => {
+    const key = String(issue.path[0]);
+    const origin = origins.get(key);
+    const alongside = issue.code === 'custom' ? (issue.params?.alongside as string | undefined) : undefined;
+    const alongsideOrigin = alongside ? origins.get(alongside) : undefined;
+    return `${key}${origin ? ` (${origin})` : ''}: ${issue.message}${alongsideOrigin ? ` (${alongsideOrigin})` : ''}`;
+  });
+  return new AppError('settings_invalid', lines.join('\n'), { field: String(issues[0]?.path[0]) });
 }
 
 /** A cron expression node-cron accepts, optionally followed by `~jitterSeconds`. */
@@ -226,34 +315,6 @@ export function parseListen(value: string): ListenAddress | null {
     return null;
   }
   return { host, port };
-}
-
-function checkCombinations(settings: Settings, fromFile: Map<string, RawSetting>, env: NodeJS.ProcessEnv): void {
-  const origin = (key: string) => (env[key] !== undefined ? 'environment variable' : fromFile.get(key)?.origin ?? 'default');
-  if (Boolean(settings.tlsCert) !== Boolean(settings.tlsKey)) {
-    const missing = settings.tlsCert ? 'TLS_KEY' : 'TLS_CERT';
-    const given = settings.tlsCert ? 'TLS_CERT' : 'TLS_KEY';
-    throw new AppError('settings_invalid', `${missing}: must be set together with ${given} (${origin(given)})`, { field: missing });
-  }
-  for (const key of ['TLS_CERT', 'TLS_KEY'] as const) {
-    const file = key === 'TLS_CERT' ? settings.tlsCert : settings.tlsKey;
-    if (file && !existsSync(file)) {
-      throw new AppError('settings_invalid', `${key} (${origin(key)}): file not found: ${file}`, { field: key });
-    }
-  }
-  if (settings.databaseUrl && !/^postgres(ql)?:/.test(settings.databaseUrl)) {
-    throw new AppError('settings_invalid', `DATABASE_URL (${origin('DATABASE_URL')}): expected a postgres:// URL`, {
-      field: 'DATABASE_URL',
-    });
-  }
-  if (settings.passwordHash && !isSupportedHash(settings.passwordHash)) {
-    throw new AppError(
-      'settings_invalid',
-      `PASSWORD (${origin('PASSWORD')}): expected a password hash (bcrypt, or pbkdf2:/scrypt: from generate_password), not a plain password`,
-      { field: 'PASSWORD' },
-    );
-  }
-  settings.dataDir = path.resolve(settings.dataDir);
 }
 
 export function isSupportedHash(value: string): boolean {

@@ -45,6 +45,35 @@ describe('settings.conf', () => {
     expect(s.listen).toEqual({ host: '::1', port: 6000 });
   });
 
+  it('keeps the admin named as the file says although every shell and systemd set $USER', () => {
+    expect(load(OLD_SETTINGS, { USER: 'root' }).user).toBe('admin');
+    expect(load('', { USER: 'patch-tracking' }).user).toBe('admin');
+  });
+
+  it('ignores every variable a login shell or systemd sets for a service', () => {
+    const serviceEnvironment = {
+      USER: 'patch-tracking', LOGNAME: 'patch-tracking', HOME: '/var/lib/patch-tracking', PATH: '/usr/bin:/bin',
+      SHELL: '/bin/sh', PWD: '/', LANG: 'C.UTF-8', LC_ALL: 'C', TERM: 'xterm', TZ: 'UTC', TMPDIR: '/tmp',
+      INVOCATION_ID: 'c0ffee', JOURNAL_STREAM: '8:1234', LISTEN_FDS: '1', LISTEN_PID: '42', NOTIFY_SOCKET: '/run/systemd/notify',
+      STATE_DIRECTORY: '/var/lib/patch-tracking', RUNTIME_DIRECTORY: '/run/patch-tracking',
+    };
+    const file = conf(OLD_SETTINGS);
+    expect(loadSettings({ configFile: file, env: serviceEnvironment })).toEqual(loadSettings({ configFile: file, env: {} }));
+  });
+
+  it('lets PATCH_TRACKING_<KEY> override any key, ahead of the unprefixed variable', () => {
+    const s = load(OLD_SETTINGS, { PATCH_TRACKING_USER: 'bot-admin', SCAN_DB_INTERVAL: '60', PATCH_TRACKING_SCAN_DB_INTERVAL: '90' });
+    expect(s.user).toBe('bot-admin');
+    expect(s.scanDbInterval).toBe(90);
+    expect(() => load('', { PATCH_TRACKING_READ_AUTH: 'maybe' })).toThrow(/^READ_AUTH \(environment variable PATCH_TRACKING_READ_AUTH\): expected true or false/);
+  });
+
+  it('reports every invalid key at once, one per line', () => {
+    expect(() => load('SPEC_EDIT = "sometimes"\nBODY_LIMIT = 5\n')).toThrow(
+      /^BODY_LIMIT \(.*:2\): must be at least 1024, got 5\nSPEC_EDIT \(.*:1\): expected "auto" or "off", got "sometimes"$/,
+    );
+  });
+
   it('collects repeated keys (CI_HANDLER_ARGUMENT)', () => {
     expect(load('CI_HANDLER_ARGUMENT = "--a"\nCI_HANDLER_ARGUMENT = "--b"\n').ciHandlerArguments).toEqual(['--a', '--b']);
   });
@@ -98,7 +127,7 @@ describe('settings.conf', () => {
   it('settings.example.conf documents every key and is itself valid', () => {
     const example = readFileSync(new URL('../settings.example.conf', import.meta.url), 'utf8');
     const keys = parseSettingsFile(example, 'settings.example.conf');
-    for (const def of SETTING_KEYS) expect(keys.has(def.key), def.key).toBe(true);
+    for (const key of SETTING_KEYS) expect(keys.has(key), key).toBe(true);
     // the IMAP importer's keys are documented too (commented out: they are optional)
     for (const key of IMAP_KEYS) expect(example, key).toMatch(new RegExp(`^# ${key} = `, 'm'));
     expect(() => loadSettings({ configFile: new URL('../settings.example.conf', import.meta.url).pathname, env: {} })).not.toThrow();

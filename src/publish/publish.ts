@@ -16,7 +16,6 @@ import { createTwoFilesPatch } from 'diff';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { issue, publication, tracking, type PublicationRow, type PublishedCommit, type TrackingRow } from '../db/schema/index.js';
-import { AppError } from '../errors.js';
 import type { FileChange, Forge, ForgeIssue, ForgeRepo } from '../forges/types.js';
 import type { Logger } from '../log.js';
 import { validatePatch, type PatchCommit } from '../patches/format.js';

@@ -4,7 +4,7 @@
  * certificate problem, never for an explicit https:// URL.
  */
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseServerAddress } from '../../cli/client/server-address.js';
 import { cli } from './run-cli.js';
 
@@ -12,9 +12,9 @@ import { cli } from './run-cli.js';
 const socketError = (code: string, message: string) => Object.assign(new Error(message), { code });
 const envelope = (data: unknown) => ({ code: '2001', msg: 'Successful Operation!', data });
 
+// stricter than test/setup.ts: every address here, loopback too, is nock's
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());
-afterAll(() => nock.enableNetConnect());
 
 describe('--server', () => {
   it('accepts host:port (https first, may fall back) and http(s) URLs (exactly as given)', () => {
