@@ -3,6 +3,7 @@
  * jitter, rate-limit waits, and errors that never carry a token.
  */
 import { AppError } from '../errors.js';
+import { redactSecrets } from '../log.js';
 
 export type Sleep = (ms: number) => Promise<void>;
 export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -63,19 +64,6 @@ export interface HttpResponse<T> {
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
 
-/** Scrubs tokens from text: `access_token=…` in URLs/forms, `"access_token":"…"` in JSON, auth headers, literals. */
-export function redact(text: string, secrets: readonly string[] = []): string {
-  let out = text
-    .replace(/(access_token|private_token|token)=[^&\s"']*/gi, '$1=[REDACTED]')
-    .replace(/("(?:access_token|private_token|token|password)"\s*:\s*)"[^"]*"/gi, '$1"[REDACTED]"')
-    .replace(/(authorization["']?\s*[:=]\s*["']?)(?:(?:token|bearer|basic)\s+)?[^\s"',}]+/gi, '$1[REDACTED]')
-    .replace(/\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})\b/g, '[REDACTED]');
-  for (const secret of secrets) {
-    if (secret.length >= 4) out = out.split(secret).join('[REDACTED]');
-  }
-  return out;
-}
-
 export function isRateLimited(status: number, headers: Headers | Record<string, string | undefined>): boolean {
   if (status === 429) return true;
   if (status !== 403) return false;
@@ -124,7 +112,7 @@ export function forgeHttpError(
   detail: string,
   secrets: readonly string[] = [],
 ): AppError {
-  const message = redact(`${what} failed: HTTP ${status}${detail ? ` ${truncate(detail, 300)}` : ''}`, secrets);
+  const message = redactSecrets(`${what} failed: HTTP ${status}${detail ? ` ${truncate(detail, 300)}` : ''}`, secrets);
   if (isRateLimited(status, headers)) return new AppError('forge_rate_limited', message, { status });
   if (status === 401 || status === 403) return new AppError('forge_auth', message, { status });
   if (status === 404) return new AppError('forge_not_found', message, { status });
@@ -196,7 +184,7 @@ export class HttpClient {
 
   async request<T = unknown>(req: HttpRequest): Promise<HttpResponse<T>> {
     const url = buildUrl(req.url, req.query);
-    const what = redact(`${req.method} ${url}`, this.secrets);
+    const what = redactSecrets(`${req.method} ${url}`, this.secrets);
     const replayable = IDEMPOTENT.has(req.method) || req.retrySafe === true;
     const headers: Record<string, string> = {
       accept: 'application/json',
@@ -229,7 +217,7 @@ export class HttpClient {
         if (timedOut) {
           throw new AppError('forge_timeout', `${what} timed out after ${this.timeoutMs} ms`, { status: 504 });
         }
-        const reason = redact((err as { cause?: Error })?.cause?.message ?? (err as Error)?.message ?? String(err), this.secrets);
+        const reason = redactSecrets((err as { cause?: Error })?.cause?.message ?? (err as Error)?.message ?? String(err), this.secrets);
         throw new AppError('forge_http', `${what} failed: ${reason}`, { status: 502 });
       }
 
@@ -243,7 +231,7 @@ export class HttpClient {
           // the timeout also covers reading the body: a stalled download must not hang a scan
           const timedOut = (err as { name?: string })?.name === 'TimeoutError';
           if (timedOut) throw new AppError('forge_timeout', `${what} timed out after ${this.timeoutMs} ms`, { status: 504 });
-          throw new AppError('forge_http', redact(`${what} failed while reading the answer: ${(err as Error)?.message}`, this.secrets), {
+          throw new AppError('forge_http', redactSecrets(`${what} failed while reading the answer: ${(err as Error)?.message}`, this.secrets), {
             status: 502,
           });
         }

@@ -4,6 +4,7 @@
  */
 import { Octokit } from '@octokit/rest';
 import { AppError } from '../errors.js';
+import { redactSecrets } from '../log.js';
 import {
   backoffMs,
   defaultRetryPolicy,
@@ -11,7 +12,6 @@ import {
   RateLimitGate,
   rateLimitWaitMs,
   realSleep,
-  redact,
   WritePacer,
   type RetryPolicy,
   type Sleep,
@@ -88,7 +88,7 @@ export function installResilience(octokit: Octokit, options: ResilienceOptions =
     const retrySafe = IDEMPOTENT.has(method) || isGraphql || requestOptions.request?.retrySafe === true;
     for (let attempt = 0; ; attempt++) {
       if (contentCreating || method === 'PUT' || method === 'DELETE') await pacer.turn();
-      await gate.pass(redact(`${method} ${String(requestOptions.url)}`));
+      await gate.pass(redactSecrets(`${method} ${String(requestOptions.url)}`));
       try {
         const response = await request(requestOptions);
         gate.note(response.headers as Record<string, string | undefined>);
@@ -140,17 +140,17 @@ function isGitHubRateLimit(status: number, headers: Record<string, string | unde
 export function githubError(err: unknown, secrets: readonly string[] = []): AppError {
   if (err instanceof AppError) return err;
   const e = err as OctokitErrorShape;
-  const what = redact(`${e.request?.method ?? 'request'} ${e.request?.url ?? ''}`.trim(), secrets);
+  const what = redactSecrets(`${e.request?.method ?? 'request'} ${e.request?.url ?? ''}`.trim(), secrets);
   if (!e.response) {
     if (e.cause?.name === 'TimeoutError' || (err as { name?: string })?.name === 'TimeoutError') {
       return new AppError('forge_timeout', `${what} timed out`, { status: 504, cause: undefined });
     }
-    return new AppError('forge_http', redact(`${what} failed: ${e.message ?? String(err)}`, secrets), { status: 502 });
+    return new AppError('forge_http', redactSecrets(`${what} failed: ${e.message ?? String(err)}`, secrets), { status: 502 });
   }
   const status = e.status ?? 0;
   const headers = e.response.headers ?? {};
   if (isGitHubRateLimit(status, headers, e.response.data)) {
-    return new AppError('forge_rate_limited', redact(`${what} failed: HTTP ${status} ${e.message ?? ''}`.trim(), secrets), { status });
+    return new AppError('forge_rate_limited', redactSecrets(`${what} failed: HTTP ${status} ${e.message ?? ''}`.trim(), secrets), { status });
   }
   return forgeHttpError(status, headers, what, e.message ?? '', secrets);
 }
