@@ -70,9 +70,8 @@ export function extendOpenPull(deps: Deps) {
     await deps.db.update(publication).set({ commitSha: sha, updatedAt: new Date() }).where(eq(publication.id, p.id));
 
     const extras = deps.extras(repo);
-    const issueRef = repo.forge === 'github' ? `Closes #${p.issueId}` : `#${p.issueId}`;
     await extras.updateIssueBody(repo, p.issueId, texts.issueBody(description));
-    await extras.updatePullBody(repo, p.prNumber, texts.pullBody(description, issueRef));
+    await extras.updatePullBody(repo, p.prNumber, texts.pullBody(description, forge.issueReference(p.issueId)));
 
     const updated = await deps.db.transaction(async (tx) => {
       await tx.update(issue).set({ rangeTo: range.to, updatedAt: new Date() }).where(eq(issue.id, open.id));

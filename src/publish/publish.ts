@@ -199,12 +199,11 @@ export async function publishRange(ctx: PublishContext, t: TrackingRow, from: st
     }
 
     if (!reached(row, 'pr')) {
-      const issueRef = repo.forge === 'github' ? `Closes #${forgeIssue!.id}` : `#${forgeIssue!.id}`;
       const pull =
         (await forge.findPullByHead(repo, row.tempBranch)) ??
         (await forge.createPullRequest(repo, {
           title: texts.pullTitle(description),
-          body: texts.pullBody(description, issueRef),
+          body: texts.pullBody(description, forge.issueReference(forgeIssue!.id)),
           head: row.tempBranch,
           base: t.branch,
           issue: forgeIssue!,
