@@ -1,6 +1,7 @@
 /**
- * The one way this service talks HTTP to a forge: per-attempt timeout, retries with exponential backoff and
- * jitter, rate-limit waits, and errors that never carry a token.
+ * HTTP to a forge without an SDK (Gitee): per-attempt timeout, retries with exponential backoff and jitter,
+ * rate-limit waits, and errors that never carry a token. The rules both forges share (what may be replayed,
+ * how a failure maps to an AppError) live here too; GitHub's transport is Octokit with its plugins (octokit.ts).
  */
 import { AppError } from '../errors.js';
 import { redactSecrets } from '../log.js';
@@ -64,6 +65,14 @@ export interface HttpResponse<T> {
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
 
+/**
+ * Whether a request may be sent again after an ambiguous failure (timeout, reset connection, 5xx): idempotent
+ * methods always, POST/PATCH only when the caller says a replay cannot create a visible duplicate.
+ */
+export function mayReplay(method: string, retrySafe: boolean | undefined): boolean {
+  return IDEMPOTENT.has(method.toUpperCase()) || retrySafe === true;
+}
+
 export function isRateLimited(status: number, headers: Headers | Record<string, string | undefined>): boolean {
   if (status === 429) return true;
   if (status !== 403) return false;
@@ -125,9 +134,12 @@ function truncate(text: string, max: number): string {
 }
 
 /** A network failure that happened before the request could reach the server, so replaying it is harmless. */
-function neverSent(err: unknown): boolean {
-  const code = (err as { cause?: { code?: string } })?.cause?.code ?? (err as { code?: string })?.code;
-  return code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN';
+export function neverSent(err: unknown): boolean {
+  // the code sits on the error or on a cause: fetch wraps it once, Octokit once more
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return true;
+  }
+  return false;
 }
 
 /**
@@ -185,7 +197,7 @@ export class HttpClient {
   async request<T = unknown>(req: HttpRequest): Promise<HttpResponse<T>> {
     const url = buildUrl(req.url, req.query);
     const what = redactSecrets(`${req.method} ${url}`, this.secrets);
-    const replayable = IDEMPOTENT.has(req.method) || req.retrySafe === true;
+    const replayable = mayReplay(req.method, req.retrySafe);
     const headers: Record<string, string> = {
       accept: 'application/json',
       ...this.options.headers,
@@ -288,30 +300,4 @@ export function buildUrl(base: string, query: Record<string, QueryValue> | undef
     if (value !== undefined) url.searchParams.set(key, String(value));
   }
   return url.toString();
-}
-
-/**
- * Spaces out content-creating requests from one token. GitHub asks for at least a second between them and
- * answers bursts with secondary rate limits (403/429) that can lock a token out for minutes.
- */
-export class WritePacer {
-  private next = 0;
-  private chain: Promise<void> = Promise.resolve();
-
-  constructor(
-    private readonly intervalMs: number,
-    private readonly sleep: Sleep = realSleep,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  /** resolves when the caller may send its write; writes are released in call order */
-  turn(): Promise<void> {
-    const mine = this.chain.then(async () => {
-      const wait = this.next - this.now();
-      if (wait > 0) await this.sleep(wait);
-      this.next = this.now() + this.intervalMs;
-    });
-    this.chain = mine.catch(() => undefined);
-    return mine;
-  }
 }

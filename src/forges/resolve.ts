@@ -111,7 +111,6 @@ export function createForges(settings: ForgeSettings): Forges {
       apiUrl: settings.githubApiUrl,
       timeoutMs: settings.forgeTimeoutMs,
       sleep: settings.sleep,
-      now: settings.now,
     });
     return new GitHubForge(octokit, { secrets: [settings.githubAccessToken] });
   };

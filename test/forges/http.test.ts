@@ -1,7 +1,7 @@
 import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors.js';
-import { HttpClient, WritePacer } from '../../src/forges/http.js';
+import { HttpClient } from '../../src/forges/http.js';
 import { redactSecrets } from '../../src/log.js';
 
 const API = 'https://forge.test';
@@ -216,16 +216,5 @@ describe('redactSecrets', () => {
     expect(out).not.toMatch(/abc123|ghp_abc|xyz\.abc|mysecretvalue/);
     expect(out).toContain('x=1');
     expect(out).toContain('"title":"t"');
-  });
-});
-
-describe('WritePacer', () => {
-  it('spaces writes at least the interval apart and releases them in order', async () => {
-    const time = fakeClock();
-    const pacer = new WritePacer(1000, time.sleep, time.now);
-    const order: number[] = [];
-    await Promise.all([1, 2, 3].map((n) => pacer.turn().then(() => order.push(n))));
-    expect(order).toEqual([1, 2, 3]);
-    expect(time.clock.sleeps).toEqual([1000, 1000]);
   });
 });
