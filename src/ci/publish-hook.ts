@@ -12,9 +12,9 @@ import { mailEvent, mailProject, mailSeries } from '../db/schema/mail.js';
 import { AppError, errorMessage } from '../errors.js';
 import type { ForgeRepo, Forge } from '../forges/types.js';
 import type { Settings } from '../settings.js';
-import { createPatchCheck, createRangeCheck, type CheckInput, type CheckState } from '../api/checks/service.js';
-import { recordRangeEvent } from '../api/events/service.js';
-import { patchesMbox, seriesPatches } from '../api/patchwork/mbox.js';
+import { createPatchCheck, createRangeCheck, type CheckInput, type CheckState } from '../checks/service.js';
+import { recordRangeEvent } from '../events/service.js';
+import { patchesMbox, seriesPatches } from '../mail/export/mbox.js';
 import { runCiRequest, type CiHandlerOptions, type CiLogger, type CiResult } from './handler.js';
 import type { CiPatchFile, CiRequest } from './request.js';
 

@@ -25,7 +25,7 @@ import {
   listPatchChecks,
   listRangeChecks,
   type CheckRecord,
-} from './service.js';
+} from '../../checks/service.js';
 
 export interface ChecksDeps {
   db: Database;

@@ -25,11 +25,11 @@ import { AppError } from '../../errors.js';
 import type { Guard } from '../auth-guard.js';
 import type { ApiEnv } from '../context.js';
 import { parseOrThrow } from '../schemas.js';
-import { checkInputSchema, createPatchCheck, listPatchChecks } from '../checks/service.js';
-import { listEvents } from '../events/service.js';
+import { checkInputSchema, createPatchCheck, listPatchChecks } from '../../checks/service.js';
+import { listEvents } from '../../events/service.js';
 import { eventsJson } from './events-json.js';
 import { bad, boolParam, dateParam, eventFilterParams, intParam, likeParam, msgidParam, orderParam, personParam, projectParam } from './filters.js';
-import { coverMbox, downloadName, patchesMbox, seriesPatches } from './mbox.js';
+import { coverMbox, downloadName, patchesMbox, seriesPatches } from '../../mail/export/mbox.js';
 import { parsePage, setPageLinks } from './paging.js';
 import {
   checkJson,

@@ -19,7 +19,7 @@ import {
   type MailSeriesRow,
 } from '../../db/schema/mail.js';
 import { decodedHeaders } from '../../mail/parse.js';
-import { combinedState, combinedStateOfPatches, type CheckRecord } from '../checks/service.js';
+import { combinedState, combinedStateOfPatches, type CheckRecord } from '../../checks/service.js';
 import type { Urls } from './urls.js';
 
 type Json = Record<string, unknown>;

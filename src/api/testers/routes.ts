@@ -17,7 +17,7 @@ import { parseOrThrow } from '../schemas.js';
 import { intParam } from '../patchwork/filters.js';
 import { originOf } from '../patchwork/urls.js';
 import { CI_HANDLER_TEST } from '../../ci/publish-hook.js';
-import { claimJob, reportJob } from './service.js';
+import { claimJob, reportJob } from '../../testers/service.js';
 
 export interface TesterDeps {
   db: Database;

@@ -5,8 +5,8 @@
  * ordered and paged by id.
  */
 import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
-import type { Database } from '../../db/client.js';
-import { publication, rangeEvent } from '../../db/schema/index.js';
+import type { Database } from '../db/client.js';
+import { publication, rangeEvent } from '../db/schema/index.js';
 
 export const RANGE_EVENT_CATEGORIES = ['range-published', 'range-check-created', 'pr-merged', 'pr-closed'] as const;
 export type RangeEventCategory = (typeof RANGE_EVENT_CATEGORIES)[number];

@@ -5,10 +5,10 @@
  * report becomes checks: one per patch of a series, or one on the range (context = the test name).
  */
 import { and, asc, eq, lt, sql, type SQL } from 'drizzle-orm';
-import type { Database } from '../../db/client.js';
-import { publication, testerJob, tracking, type TesterJobRow } from '../../db/schema/index.js';
-import { mailPatch, mailProject, mailSeries } from '../../db/schema/mail.js';
-import { AppError } from '../../errors.js';
+import type { Database } from '../db/client.js';
+import { publication, testerJob, tracking, type TesterJobRow } from '../db/schema/index.js';
+import { mailPatch, mailProject, mailSeries } from '../db/schema/mail.js';
+import { AppError } from '../errors.js';
 import { createPatchCheck, createRangeCheck, type CheckState } from '../checks/service.js';
 
 export type JobKind = 'series' | 'range';

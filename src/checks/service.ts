@@ -4,10 +4,10 @@
  */
 import { z } from '@hono/zod-openapi';
 import { and, asc, desc, eq, gt, inArray, lt, sql, type SQL } from 'drizzle-orm';
-import type { Database } from '../../db/client.js';
-import { mailCheck, mailEvent, mailPatch } from '../../db/schema/mail.js';
-import { publication, rangeCheck, rangeEvent } from '../../db/schema/index.js';
-import { AppError } from '../../errors.js';
+import type { Database } from '../db/client.js';
+import { mailCheck, mailEvent, mailPatch } from '../db/schema/mail.js';
+import { publication, rangeCheck, rangeEvent } from '../db/schema/index.js';
+import { AppError } from '../errors.js';
 
 export const CHECK_STATES = ['pending', 'success', 'warning', 'fail'] as const;
 export type CheckState = (typeof CHECK_STATES)[number];
