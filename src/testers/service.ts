@@ -8,6 +8,7 @@ import { and, asc, eq, lt, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { publication, testerJob, tracking, type TesterJobRow } from '../db/schema/index.js';
 import { mailPatch, mailProject, mailSeries } from '../db/schema/mail.js';
+import { rowsOf } from '../db/rows.js';
 import { AppError } from '../errors.js';
 import { createPatchCheck, createRangeCheck, type CheckState } from '../checks/service.js';
 
@@ -87,11 +88,6 @@ export async function claimJob(db: Database, tester: string, cap: Capabilities, 
     }
     return null;
   });
-}
-
-function rowsOf<T>(result: unknown): T[] {
-  if (Array.isArray(result)) return result as T[];
-  return ((result as { rows?: T[] }).rows ?? []) as T[];
 }
 
 export interface Report {
