@@ -2,11 +2,11 @@
  * Checks: CI results on a mail patch (patch_check) or on a published range (range_check), with
  * Patchwork's fields and its combined state. Creating one also records a check-created event.
  */
-import { z } from '@hono/zod-openapi';
+import { z } from 'zod';
 import { and, asc, desc, eq, gt, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { mailCheck, mailEvent, mailPatch } from '../db/schema/mail.js';
-import { publication, rangeCheck, rangeEvent } from '../db/schema/index.js';
+import { publication, rangeCheck, rangeEvent, type PublicationRow } from '../db/schema/index.js';
 import { AppError } from '../errors.js';
 
 export const CHECK_STATES = ['pending', 'success', 'warning', 'fail'] as const;
@@ -100,9 +100,57 @@ export async function createRangeCheck(db: Database, publicationId: number, user
   });
 }
 
+/** Create a check on every patch of a mail series, in patch order; none when the series has no patches. */
+export async function createSeriesChecks(db: Database, seriesId: number, user: string, input: CheckInput): Promise<CheckRecord[]> {
+  const created: CheckRecord[] = [];
+  for (const patchId of await patchIdsOfSeries(db, seriesId)) created.push(await createPatchCheck(db, patchId, user, input));
+  return created;
+}
+
+async function patchIdsOfSeries(db: Database, seriesId: number): Promise<number[]> {
+  const rows = await db.select({ id: mailPatch.id }).from(mailPatch).where(eq(mailPatch.seriesId, seriesId)).orderBy(asc(mailPatch.number), asc(mailPatch.id));
+  return rows.map((r) => r.id);
+}
+
+/** The published ranges of a tracking (its check subjects). */
+async function rangeIdsOfTracking(db: Database, trackingId: number): Promise<number[]> {
+  const rows = await db.select({ id: publication.id }).from(publication).where(eq(publication.trackingId, trackingId));
+  return rows.map((r) => r.id);
+}
+
+export type CheckSide = CheckRecord['on'];
+
+/** Where each side's checks are kept, and which column names the subject (a patch or a published range). */
+const SIDES = {
+  patch: { table: mailCheck, subjectId: mailCheck.patchId },
+  range: { table: rangeCheck, subjectId: rangeCheck.publicationId },
+} as const;
+
+function sideOf(on: CheckSide) {
+  const { table, subjectId } = SIDES[on];
+  return {
+    table,
+    subjectId,
+    columns: { id: table.id, subjectId, user: table.user, state: table.state, targetUrl: table.targetUrl, context: table.context, description: table.description, date: table.date },
+  };
+}
+
+/**
+ * What a listing or a combined state is about: one side, and optionally its subjects (patch ids or
+ * published range ids). A series stands for its patches, a tracking for its published ranges.
+ */
+export type CheckSubjects =
+  | { on: CheckSide; ids?: number[] }
+  | { series: number }
+  | { tracking: number };
+
+async function resolveSubjects(db: Database, s: CheckSubjects): Promise<{ on: CheckSide; ids?: number[] }> {
+  if ('series' in s) return { on: 'patch', ids: await patchIdsOfSeries(db, s.series) };
+  if ('tracking' in s) return { on: 'range', ids: await rangeIdsOfTracking(db, s.tracking) };
+  return s;
+}
+
 export interface CheckFilter {
-  patchIds?: number[];
-  rangeIds?: number[];
   user?: string;
   state?: string;
   context?: string;
@@ -110,66 +158,74 @@ export interface CheckFilter {
   before?: Date;
 }
 
-/** Checks on patches, oldest first (Patchwork's order). */
-export async function listPatchChecks(db: Database, f: CheckFilter, page: { limit: number; offset: number; newestFirst?: boolean }) {
+/** Checks on patches or on published ranges, oldest first (Patchwork's order) unless newestFirst. */
+export async function listChecks(
+  db: Database,
+  subjects: CheckSubjects,
+  f: CheckFilter,
+  page: { limit: number; offset: number; newestFirst?: boolean },
+): Promise<{ count: number; rows: CheckRecord[] }> {
+  const { on, ids } = await resolveSubjects(db, subjects);
+  const { table, subjectId, columns } = sideOf(on);
   const where: SQL[] = [];
-  if (f.patchIds) where.push(f.patchIds.length ? inArray(mailCheck.patchId, f.patchIds) : sql`false`);
-  if (f.user) where.push(eq(mailCheck.user, f.user));
-  if (f.state) where.push(eq(mailCheck.state, f.state));
-  if (f.context) where.push(eq(mailCheck.context, f.context));
-  if (f.since) where.push(gt(mailCheck.date, f.since));
-  if (f.before) where.push(lt(mailCheck.date, f.before));
+  // an empty list of subjects (a series without patches) matches nothing, not everything
+  if (ids) where.push(ids.length ? inArray(subjectId, ids) : sql`false`);
+  if (f.user) where.push(eq(table.user, f.user));
+  if (f.state) where.push(eq(table.state, f.state));
+  if (f.context) where.push(eq(table.context, f.context));
+  if (f.since) where.push(gt(table.date, f.since));
+  if (f.before) where.push(lt(table.date, f.before));
   const cond = where.length ? and(...where) : undefined;
-  const [{ count }] = (await db.select({ count: sql<number>`count(*)::int` }).from(mailCheck).where(cond)) as [{ count: number }];
+  const [{ count }] = (await db.select({ count: sql<number>`count(*)::int` }).from(table).where(cond)) as [{ count: number }];
   const rows = await db
-    .select()
-    .from(mailCheck)
+    .select(columns)
+    .from(table)
     .where(cond)
-    .orderBy(page.newestFirst ? desc(mailCheck.id) : asc(mailCheck.id))
+    .orderBy(page.newestFirst ? desc(table.id) : asc(table.id))
     .limit(page.limit)
     .offset(page.offset);
-  return { count, rows: rows.map((r): CheckRecord => ({ on: 'patch', subjectId: r.patchId, ...r })) };
+  return { count, rows: rows.map((r): CheckRecord => ({ on, ...r })) };
 }
 
-export async function listRangeChecks(db: Database, f: CheckFilter, page: { limit: number; offset: number; newestFirst?: boolean }) {
-  const where: SQL[] = [];
-  if (f.rangeIds) where.push(f.rangeIds.length ? inArray(rangeCheck.publicationId, f.rangeIds) : sql`false`);
-  if (f.user) where.push(eq(rangeCheck.user, f.user));
-  if (f.state) where.push(eq(rangeCheck.state, f.state));
-  if (f.context) where.push(eq(rangeCheck.context, f.context));
-  if (f.since) where.push(gt(rangeCheck.date, f.since));
-  if (f.before) where.push(lt(rangeCheck.date, f.before));
-  const cond = where.length ? and(...where) : undefined;
-  const [{ count }] = (await db.select({ count: sql<number>`count(*)::int` }).from(rangeCheck).where(cond)) as [{ count: number }];
-  const rows = await db
-    .select()
-    .from(rangeCheck)
-    .where(cond)
-    .orderBy(page.newestFirst ? desc(rangeCheck.id) : asc(rangeCheck.id))
-    .limit(page.limit)
-    .offset(page.offset);
-  return { count, rows: rows.map(({ publicationId, ...r }): CheckRecord => ({ on: 'range', subjectId: publicationId, ...r })) };
+/** Every check on the given subjects of one side, unpaged. */
+async function checksOn(db: Database, on: CheckSide, ids: number[]): Promise<CheckRecord[]> {
+  if (!ids.length) return [];
+  const { table, subjectId, columns } = sideOf(on);
+  const rows = await db.select(columns).from(table).where(inArray(subjectId, ids));
+  return rows.map((r): CheckRecord => ({ on, ...r }));
 }
 
-/** Combined state per patch id (patches without checks: pending). */
-export async function combinedStateOfPatches(db: Database, patchIds: number[]): Promise<Map<number, CheckState>> {
-  const out = new Map<number, CheckState>(patchIds.map((id) => [id, 'pending']));
-  if (!patchIds.length) return out;
-  const rows = await db.select().from(mailCheck).where(inArray(mailCheck.patchId, patchIds));
-  const by = new Map<number, typeof rows>();
-  for (const r of rows) (by.get(r.patchId) ?? by.set(r.patchId, []).get(r.patchId)!).push(r);
+/**
+ * One state over several subjects (a series' patches, a tracking's ranges): Patchwork's rule with each
+ * subject's contexts kept apart, so a pass on one patch does not hide a failure on another.
+ */
+export function combinedStateAcross(checks: ReadonlyArray<Pick<CheckRecord, 'subjectId' | 'user' | 'context' | 'state' | 'date' | 'id'>>): CheckState {
+  return combinedState(checks.map((c) => ({ ...c, context: `${c.context}\0${c.subjectId}` })));
+}
+
+/** The combined state of a patch, a series, a range or a tracking's ranges, and how many checks it stands on. */
+export async function combinedStateOf(db: Database, subjects: CheckSubjects): Promise<{ state: CheckState; checks: number }> {
+  const { on, ids } = await resolveSubjects(db, subjects);
+  if (!ids) throw new AppError('invalid_request', 'patch, series, range or tracking is required', { field: 'patch' });
+  const checks = await checksOn(db, on, ids);
+  return { state: combinedStateAcross(checks), checks: checks.length };
+}
+
+/** Combined state per subject id of one side (subjects without checks: pending). */
+export async function combinedStateOfEach(db: Database, on: CheckSide, ids: number[]): Promise<Map<number, CheckState>> {
+  const out = new Map<number, CheckState>(ids.map((id) => [id, 'pending']));
+  const by = new Map<number, CheckRecord[]>();
+  for (const c of await checksOn(db, on, ids)) (by.get(c.subjectId) ?? by.set(c.subjectId, []).get(c.subjectId)!).push(c);
   for (const [id, list] of by) out.set(id, combinedState(list));
   return out;
 }
 
-export async function combinedStateOfRanges(db: Database, publicationIds: number[]): Promise<Map<number, CheckState>> {
-  const out = new Map<number, CheckState>(publicationIds.map((id) => [id, 'pending']));
-  if (!publicationIds.length) return out;
-  const rows = await db.select().from(rangeCheck).where(inArray(rangeCheck.publicationId, publicationIds));
-  const by = new Map<number, typeof rows>();
-  for (const r of rows) (by.get(r.publicationId) ?? by.set(r.publicationId, []).get(r.publicationId)!).push(r);
-  for (const [id, list] of by) out.set(id, combinedState(list));
-  return out;
+/** A published range with its checks, oldest first; not_found when there is no such range. */
+export async function rangeWithChecks(db: Database, publicationId: number): Promise<{ range: PublicationRow; checks: CheckRecord[] }> {
+  const [range] = await db.select().from(publication).where(eq(publication.id, publicationId));
+  if (!range) throw new AppError('not_found', `no published range ${publicationId}`, { status: 404 });
+  const { rows } = await listChecks(db, { on: 'range', ids: [range.id] }, {}, { limit: 1000, offset: 0 });
+  return { range, checks: rows };
 }
 
 /**
@@ -184,7 +240,7 @@ export async function combinedStateOfTrackings(db: Database, trackingIds: number
     .from(publication)
     .where(and(inArray(publication.trackingId, trackingIds), inArray(publication.step, ['pr', 'done'])))
     .groupBy(publication.trackingId);
-  const states = await combinedStateOfRanges(db, latest.map((l) => Number(l.id)));
+  const states = await combinedStateOfEach(db, 'range', latest.map((l) => Number(l.id)));
   for (const l of latest) out.set(l.trackingId, states.get(Number(l.id)) ?? 'pending');
   return out;
 }

@@ -7,10 +7,10 @@
 import { and, asc, eq, lt, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { publication, testerJob, tracking, type TesterJobRow } from '../db/schema/index.js';
-import { mailPatch, mailProject, mailSeries } from '../db/schema/mail.js';
+import { mailProject, mailSeries } from '../db/schema/mail.js';
 import { rowsOf } from '../db/rows.js';
 import { AppError } from '../errors.js';
-import { createPatchCheck, createRangeCheck, type CheckState } from '../checks/service.js';
+import { createRangeCheck, createSeriesChecks, type CheckState } from '../checks/service.js';
 
 export type JobKind = 'series' | 'range';
 
@@ -112,9 +112,6 @@ export async function reportJob(db: Database, jobId: number, tester: string, rep
   if (!done) throw new AppError('conflict', `job ${jobId} is no longer leased to you`, { status: 409, field: 'id' });
   const input = { state: report.result, context: job.test, target_url: report.targetUrl, description: report.description ?? `${job.test}: ${report.result}` };
   if (job.kind === 'range') await createRangeCheck(db, job.subjectId, tester, input);
-  else {
-    const patches = await db.select({ id: mailPatch.id }).from(mailPatch).where(eq(mailPatch.seriesId, job.subjectId)).orderBy(asc(mailPatch.number));
-    for (const p of patches) await createPatchCheck(db, p.id, tester, input);
-  }
+  else await createSeriesChecks(db, job.subjectId, tester, input);
   return done;
 }
