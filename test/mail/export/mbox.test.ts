@@ -36,33 +36,17 @@ describe('patchesMbox', () => {
     expect((await patchesMbox(handle.db, [])).length).toBe(0);
   });
 
-  it('encodes a non-ASCII submitter name and keeps the original encoded From header', async () => {
-    const raw = [
-      'From: =?utf-8?q?J=C3=B6rg_M=C3=BCller?= <jorg@example.org>',
-      'To: demo@example.org',
-      'List-Id: <demo.example.org>',
-      'Subject: [PATCH] umlaut: sender',
-      'Date: Fri, 02 Jan 2026 10:00:00 +0000',
-      'Message-Id: <umlaut-1@example.org>',
-      '',
-      'Grüße.',
-      '---',
-      'diff --git a/x b/x',
-      '--- a/x',
-      '+++ b/x',
-      '@@ -1 +1 @@',
-      '-a',
-      '+b',
-      '',
-    ].join('\n');
-    const [out] = await store.storeBatch([{ raw: Buffer.from(raw) }]);
+  it('encodes a non-ASCII submitter name and copies the original headers raw, folded ones too', async () => {
+    const [raw] = await corpusMessages('mail/0013-with-utf8-body.mbox');
+    const [out] = await store.storeBatch([{ raw: raw!, listId: 'demo.example.org' }]);
     expect(out).toMatchObject({ status: 'patch' });
     const patches = await seriesPatches(handle.db, (out as { seriesId: number }).seriesId);
     const text = (await patchesMbox(handle.db, patches)).toString('utf8');
-    expect(text).toContain(`\nX-Patchwork-Submitter: =?utf-8?b?${Buffer.from('Jörg Müller').toString('base64')}?= <jorg@example.org>\n`);
-    expect(text).toContain('\nFrom: =?utf-8?q?J=C3=B6rg_M=C3=BCller?= <jorg@example.org>\n');
-    expect(text).toContain('\nDate: Fri, 02 Jan 2026 10:00:00 +0000\n');
-    expect(text).toContain('\n\nGrüße.\n\ndiff --git a/x b/x\n');
+    expect(text).toContain(`\nX-Patchwork-Submitter: =?utf-8?b?${Buffer.from('Rafał Miłecki').toString('base64')}?= <zajec5@gmail.com>\n`);
+    expect(text).toContain('\nFrom: =?utf-8?b?UmFmYcWCIE1pxYJlY2tp?= <zajec5@gmail.com>\n');
+    expect(text).toContain('\nCc: bcm-kernel-feedback-list@broadcom.com,\n =?UTF-8?q?Rafa=C5=82=20Mi=C5=82ecki?= <zajec5@gmail.com>,\n');
+    expect(text).toContain('\nDate: Wed,  1 Jun 2016 22:00:54 +0200\n');
+    expect(text).toContain('\nSigned-off-by: Rafał Miłecki <zajec5@gmail.com>\n---\n MAINTAINERS | 4 +++-\n');
   });
 });
 
