@@ -123,8 +123,7 @@ export async function findJob(db: Database, jobId: number): Promise<TesterJobRow
 
 /** The log a tester reported; not_found until the job is reported. */
 export async function jobLog(db: Database, jobId: number): Promise<string> {
-  const [job] = await db.select({ log: testerJob.log, status: testerJob.status }).from(testerJob).where(eq(testerJob.id, jobId));
-  if (!job) throw new AppError('not_found', `no tester job ${jobId}`, { status: 404 });
+  const job = await findJob(db, jobId);
   if (job.status !== 'done') throw new AppError('not_found', `job ${jobId} has not been reported yet`, { status: 404 });
   return job.log ?? '';
 }
