@@ -15,6 +15,7 @@ import { createLogger } from '../../src/log.js';
 import { readMbox } from '../../src/mail/mbox.js';
 import { MailStore } from '../../src/mail/store/mail-store.js';
 import { createProject } from '../../src/mail/store/projects.js';
+import { MailSource } from '../../src/sources/mail.js';
 import { Engine } from '../../src/tracker/engine.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { FakeForge, fakeForges } from '../helpers/fake-forge.js';
@@ -31,7 +32,7 @@ const engine = () =>
     db: handle.db,
     logger: createLogger('silent'),
     forges: fakeForges(forge),
-    sources: {},
+    sources: { mail: new MailSource(handle.db) },
     unavailable: {},
     publish: { specEdit: 'off', botName: 'patch-tracking', botEmail: 'bot@example.org' },
     maxPatchesPerPr: 100,
