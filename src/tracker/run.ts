@@ -80,7 +80,7 @@ export function sourceFor(deps: Pick<RunDeps, 'sources' | 'unavailable'>, t: Tra
 async function currentHead(source: Source, t: TrackingRow): Promise<string> {
   const result = (await source.heads([upstreamOf(t)])).get(t.id);
   if (!result) throw new AppError('upstream_error', `no answer for the head of ${t.scmRepo} ${t.scmBranch}`);
-  if ('error' in result) throw new AppError('upstream_error', result.error);
+  if ('error' in result) throw new AppError(result.code ?? 'upstream_error', result.error);
   return result.sha;
 }
 
