@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
-import { open, opendir, readFile } from 'node:fs/promises';
+import { open, opendir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { MAX_MAIL_BYTES } from './parse.js';
 
 /**
  * Streaming mbox splitting and Maildir reading. Memory stays bounded by the largest message, whatever
@@ -26,7 +27,7 @@ export interface MboxOptions {
    * quote `From `, so the only loss is a genuine `>From ` line written unquoted, which is rare.
    */
   unquoteFrom?: boolean;
-  /** bytes kept per message; the rest is dropped and the message flagged `truncated` (default 64 MiB) */
+  /** bytes kept per message; the rest is dropped and the message flagged `truncated` (default MAX_MAIL_BYTES) */
   maxMessageBytes?: number;
 }
 
@@ -80,7 +81,7 @@ const NL = 0x0a;
 /** Split an mbox (file path or byte stream) into messages. */
 export async function* readMbox(source: ByteSource, options: MboxOptions = {}): AsyncGenerator<MboxMessage> {
   const unquote = options.unquoteFrom ?? true;
-  const max = options.maxMessageBytes ?? 64 * 1024 * 1024;
+  const max = options.maxMessageBytes ?? MAX_MAIL_BYTES;
   let carry: Buffer = Buffer.alloc(0);
   let carryOffset = 0; // archive offset of carry[0]
   let parts: Buffer[] = [];
@@ -167,10 +168,26 @@ export async function* readMbox(source: ByteSource, options: MboxOptions = {}): 
 export interface MaildirMessage {
   raw: Buffer;
   path: string;
+  /** the file was larger than the limit and `raw` holds its first bytes */
+  truncated: boolean;
+}
+
+/** A file holding one message: its first `max` bytes, and whether there was more. */
+export async function readMessageFile(path: string, max = MAX_MAIL_BYTES): Promise<{ raw: Buffer; truncated: boolean }> {
+  const fh = await open(path, 'r');
+  try {
+    const { size } = await fh.stat();
+    if (size <= max) return { raw: await fh.readFile(), truncated: false };
+    const raw = Buffer.alloc(max);
+    const { bytesRead } = await fh.read(raw, 0, max, 0);
+    return { raw: raw.subarray(0, bytesRead), truncated: true };
+  } finally {
+    await fh.close();
+  }
 }
 
 /** Messages of a Maildir folder (`cur/` then `new/`, each in file-name order, which is arrival order). */
-export async function* readMaildir(dir: string): AsyncGenerator<MaildirMessage> {
+export async function* readMaildir(dir: string, max = MAX_MAIL_BYTES): AsyncGenerator<MaildirMessage> {
   for (const sub of ['cur', 'new']) {
     const names: string[] = [];
     let handle;
@@ -184,7 +201,7 @@ export async function* readMaildir(dir: string): AsyncGenerator<MaildirMessage> 
     names.sort();
     for (const name of names) {
       const path = join(dir, sub, name);
-      yield { raw: await readFile(path), path };
+      yield { ...(await readMessageFile(path, max)), path };
     }
   }
 }
