@@ -63,9 +63,11 @@ async function inDatabase<T>(work: (db: Awaited<ReturnType<typeof openDatabase>>
 }
 
 const envelope = 'From ada@example.org Sat Nov 21 10:00:00 2026\n';
+// each test starts real processes, which take long on a busy machine
+const SLOW = { timeout: 120_000 };
 
 describe('parsearchive and parsemail with mails the database used to refuse', () => {
-  it('parsearchive stores all 28 mails of a batch holding a NUL subject, an 800 kB Subject and a 500 kB Message-Id', async () => {
+  it('parsearchive stores all 28 mails of a batch holding a NUL subject, an 800 kB Subject and a 500 kB Message-Id', SLOW, async () => {
     const mails = Array.from({ length: 25 }, (_, i) => patchMail(i + 1, { msgid: `<arch-${i}@example.org>` }));
     mails.splice(5, 0, patchMail(90, { subject: '=?utf-8?q?[PATCH_0/2]_a=00b?=', msgid: '<arch-nul@example.org>' }));
     mails.splice(12, 0, patchMail(91, { subject: `[PATCH] ${'long '.repeat(160_000)}`, msgid: '<arch-long@example.org>' }));
@@ -81,7 +83,7 @@ describe('parsearchive and parsemail with mails the database used to refuse', ()
     expect(stored).toBe(28);
   });
 
-  it('parsemail keeps a mail the database refuses as dropped and exits 0, with one short line on stderr', async () => {
+  it('parsemail keeps a mail the database refuses as dropped and exits 0, with one short line on stderr', SLOW, async () => {
     await inDatabase(async (db) => {
       await db.execute(sql.raw(`create or replace function refuse_poison() returns trigger language plpgsql as $$
         begin if new.msgid like '<poison-%' then raise exception 'refused by the test trigger'; end if; return new; end $$`));

@@ -64,7 +64,8 @@ async function inDatabase<T>(work: (db: Awaited<ReturnType<typeof openDatabase>>
 const pullRequest = readFileSync(join(CORPUS, 'mail/0001-git-pull-request.mbox'));
 const utf8Body = readFileSync(join(CORPUS, 'mail/0013-with-utf8-body.mbox'));
 
-describe('patch-tracking parsemail / parsearchive / project / mail parse', () => {
+// real processes: several per test, slow on a busy machine
+describe('patch-tracking parsemail / parsearchive / project / mail parse', { timeout: 120_000 }, () => {
   it('parsemail with no project drops the mail, keeps it, and still exits 0', async () => {
     const r = await run(['parsemail'], pullRequest);
     expect(r.code, r.stderr).toBe(0);
