@@ -1,14 +1,14 @@
 /**
  * POST /api/v1/mail: one mail as a `message/rfc822` body (for email-to-HTTP services), stored like
  * parsemail stores it. 201 with what was created, 200 for a duplicate, 202 with the reason when the mail
- * was dropped (it is kept in mail_dropped; so is a mail over the size limit, cut to it). Writing needs
- * authentication.
+ * was dropped (it is kept in mail_dropped; so is a mail over the size limit, cut to it), 503 when the
+ * database cannot be reached (send it again later). Writing needs authentication.
  */
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { Database } from '../db/client.js';
 import { MAX_MAIL_BYTES } from '../mail/parse.js';
-import { MailStore, type StoreOutcome } from '../mail/store/mail-store.js';
+import { isDatabaseUnavailable, MailStore, shortErrorMessage, type StoreOutcome } from '../mail/store/mail-store.js';
 import type { Guard } from './auth-guard.js';
 import type { ApiEnv } from './context.js';
 import { jsonError } from './errors.js';
@@ -76,7 +76,17 @@ export function mailRoutes(deps: MailRouteDeps): Hono<ApiEnv> {
       const { raw, truncated } = await readBody(c, maxBytes);
       if (!raw.length) return jsonError(c, 400, 'empty_mail', 'the request body is empty: send the whole RFC 822 message', 'body');
       const listId = c.req.query('list_id')?.trim() || null;
-      const outcome = await store.storeOne({ raw, listId, truncated });
+      let outcome: StoreOutcome;
+      try {
+        outcome = await store.storeOne({ raw, listId, truncated });
+      } catch (err) {
+        // one short line: the driver's error would carry the failed query with the whole mail in base64
+        const message = shortErrorMessage(err);
+        if (!isDatabaseUnavailable(err)) throw new Error(`storing a mail failed: ${message}`);
+        c.get('logger').warn({ err: message }, 'mail not stored: the database cannot be reached');
+        c.header('Retry-After', '60');
+        return jsonError(c, 503, 'database_unavailable', 'the database cannot be reached now; send the mail again later');
+      }
       const status = outcome.status === 'duplicate' ? 200 : outcome.status === 'dropped' ? 202 : 201;
       return c.json(body(outcome), status);
     },

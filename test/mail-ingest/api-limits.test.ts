@@ -1,16 +1,19 @@
 /**
  * POST /api/v1/mail and size: a mail is taken as large as the CLI takes it, whatever the app-wide
  * BODY_LIMIT; a mail over the mail route's own limit is kept as dropped, cut to the limit, with the reason.
+ * An unreachable database is a 503 to retry, logged in one short line.
  */
 import { eq } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApi } from '../../src/api/app.js';
 import { mailRoutes } from '../../src/api/mail.js';
 import { Authenticator } from '../../src/auth/authenticator.js';
 import { hashPassword } from '../../src/auth/passwords.js';
-import type { DatabaseHandle } from '../../src/db/client.js';
+import type { Database, DatabaseHandle } from '../../src/db/client.js';
 import { mailDropped, mailPatch } from '../../src/db/schema/mail.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import { MAX_MAIL_BYTES } from '../../src/mail/parse.js';
 import { createProject } from '../../src/mail/store/projects.js';
 import { basicAuth } from '../helpers/api.js';
@@ -32,14 +35,14 @@ afterAll(async () => {
   await handle?.close();
 });
 
-function api(maxBytes?: number) {
+function api(maxBytes?: number, mailDb: Database = handle.db, logger: Logger = createLogger('silent')) {
   return createApi({
     db: handle.db,
     authenticator,
-    logger: createLogger('silent'),
+    logger,
     readAuth: false,
     bodyLimit: APP_BODY_LIMIT,
-    mount: (a, guards) => a.route('/', mailRoutes({ db: handle.db, requireWrite: guards.requireWrite, ...(maxBytes ? { maxBytes } : {}) })),
+    mount: (a, guards) => a.route('/', mailRoutes({ db: mailDb, requireWrite: guards.requireWrite, ...(maxBytes ? { maxBytes } : {}) })),
   });
 }
 
@@ -87,5 +90,22 @@ describe('POST /api/v1/mail size limits', () => {
       body: JSON.stringify({ pad: 'x'.repeat(APP_BODY_LIMIT + 1) }),
     });
     expect(r.status).toBe(413);
+  });
+
+  it('answers 503 with Retry-After when the database cannot be reached, and logs one short line', async () => {
+    const client = postgres('postgres://nobody@127.0.0.1:1/none', { max: 1, connect_timeout: 5, onnotice: () => {} });
+    const lines: string[] = [];
+    const logger = createLogger('warn', { write: (line: string) => lines.push(line) } as unknown as NodeJS.WritableStream);
+    try {
+      const r = await post(api(undefined, drizzle(client) as unknown as Database, logger), patchMail(3));
+      expect(r.status).toBe(503);
+      expect(r.headers.get('retry-after')).toBe('60');
+      expect(((await r.json()) as { error: { code: string } }).error.code).toBe('database_unavailable');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]!.length).toBeLessThan(500);
+      expect(lines[0]).toContain('ECONNREFUSED');
+    } finally {
+      await client.end();
+    }
   });
 });
