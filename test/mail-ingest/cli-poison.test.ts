@@ -2,65 +2,21 @@
  * parsearchive and parsemail facing mails the database used to refuse: every mail is stored or kept as
  * dropped, stderr stays short, and the exit code says "try later" (75) only for an unreachable database.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { count, eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/db/client.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { mailDropped, mailPatch } from '../../src/db/schema/mail.js';
 import { createProject } from '../../src/mail/store/projects.js';
-import { createThrowawayDatabase, usingPostgres } from '../helpers/db.js';
+import { cliHarness } from './cli-harness.js';
 import { LIST_ID, patchMail } from './mails.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const CLI = join(ROOT, 'cli/patch-tracking.ts');
-
-let dir: string;
-let env: NodeJS.ProcessEnv;
-let drop: (() => Promise<void>) | undefined;
-let databaseUrl: string | undefined;
+const cli = cliHarness('pt-mail-poison-');
+const { run, inDatabase } = cli;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'pt-mail-poison-'));
-  env = { ...process.env, DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'silent', PATCH_TRACKING_CONFIG: '' };
-  delete env.DATABASE_URL;
-  if (usingPostgres) {
-    const db = await createThrowawayDatabase();
-    databaseUrl = db.url;
-    drop = db.drop;
-    env.DATABASE_URL = db.url;
-  }
   await inDatabase((db) => createProject(db, { linkName: 'dev', listId: LIST_ID }));
 });
-
-afterAll(async () => {
-  await drop?.();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function run(args: string[], stdin?: Buffer): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(stdin ?? Buffer.alloc(0));
-  });
-}
-
-async function inDatabase<T>(work: (db: Awaited<ReturnType<typeof openDatabase>>['db']) => Promise<T>): Promise<T> {
-  const h = await openDatabase(databaseUrl ? { databaseUrl } : { dataDir: join(dir, 'data') });
-  try {
-    return await work(h.db);
-  } finally {
-    await h.close();
-  }
-}
 
 const envelope = 'From ada@example.org Sat Nov 21 10:00:00 2026\n';
 // each test starts real processes, which take long on a busy machine
@@ -72,7 +28,7 @@ describe('parsearchive and parsemail with mails the database used to refuse', ()
     mails.splice(5, 0, patchMail(90, { subject: '=?utf-8?q?[PATCH_0/2]_a=00b?=', msgid: '<arch-nul@example.org>' }));
     mails.splice(12, 0, patchMail(91, { subject: `[PATCH] ${'long '.repeat(160_000)}`, msgid: '<arch-long@example.org>' }));
     mails.splice(20, 0, patchMail(92, { msgid: `<${'m'.repeat(500_000)}@example.org>` }));
-    const mbox = join(dir, 'hostile.mbox');
+    const mbox = join(cli.dir, 'hostile.mbox');
     writeFileSync(mbox, Buffer.concat(mails.flatMap((m) => [Buffer.from(envelope), Buffer.from(m.toString('latin1').replace(/\r\n/g, '\n'), 'latin1'), Buffer.from('\n')])));
 
     const r = await run(['parsearchive', mbox]);

@@ -5,32 +5,18 @@
  */
 import { count, eq, inArray } from 'drizzle-orm';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../../src/db/client.js';
 import { mailCover, mailDropped, mailMessage, mailPatch, mailPerson } from '../../src/db/schema/mail.js';
 import { MailStore } from '../../src/mail/store/mail-store.js';
-import { createProject } from '../../src/mail/store/projects.js';
-import { createTestDatabase } from '../helpers/db.js';
 import { patchMail } from '../mail-ingest/mails.js';
+import { mailStoreContext } from './context.js';
 
+const ctx = mailStoreContext();
 let handle: DatabaseHandle;
 let store: MailStore;
-let seq = 0;
-
-beforeAll(async () => {
-  handle = await createTestDatabase();
-  store = new MailStore(handle.db, { projectRefreshMs: 0 });
-});
-afterAll(async () => {
-  await handle?.close();
-});
-
-async function newProject() {
-  seq++;
-  const p = await createProject(handle.db, { linkName: `poison${seq}`, listId: `poison${seq}.example.org` });
-  store.invalidateProjects();
-  return p;
-}
+beforeAll(() => ({ handle, store } = ctx));
+const newProject = ctx.newProject;
 
 function mail(listId: string, headers: string[], body = 'Some words about the series.'): Buffer {
   return Buffer.from(['From: Ada Lovelace <ada@example.org>', 'Date: Sat, 21 Nov 2026 10:00:00 +0000', `List-Id: <${listId}>`, ...headers, '', body, ''].join('\n'));
