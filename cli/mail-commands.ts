@@ -6,7 +6,7 @@
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { openDatabase, type DatabaseHandle } from '../src/db/client.js';
-import { AppError, errorMessage } from '../src/errors.js';
+import { AppError } from '../src/errors.js';
 import { createLogger } from '../src/log.js';
 import { mailParseCommand } from '../src/mail/describe.js';
 import { archiveBytes, importArchives } from '../src/mail/ingest/archive.js';
@@ -14,17 +14,26 @@ import { ImapImporter } from '../src/mail/ingest/imap.js';
 import { imapOptionsFrom, type ImapKey } from '../src/mail/ingest/imap-settings.js';
 import { parseMailFromStream } from '../src/mail/ingest/stdin.js';
 import { formatSummary, summaryJson } from '../src/mail/ingest/summary.js';
-import { MailStore } from '../src/mail/store/mail-store.js';
+import { isDatabaseUnavailable, MailStore, shortErrorMessage } from '../src/mail/store/mail-store.js';
 import { addDelegationRule, addProjectDelegate, createProject, listProjects } from '../src/mail/store/projects.js';
 import type { Settings } from '../src/settings.js';
 
-/** sysexits EX_TEMPFAIL: MTAs keep the mail queued and retry instead of bouncing it. */
+/**
+ * sysexits EX_TEMPFAIL: MTAs keep the mail queued and retry instead of bouncing it. Only for an unreachable
+ * database: any other failure would recur on every retry (a mail the database refuses is kept as dropped).
+ */
 const EX_TEMPFAIL = 75;
 
+/** One short line on stderr (never a failed query with its parameters: they carry whole mails), then exit. */
 function fail(err: unknown, exitCode = 1): never {
-  const message = err instanceof AppError ? err.message : errorMessage(err);
+  const message = err instanceof AppError ? err.message : shortErrorMessage(err);
   process.stderr.write(`patch-tracking: ${message}\n`);
   process.exit(err instanceof AppError && err.code.startsWith('settings') ? 2 : exitCode);
+}
+
+/** Mail ingest failed: EX_TEMPFAIL when the database could not be reached, else 1. */
+function failIngest(err: unknown): never {
+  fail(err, isDatabaseUnavailable(err) ? EX_TEMPFAIL : 1);
 }
 
 async function withDatabase<T>(settings: Settings, work: (handle: DatabaseHandle) => Promise<T>): Promise<T> {
@@ -69,7 +78,7 @@ export function registerMailCommands(program: Command, settingsFrom: (command: C
         process.stdout.write(JSON.stringify(outcome) + '\n');
         if (outcome.status === 'dropped') process.stderr.write(`patch-tracking: mail dropped: ${outcome.reason}\n`);
       } catch (err) {
-        fail(err, EX_TEMPFAIL);
+        failIngest(err);
       }
     });
 
@@ -103,7 +112,7 @@ export function registerMailCommands(program: Command, settingsFrom: (command: C
         });
         process.stdout.write(options.json ? JSON.stringify(summaryJson(summary)) + '\n' : formatSummary(summary));
       } catch (err) {
-        fail(err);
+        failIngest(err);
       }
     });
 

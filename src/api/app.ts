@@ -31,6 +31,7 @@ export interface ApiDeps {
 }
 
 const COMPAT_PATHS = new Set(['/tracking', '/issue']);
+const OWN_BODY_LIMIT_PATHS = new Set(['/api/v1/mail']);
 
 export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
@@ -44,16 +45,15 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
     await next();
   });
 
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: deps.bodyLimit,
-      onError: (c) =>
-        COMPAT_PATHS.has(c.req.path)
-          ? c.json({ code: COMPAT_CODES.INPUT_PARAMETERS_ERROR, msg: 'Please enter the correct parameters', data: null, detail: `the body is larger than ${deps.bodyLimit} bytes` }, 413)
-          : jsonError(c, 413, 'body_too_large', `the body is larger than ${deps.bodyLimit} bytes`),
-    }),
-  );
+  const appBodyLimit = bodyLimit({
+    maxSize: deps.bodyLimit,
+    onError: (c) =>
+      COMPAT_PATHS.has(c.req.path)
+        ? c.json({ code: COMPAT_CODES.INPUT_PARAMETERS_ERROR, msg: 'Please enter the correct parameters', data: null, detail: `the body is larger than ${deps.bodyLimit} bytes` }, 413)
+        : jsonError(c, 413, 'body_too_large', `the body is larger than ${deps.bodyLimit} bytes`),
+  });
+  // the mail route takes mails as large as the CLI does and keeps a larger one as dropped: its own limit
+  app.use('*', (c, next) => (OWN_BODY_LIMIT_PATHS.has(c.req.path) ? next() : appBodyLimit(c, next)));
 
   // The old CLI probes HEAD / before every command.
   app.on(['GET', 'HEAD'], '/', (c) => c.text('patch-tracking'));

@@ -1,12 +1,14 @@
 /**
  * POST /api/v1/mail: one mail as a `message/rfc822` body (for email-to-HTTP services), stored like
  * parsemail stores it. 201 with what was created, 200 for a duplicate, 202 with the reason when the mail
- * was dropped (it is kept in mail_dropped). Writing needs authentication.
+ * was dropped (it is kept in mail_dropped; so is a mail over the size limit, cut to it), 503 when the
+ * database cannot be reached (send it again later). Writing needs authentication.
  */
+import type { Context } from 'hono';
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { Database } from '../db/client.js';
-import { MailStore, type StoreOutcome } from '../mail/store/mail-store.js';
+import { MAX_MAIL_BYTES } from '../mail/parse.js';
+import { isDatabaseUnavailable, MailStore, shortErrorMessage, type StoreOutcome } from '../mail/store/mail-store.js';
 import type { Guard } from './auth-guard.js';
 import type { ApiEnv } from './context.js';
 import { jsonError } from './errors.js';
@@ -14,7 +16,7 @@ import { jsonError } from './errors.js';
 export interface MailRouteDeps {
   db: Database;
   requireWrite: Guard;
-  /** largest accepted mail in bytes (default 25 MiB); the app-wide BODY_LIMIT applies first */
+  /** bytes of a mail kept whole (default MAX_MAIL_BYTES, as for the CLI); a larger mail is kept cut, as dropped */
   maxBytes?: number;
   /** shared store (keeps its caches across requests); one is made when absent */
   store?: MailStore;
@@ -35,10 +37,30 @@ function body(o: StoreOutcome): Record<string, unknown> {
   }
 }
 
+/** The body's first `max` bytes, and whether there was more (the rest is not read). */
+async function readBody(c: Context<ApiEnv>, max: number): Promise<{ raw: Buffer; truncated: boolean }> {
+  const stream = c.req.raw.body;
+  if (!stream) return { raw: Buffer.alloc(0), truncated: false };
+  const parts: Buffer[] = [];
+  let size = 0;
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return { raw: Buffer.concat(parts, size), truncated: false };
+    if (size + value.length > max) {
+      parts.push(Buffer.from(value.subarray(0, max - size)));
+      await reader.cancel();
+      return { raw: Buffer.concat(parts, max), truncated: true };
+    }
+    parts.push(Buffer.from(value));
+    size += value.length;
+  }
+}
+
 export function mailRoutes(deps: MailRouteDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   const store = deps.store ?? new MailStore(deps.db);
-  const maxBytes = deps.maxBytes ?? 25 * 1024 * 1024;
+  const maxBytes = deps.maxBytes ?? MAX_MAIL_BYTES;
 
   app.post(
     '/api/v1/mail',
@@ -50,12 +72,21 @@ export function mailRoutes(deps: MailRouteDeps): Hono<ApiEnv> {
       }
       return next();
     },
-    bodyLimit({ maxSize: maxBytes, onError: (c) => jsonError(c, 413, 'body_too_large', `the mail is larger than ${maxBytes} bytes`) }),
     async (c) => {
-      const raw = Buffer.from(await c.req.arrayBuffer());
+      const { raw, truncated } = await readBody(c, maxBytes);
       if (!raw.length) return jsonError(c, 400, 'empty_mail', 'the request body is empty: send the whole RFC 822 message', 'body');
       const listId = c.req.query('list_id')?.trim() || null;
-      const outcome = await store.storeOne({ raw, listId });
+      let outcome: StoreOutcome;
+      try {
+        outcome = await store.storeOne({ raw, listId, truncated });
+      } catch (err) {
+        // one short line: the driver's error would carry the failed query with the whole mail in base64
+        const message = shortErrorMessage(err);
+        if (!isDatabaseUnavailable(err)) throw new Error(`storing a mail failed: ${message}`);
+        c.get('logger').warn({ err: message }, 'mail not stored: the database cannot be reached');
+        c.header('Retry-After', '60');
+        return jsonError(c, 503, 'database_unavailable', 'the database cannot be reached now; send the mail again later');
+      }
       const status = outcome.status === 'duplicate' ? 200 : outcome.status === 'dropped' ? 202 : 201;
       return c.json(body(outcome), status);
     },

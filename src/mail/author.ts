@@ -1,4 +1,4 @@
-import { cleanHeader, type HeaderList } from './headers.js';
+import { cleanHeader, fitField, type HeaderList } from './headers.js';
 
 export interface Person {
   name: string | null;
@@ -32,8 +32,8 @@ function unmangleAt(email: string): string {
 }
 
 function tidy(name: string | null, email: string): Person {
-  const n = name === null ? null : name.trim().slice(0, 255);
-  return { name: n, email: unmangleAt(email.trim()).slice(0, 255) };
+  const n = name === null ? null : fitField(name.trim());
+  return { name: n, email: fitField(unmangleAt(email.trim())) };
 }
 
 /** The author as Patchwork stores it (before any DMARC restoration). Null when From is missing or empty. */
@@ -83,7 +83,7 @@ export function restoreDmarcSender(headers: HeaderList, author: Person, listEmai
     const value = cleanHeader(raw) ?? '';
     for (const addr of value.split(',')) {
       const [n, e] = splitFromHeader(addr);
-      const name = n ? n.trim().slice(0, 255) : n;
+      const name = n ? fitField(n.trim()) : n;
       if (name !== null && name === viaName && e.trim()) return { ...tidy(viaName, e), restored: true };
     }
   }

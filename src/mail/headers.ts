@@ -196,6 +196,18 @@ export function decodeHeaderValue(raw: string): string {
   return out;
 }
 
+/**
+ * Patchwork's field limit (its msgid, name and person columns are 255 characters; its parser cuts longer
+ * values). Kept here too: 255 characters stay far below PostgreSQL's index row limit (~2.7 kB), which an
+ * uncut 500 kB Message-Id or Subject would exceed.
+ */
+export const FIELD_MAX_CHARS = 255;
+
+/** A value cut to the field limit the way Patchwork cuts it (`value[:255]`). */
+export function fitField(value: string): string {
+  return value.length > FIELD_MAX_CHARS ? value.slice(0, FIELD_MAX_CHARS) : value;
+}
+
 /** Patchwork's clean_header: decoded and whitespace-normalised; null when absent. */
 export function cleanHeader(raw: string | undefined): string | null {
   if (raw === undefined) return null;

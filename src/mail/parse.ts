@@ -3,7 +3,7 @@ import { parseAuthor, restoreDmarcSender, type Person } from './author.js';
 import { parseMailDate } from './date.js';
 import { findFilenames, parsePatch, parsePullRequest } from './diff.js';
 import { hashDiff } from './hash.js';
-import { cleanHeader, splitHeaders, type HeaderList } from './headers.js';
+import { cleanHeader, fitField, splitHeaders, type HeaderList } from './headers.js';
 import { buildPart, leafParts, partText, type MimePart } from './mime.js';
 import { cleanSubject, isReplySubject, parseSeriesMarker, parseVersion } from './subject.js';
 import { countTags, extractSeriesHints, extractTrailers, type SeriesHints, type TagCounts, type Trailer } from './tags.js';
@@ -75,24 +75,48 @@ export function findListIds(headers: HeaderList): string[] {
   return out;
 }
 
+/**
+ * The largest mail any ingest path (stdin, mbox, Maildir, IMAP, HTTP) takes whole; a larger one is kept
+ * as dropped, cut to this size, with the reason.
+ */
+export const MAX_MAIL_BYTES = 64 * 1024 * 1024;
+
 function extractMsgid(value: string | null): string | null {
   if (!value) return null;
   const m = /<[^<>\s]+>/.exec(value);
-  return m ? m[0] : value;
+  return fitField(m ? m[0] : value);
 }
 
+/**
+ * How many references a mail keeps. Threading and series matching look for the nearest known ancestor, so
+ * In-Reply-To and the newest References matter; a real thread rarely has more than a few hundred, and a
+ * hostile 60,000-entry header would otherwise cost every lookup that follows.
+ */
+export const MAX_REFERENCES = 1000;
+
+/** In-Reply-To then References newest first, each cut like a msgid, without duplicates, at most MAX_REFERENCES. */
 export function findReferences(headers: HeaderList): string[] {
   const refs: string[] = [];
+  // a Set, not refs.includes: a 650 kB References header made the scan quadratic (seconds per mail)
+  const seen = new Set<string>();
+  const add = (ref: string): boolean => {
+    const r = fitField(ref);
+    if (r && !seen.has(r)) {
+      seen.add(r);
+      refs.push(r);
+    }
+    return refs.length < MAX_REFERENCES;
+  };
   for (const raw of headers.all('in-reply-to')) {
     const h = cleanHeader(raw);
     if (!h) continue;
-    const ids = h.match(/<[^<>\s]+>/g);
-    for (const r of ids ?? [h]) if (!refs.includes(r)) refs.push(r);
+    for (const r of h.match(/<[^<>\s]+>/g) ?? [h]) if (!add(r)) return refs;
   }
   for (const raw of headers.all('references')) {
     const h = cleanHeader(raw);
     if (!h) continue;
-    for (const r of h.split(/\s+/).reverse()) if (r && !refs.includes(r)) refs.push(r);
+    const ids = h.split(/\s+/);
+    for (let i = ids.length - 1; i >= 0; i--) if (!add(ids[i]!)) return refs;
   }
   return refs;
 }
@@ -189,16 +213,19 @@ function parseMailUnsafe(raw: Buffer, options: ParseOptions): ParseResult {
   const msgid = rawMsgid || syntheticMsgid(raw);
 
   const from = parseAuthor(headers);
-  if (!from) return { ok: false, reason: headers.has('from') ? 'invalid From header' : 'missing From header', msgid: rawMsgid };
+  if (!from) return { ok: false, reason: headers.has('from') ? 'invalid From header' : 'missing From header', msgid: rawMsgid && withoutNul(rawMsgid) };
   const restored = restoreDmarcSender(headers, from, options.listEmail);
   const author: Person = { name: restored.name, email: restored.email };
 
-  const subject = cleanHeader(headers.first('subject')) ?? '';
+  const fullSubject = cleanHeader(headers.first('subject')) ?? '';
   const drop = options.linkname ? [options.linkname] : [];
-  const { name, prefixes, title } = cleanSubject(subject, drop);
-  const isReply = isReplySubject(subject);
+  const cleaned = cleanSubject(fullSubject, drop);
+  const { prefixes } = cleaned;
+  // Patchwork stores name[:255]; the prefixes and reply test still see the whole subject
+  const [subject, name, title] = [fitField(fullSubject), fitField(cleaned.name), fitField(cleaned.title)];
+  const isReply = isReplySubject(fullSubject);
   const seriesMarker = parseSeriesMarker(prefixes);
-  const version = parseVersion(name, prefixes);
+  const version = parseVersion(cleaned.name, prefixes);
   const refs = findReferences(headers);
   const { date, source } = findDate(headers);
 
@@ -256,7 +283,23 @@ function parseMailUnsafe(raw: Buffer, options: ParseOptions): ParseResult {
     ignoredReason,
     defects,
   };
-  return { ok: true, mail };
+  return { ok: true, mail: withoutNul(mail) };
+}
+
+/**
+ * The mail with every NUL character removed (as Patchwork removes them): PostgreSQL text cannot hold one,
+ * and an encoded word (`=?utf-8?q?a=00b?=`) or a base64 part yields one even when the raw bytes have none.
+ * The raw bytes, stored as bytea, keep it.
+ */
+function withoutNul<T>(value: T): T {
+  if (typeof value === 'string') return (value.includes('\0') ? value.replaceAll('\0', '') : value) as T;
+  if (Array.isArray(value)) return value.map(withoutNul) as T;
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = withoutNul(v);
+    return out as T;
+  }
+  return value;
 }
 
 export type ParentId = string | number;

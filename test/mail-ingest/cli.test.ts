@@ -1,70 +1,22 @@
-/**
- * The commands as an MTA or an admin runs them: real child processes of `patch-tracking`, on a database of
- * their own (PGlite files under a temp DATA_DIR, or a throwaway PostgreSQL database with TEST_DATABASE_URL).
- */
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+/** parsemail, parsearchive, project and mail parse as an MTA or an admin runs them. */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { count } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/db/client.js';
+import { describe, expect, it } from 'vitest';
 import { mailDropped, mailPatch } from '../../src/db/schema/mail.js';
-import { createThrowawayDatabase, usingPostgres } from '../helpers/db.js';
 import { CORPUS } from '../mail/corpus.js';
+import { cliHarness } from './cli-harness.js';
 import { LIST_ID, patchMail, replyMail } from './mails.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const CLI = join(ROOT, 'cli/patch-tracking.ts');
-
-let dir: string;
-let env: NodeJS.ProcessEnv;
-let drop: (() => Promise<void>) | undefined;
-let databaseUrl: string | undefined;
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'pt-mail-cli-'));
-  env = { ...process.env, DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'silent', PATCH_TRACKING_CONFIG: '' };
-  delete env.DATABASE_URL;
-  if (usingPostgres) {
-    const db = await createThrowawayDatabase();
-    databaseUrl = db.url;
-    drop = db.drop;
-    env.DATABASE_URL = db.url;
-  }
-});
-
-afterAll(async () => {
-  await drop?.();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function run(args: string[], stdin?: Buffer, extraEnv: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, env: { ...env, ...extraEnv }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(stdin ?? Buffer.alloc(0));
-  });
-}
-
-async function inDatabase<T>(work: (db: Awaited<ReturnType<typeof openDatabase>>['db']) => Promise<T>): Promise<T> {
-  const h = await openDatabase(databaseUrl ? { databaseUrl } : { dataDir: join(dir, 'data') });
-  try {
-    return await work(h.db);
-  } finally {
-    await h.close();
-  }
-}
+const cli = cliHarness('pt-mail-cli-');
+const run = cli.run;
+const inDatabase = cli.inDatabase;
 
 const pullRequest = readFileSync(join(CORPUS, 'mail/0001-git-pull-request.mbox'));
 const utf8Body = readFileSync(join(CORPUS, 'mail/0013-with-utf8-body.mbox'));
 
-describe('patch-tracking parsemail / parsearchive / project / mail parse', () => {
+// real processes: several per test, slow on a busy machine
+describe('patch-tracking parsemail / parsearchive / project / mail parse', { timeout: 120_000 }, () => {
   it('parsemail with no project drops the mail, keeps it, and still exits 0', async () => {
     const r = await run(['parsemail'], pullRequest);
     expect(r.code, r.stderr).toBe(0);
@@ -99,7 +51,7 @@ describe('patch-tracking parsemail / parsearchive / project / mail parse', () =>
   });
 
   it('parsearchive imports mbox files and a Maildir folder, and a second run only finds duplicates', async () => {
-    const maildir = join(dir, 'Maildir');
+    const maildir = join(cli.dir, 'Maildir');
     for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(maildir, sub), { recursive: true });
     writeFileSync(join(maildir, 'new', '1700000000.1.host'), patchMail(1));
     writeFileSync(join(maildir, 'new', '1700000001.2.host'), replyMail(1, '<patch-1@example.org>'));
@@ -114,9 +66,9 @@ describe('patch-tracking parsemail / parsearchive / project / mail parse', () =>
     const again = await run([...args.slice(0, 1), '--json', ...args.slice(1)]);
     expect(JSON.parse(again.stdout)).toMatchObject({ processed: 6, patches: 0, duplicates: 5, dropped: 1 });
 
-    const missing = await run(['parsearchive', join(dir, 'no-such.mbox')]);
+    const missing = await run(['parsearchive', join(cli.dir, 'no-such.mbox')]);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain(`cannot read ${join(dir, 'no-such.mbox')}: ENOENT`);
+    expect(missing.stderr).toContain(`cannot read ${join(cli.dir, 'no-such.mbox')}: ENOENT`);
   });
 
   it('mail parse FILE --json prints one object per message and stores nothing', async () => {

@@ -18,27 +18,14 @@ import { MailStore } from '../../src/mail/store/mail-store.js';
 import { updatePatch } from '../../src/mail/store/patch-updates.js';
 import { addDelegationRule, addProjectDelegate, createProject } from '../../src/mail/store/projects.js';
 import { CORPUS, corpusMessages } from '../mail/corpus.js';
-import { createTestDatabase } from '../helpers/db.js';
 import { patchMail, replyMail } from '../mail-ingest/mails.js';
+import { mailStoreContext } from './context.js';
 
+const ctx = mailStoreContext();
 let handle: DatabaseHandle;
 let store: MailStore;
-let seq = 0;
-
-beforeAll(async () => {
-  handle = await createTestDatabase();
-  store = new MailStore(handle.db, { projectRefreshMs: 0 });
-});
-afterAll(async () => {
-  await handle?.close();
-});
-
-async function newProject(extra: Partial<Parameters<typeof createProject>[1]> = {}) {
-  seq++;
-  const p = await createProject(handle.db, { linkName: `proj${seq}`, listId: `list${seq}.example.org`, ...extra });
-  store.invalidateProjects();
-  return p;
-}
+beforeAll(() => ({ handle, store } = ctx));
+const newProject = ctx.newProject;
 
 describe('hint headers and autodelegation', () => {
   it('X-Patchwork-State and X-Patchwork-Delegate apply when valid and are ignored otherwise', async () => {

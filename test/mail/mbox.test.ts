@@ -106,11 +106,11 @@ describe('readMbox', () => {
   });
 
   it('recognises envelope lines', () => {
-    expect(isEnvelopeLine('From foo', false, true)).toBe(true);
-    expect(isEnvelopeLine('From patchwork Wed Jun  1 20:00:54 2016', false, false)).toBe(true);
-    expect(isEnvelopeLine('From - Fri Jan  4 14:30:00 2008', true, false)).toBe(true);
-    expect(isEnvelopeLine('From what I saw at 10:30 it broke', false, false)).toBe(false);
-    expect(isEnvelopeLine('From: header', true, false)).toBe(false);
+    expect(isEnvelopeLine('From foo', { atStart: true, nextIsHeader: false })).toBe(true);
+    expect(isEnvelopeLine('From patchwork Wed Jun  1 20:00:54 2016', { atStart: false, nextIsHeader: false })).toBe(true);
+    expect(isEnvelopeLine('From - Fri Jan  4 14:30:00 2008', { atStart: false, nextIsHeader: false })).toBe(true);
+    expect(isEnvelopeLine('From what I saw at 10:30 it broke', { atStart: false, nextIsHeader: false })).toBe(false);
+    expect(isEnvelopeLine('From: header', { atStart: false, nextIsHeader: true })).toBe(false);
   });
 });
 

@@ -3,9 +3,9 @@
  * two batches: while one is written, the next is read and parsed (the database works in its own process,
  * so the two overlap on a multi-core machine).
  */
-import { open, opendir, stat } from 'node:fs/promises';
+import { opendir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readMaildir, readMbox, startsWithEnvelope } from '../mbox.js';
+import { readMaildir, readMbox, readMessageFile, startsWithEnvelope } from '../mbox.js';
 import type { IncomingMail, MailStore, StoreOutcome } from '../store/mail-store.js';
 import { emptySummary, tally, type ImportSummary } from './summary.js';
 
@@ -23,22 +23,19 @@ export interface ArchiveMessage {
   raw: Buffer;
   /** where it came from, for messages about it */
   origin: string;
+  /** larger than MAX_MAIL_BYTES: `raw` holds its first bytes */
+  truncated: boolean;
 }
 
 /** Messages of an mbox file, a Maildir folder, or a file holding one message. */
 export async function* archiveMessages(path: string): AsyncGenerator<ArchiveMessage> {
   const st = await stat(path);
   if (st.isDirectory()) {
-    for await (const m of readMaildir(path)) yield { raw: m.raw, origin: m.path };
+    for await (const m of readMaildir(path)) yield { raw: m.raw, origin: m.path, truncated: m.truncated };
   } else if (await startsWithEnvelope(path)) {
-    for await (const m of readMbox(path)) yield { raw: m.raw, origin: `${path} message ${m.index + 1}` };
+    for await (const m of readMbox(path)) yield { raw: m.raw, origin: `${path} message ${m.index + 1}`, truncated: m.truncated };
   } else {
-    const fh = await open(path, 'r');
-    try {
-      yield { raw: await fh.readFile(), origin: path };
-    } finally {
-      await fh.close();
-    }
+    yield { ...(await readMessageFile(path)), origin: path };
   }
 }
 
@@ -96,7 +93,7 @@ export async function importArchives(store: MailStore, paths: string[], options:
 
   for (const path of paths) {
     for await (const m of archiveMessages(path)) {
-      batch.push({ raw: m.raw, listId: options.listId ?? null });
+      batch.push({ raw: m.raw, listId: options.listId ?? null, truncated: m.truncated });
       batchBytes += m.raw.length;
       if (batch.length >= size) await flush();
     }

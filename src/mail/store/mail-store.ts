@@ -19,6 +19,8 @@ export interface IncomingMail {
   raw: Buffer;
   /** --list-id: overrides the mail's List-Id headers */
   listId?: string | null;
+  /** the mail was larger than its reader's limit (MAX_MAIL_BYTES by default) and `raw` holds only its first bytes */
+  truncated?: boolean;
 }
 
 export interface PreparedMail {
@@ -54,7 +56,7 @@ export class MailStore {
 
   /** Parse without touching the database (so an importer can parse the next batch while one is stored). */
   prepare(mails: IncomingMail[]): PreparedMail[] {
-    return mails.map((m) => ({ raw: m.raw, listId: m.listId?.trim() || null, parsed: parseMail(m.raw) }));
+    return mails.map((m) => ({ raw: m.raw, listId: m.listId?.trim() || null, parsed: m.truncated ? oversized(m.raw) : parseMail(m.raw) }));
   }
 
   async storeBatch(mails: IncomingMail[]): Promise<StoreOutcome[]> {
@@ -84,11 +86,39 @@ export class MailStore {
     return hit;
   }
 
+  /**
+   * Store a batch in one transaction. When that fails for any reason but an unreachable database, the
+   * mails are stored one by one, so one mail the database refuses costs only itself: it is kept in
+   * mail_dropped with the database's reason.
+   */
   async store(prepared: PreparedMail[]): Promise<StoreOutcome[]> {
+    try {
+      return await this.storeTogether(prepared);
+    } catch (err) {
+      // the cache may hold people the rolled-back transaction created
+      this.people.clear();
+      if (isDatabaseUnavailable(err)) throw err;
+      if (prepared.length === 1) return [await this.keepUnstorable(prepared[0]!, err)];
+      const outcomes: StoreOutcome[] = [];
+      for (const p of prepared) outcomes.push(...(await this.store([p])));
+      return outcomes;
+    }
+  }
+
+  private async keepUnstorable(p: PreparedMail, err: unknown): Promise<StoreOutcome> {
+    const msgid = p.parsed.ok ? p.parsed.mail.msgid : p.parsed.msgid;
+    const reason = `not stored: ${shortErrorMessage(err)}`;
+    await persistBatch(this.db, emptyWrites([{ index: 0, reason, msgid, projectId: null, raw: p.raw }]));
+    return { status: 'dropped', msgid, projectId: null, reason };
+  }
+
+  private async storeTogether(prepared: PreparedMail[]): Promise<StoreOutcome[]> {
     const outcomes: StoreOutcome[] = new Array(prepared.length);
     const drops: DropNode[] = [];
     const works: Work[] = [];
-    const drop = (index: number, reason: string, msgid: string | null, projectId: number | null): void => {
+    const drop = (index: number, fullReason: string, msgid: string | null, projectId: number | null): void => {
+      // reasons quote header values (list ids); the reason column is indexed, so keep them short
+      const reason = fullReason.length > MAX_REASON_CHARS ? `${fullReason.slice(0, MAX_REASON_CHARS - 1)}…` : fullReason;
       drops.push({ index, reason, msgid, projectId, raw: prepared[index]!.raw });
       outcomes[index] = { status: 'dropped', msgid, projectId, reason };
     };
@@ -99,8 +129,7 @@ export class MailStore {
         drop(i, p.parsed.reason, p.parsed.msgid, null);
         continue;
       }
-      // PostgreSQL text cannot hold NUL: clean it out of every field (the raw bytes keep it)
-      let mail = p.raw.includes(0) ? withoutNul(p.parsed.mail) : p.parsed.mail;
+      let mail = p.parsed.mail;
       const listIds = p.listId ? [p.listId] : mail.listIds;
       if (!listIds.length) {
         drop(i, 'no List-Id header (and no --list-id)', mail.msgid, null);
@@ -112,7 +141,6 @@ export class MailStore {
         continue;
       }
       mail = this.reparseForProject(p.raw, mail, project);
-      if (mail !== p.parsed.mail && p.raw.includes(0)) mail = withoutNul(mail);
       if (mail.hints.ignore) {
         drop(i, 'ignored by X-Patchwork-Ignore', mail.msgid, project.row.id);
         continue;
@@ -160,6 +188,44 @@ function emptyWrites(drops: DropNode[]): BatchWrites {
   return { series: [], seriesUpdates: [], references: [], covers: [], patches: [], comments: [], patchCountDeltas: [], dependencies: [], drops, personOf: () => 0 };
 }
 
-function withoutNul(mail: ParsedMail): ParsedMail {
-  return JSON.parse(JSON.stringify(mail, (_k, v: unknown) => (typeof v === 'string' ? v.replaceAll('\0', '') : v))) as ParsedMail;
+const MAX_REASON_CHARS = 200;
+
+/** A mail cut at its reader's limit: never parsed as if whole, kept as dropped with its Message-Id when readable. */
+function oversized(raw: Buffer): ParseResult {
+  const head = parseMail(raw.subarray(0, Math.min(raw.length, 1024 * 1024)));
+  const msgid = head.ok ? (head.mail.msgidSynthesized ? null : head.mail.msgid) : head.msgid;
+  return { ok: false, reason: `larger than the ${raw.length}-byte limit: only its first ${raw.length} bytes are kept`, msgid };
+}
+
+/**
+ * One short line for an error of the store: the database's own message, not the failed query (whose
+ * parameters carry whole mails, megabytes of base64).
+ */
+export function shortErrorMessage(err: unknown): string {
+  let e: unknown = err;
+  // drizzle wraps the driver's error with the query text and parameters
+  while (e instanceof Error && e.cause !== undefined && e.message.startsWith('Failed query:')) e = e.cause;
+  const text = e instanceof Error ? e.message : String(e);
+  const line = text.split('\n', 1)[0]!.trim();
+  return line.length > MAX_REASON_CHARS ? `${line.slice(0, MAX_REASON_CHARS - 1)}…` : line;
+}
+
+// connection failures as Node, postgres.js and PostgreSQL (SQLSTATE class 08, shutdown 57P0x, too many connections) report them
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE',
+  'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', '57P01', '57P02', '57P03', '53300',
+]);
+
+/** Whether an error means the database cannot be reached now (worth retrying later), not that a mail is bad. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const seen = new Set<unknown>();
+  const visit = (e: unknown): boolean => {
+    if (!e || typeof e !== 'object' || seen.has(e)) return false;
+    seen.add(e);
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (UNREACHABLE_CODES.has(code) || code.startsWith('08'))) return true;
+    if (e instanceof AggregateError && e.errors.some(visit)) return true;
+    return visit((e as { cause?: unknown }).cause);
+  };
+  return visit(err);
 }
