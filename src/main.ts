@@ -11,6 +11,7 @@ import { createApp } from './app.js';
 import { mountIntegrationRoutes } from './api/ci.js';
 import { mailRoutes } from './api/mail.js';
 import { mountGiteeWebhooks } from './api/webhooks/gitee.js';
+import { publicInboxRoutes } from './api/public-inbox/routes.js';
 import { createCiPublishHook, runPendingSeriesCi } from './ci/publish-hook.js';
 import type { PublicationRow, TrackingRow } from './db/schema/index.js';
 import { Lifecycle } from './lifecycle/index.js';
@@ -110,6 +111,7 @@ export async function startService(settings: Settings, options: { logger?: Logge
       mountGiteeWebhooks(app, { db: db.db, secret: settings.giteeWebhookSecret, lifecycle });
       mountIntegrationRoutes(app, { db: db.db, ...guards, settings, logger });
       app.route('/', mailRoutes({ db: db.db, requireWrite: guards.requireWrite }));
+      app.route('/', publicInboxRoutes({ db: db.db, requireRead: guards.requireRead }));
     },
   });
 
