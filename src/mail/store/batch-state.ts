@@ -20,7 +20,7 @@ import {
 import type { CommentNode, CoverNode, DropNode, PatchNode, SeriesKey, SeriesNode, StoreOutcome } from './nodes.js';
 import { allocateIds, upsertPeople, type BatchWrites } from './persist.js';
 import type { ProjectContext } from './projects.js';
-import { linkVersions, resolveDependencies, type BatchView } from './series-links.js';
+import { linkVersions, resolveDependencies, supersededMsgids, type BatchView } from './series-links.js';
 import { loadSnapshot, type StoredSeries, type Tx } from './snapshot.js';
 
 export interface Work {
@@ -65,7 +65,7 @@ export class BatchState implements BatchView {
     for (const { mail } of this.works) {
       msgids.add(mail.msgid);
       for (const r of mail.refs) msgids.add(r);
-      for (const s of mail.seriesHints.supersedes) for (const id of s.match(/<[^<>\s]+>/g) ?? [`<${s.replace(/^<|>$/g, '')}>`]) msgids.add(id);
+      for (const s of mail.seriesHints.supersedes) for (const id of supersededMsgids(s)) msgids.add(id);
       for (const v of [...mail.seriesHints.dependsOn, ...mail.seriesHints.basedOn]) {
         const ref = parseDependencyRef(v);
         if (ref.kind === 'msgid') msgids.add(ref.msgid);

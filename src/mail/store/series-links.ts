@@ -21,6 +21,11 @@ export interface SeriesDependency {
   position: number;
 }
 
+/** The message ids a `Supersedes:` value names: each `<id>` in it, or the whole value as one bare id. */
+export function supersededMsgids(value: string): string[] {
+  return value.match(/<[^<>\s]+>/g) ?? [`<${value.replace(/^<|>$/g, '')}>`];
+}
+
 /** findPreviousVersion for every touched series that has no earlier version yet (ids must be allocated). */
 export async function linkVersions(tx: Tx, view: BatchView, touched: SeriesNode[]): Promise<void> {
   const open = touched.filter((s) => s.previousVersionId === null && (s.name || s.changeId || s.supersedes.length || s.patchNames.length));
@@ -28,7 +33,7 @@ export async function linkVersions(tx: Tx, view: BatchView, touched: SeriesNode[
   const supersededSeries = new Map<number, string[]>();
   for (const s of open) {
     for (const v of s.supersedes) {
-      for (const id of v.match(/<[^<>\s]+>/g) ?? [`<${v.replace(/^<|>$/g, '')}>`]) {
+      for (const id of supersededMsgids(v)) {
         const target = view.seriesOfMessage(s.projectId, id);
         if (typeof target === 'number') supersededSeries.set(target, [...(supersededSeries.get(target) ?? []), id]);
       }
