@@ -5,6 +5,7 @@
  */
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
+import type { OctokitOptions } from '@octokit/core';
 import { Octokit } from '@octokit/rest';
 import Bottleneck from 'bottleneck';
 import { AppError } from '../errors.js';
@@ -52,7 +53,23 @@ function replayPolicy(octokit: Pick<Octokit, 'hook'>): void {
   });
 }
 
-const ResilientOctokit = Octokit.plugin(replayPolicy, retry, throttling);
+/**
+ * Paces content-creating REST requests (GitHub asks for at least 1 s between them). The throttling plugin
+ * would also queue GraphQL behind writes, but our GraphQL only reads (the batched branch-head check), and
+ * pacing it would make a 100,000-tracking scan wait 1,000 s; so its write queue is left unpaced and this
+ * hook paces the REST writes alone.
+ */
+function writePacing(octokit: Pick<Octokit, 'hook'>, options: OctokitOptions): void {
+  const interval = (options as { minWriteIntervalMs?: number }).minWriteIntervalMs ?? 1000;
+  const limiter = new Bottleneck({ maxConcurrent: 1, minTime: interval });
+  octokit.hook.before('request', async (request) => {
+    const method = String(request.method).toUpperCase();
+    if (method === 'GET' || method === 'HEAD' || String(request.url).endsWith('/graphql')) return;
+    await limiter.schedule(async () => {});
+  });
+}
+
+const ResilientOctokit = Octokit.plugin(replayPolicy, retry, throttling, writePacing);
 
 /** A token-authenticated Octokit with timeouts, retries, rate-limit waits and write pacing. */
 export function createGitHubOctokit(options: GitHubOctokitOptions): Octokit {
@@ -70,6 +87,7 @@ export function createGitHubOctokit(options: GitHubOctokitOptions): Octokit {
     return true;
   };
   return new ResilientOctokit({
+    minWriteIntervalMs: interval,
     auth: options.token,
     baseUrl: (options.apiUrl ?? DEFAULT_GITHUB_API_URL).replace(/\/+$/, ''),
     userAgent: 'patch-tracking',
@@ -86,7 +104,7 @@ export function createGitHubOctokit(options: GitHubOctokitOptions): Octokit {
     throttle: {
       retryAfterBaseValue: 0,
       // this token's own queues: the plugin's shared defaults would pace every Octokit in the process as one
-      write: new Bottleneck.Group({ maxConcurrent: 1, minTime: interval }),
+      write: new Bottleneck.Group({ maxConcurrent: 1, minTime: 0 }),
       notifications: new Bottleneck.Group({ maxConcurrent: 1, minTime: interval }),
       onRateLimit: (retryAfter, _options, _octokit, retryCount) => waitOut(retryAfter, retryCount),
       onSecondaryRateLimit: (retryAfter, _options, _octokit, retryCount) => waitOut(retryAfter, retryCount),

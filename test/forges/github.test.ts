@@ -285,3 +285,18 @@ describe('GitHub: failures and rate limits', () => {
     expect(scope.isDone()).toBe(true);
   });
 });
+
+describe('GitHub: GraphQL reads are not paced like writes', () => {
+  it('sends successive branch-head queries without the write interval between them', async () => {
+    const interval = 2_000;
+    const octokit = createGitHubOctokit({ token: TOKEN, minWriteIntervalMs: interval, sleep: async () => {} });
+    nock(API)
+      .post('/graphql')
+      .times(3)
+      .reply(200, { data: { r0: { ref: { target: { oid: 'a'.repeat(40) } } } } });
+    const started = performance.now();
+    for (let i = 0; i < 3; i++) await octokit.graphql('query { r0: repository(owner: "acme", name: "pkg") { ref(qualifiedName: "refs/heads/main") { target { oid } } } }');
+    // paced as writes, three queries would need at least two intervals (4 s)
+    expect(performance.now() - started).toBeLessThan(interval);
+  });
+});
