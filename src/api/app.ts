@@ -51,7 +51,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
       onError: (c) =>
         COMPAT_PATHS.has(c.req.path)
           ? c.json({ code: COMPAT_CODES.INPUT_PARAMETERS_ERROR, msg: 'Please enter the correct parameters', data: null, detail: `the body is larger than ${deps.bodyLimit} bytes` }, 413)
-          : jsonError(c, 413, 'body_too_large', `the body is larger than ${deps.bodyLimit} bytes`),
+          : jsonError(c, 'body_too_large', `the body is larger than ${deps.bodyLimit} bytes`),
     }),
   );
 
@@ -80,7 +80,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
 
   app.notFound((c) => {
     if (COMPAT_PATHS.has(c.req.path)) return c.text('Method Not Allowed', 405);
-    return jsonError(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`);
+    return jsonError(c, 'not_found', `no route for ${c.req.method} ${c.req.path}`);
   });
 
   app.onError((err, c) => {
@@ -89,11 +89,11 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
     }
     if (err instanceof HTTPException && err.status < 500) {
       if (COMPAT_PATHS.has(c.req.path)) return envelope(c, COMPAT_CODES.INPUT_PARAMETERS_ERROR, null, err.message);
-      return jsonError(c, err.status, 'invalid_request', err.message || 'invalid request');
+      return jsonError(c, 'invalid_request', err.message || 'invalid request', undefined, err.status);
     }
     const requestId = randomUUID();
     deps.logger.error({ err, requestId, method: c.req.method, path: c.req.path }, 'request failed');
-    return jsonError(c, 500, 'internal_error', `internal error (request id ${requestId}); see the service log`);
+    return jsonError(c, 'internal_error', `internal error (request id ${requestId}); see the service log`);
   });
 
   return app;

@@ -37,13 +37,13 @@ export function makeGuard(authenticator: Authenticator, style: 'compat' | 'json'
       c.header('Retry-After', String(result.retryAfterSeconds));
       return style === 'compat'
         ? c.text('Too Many Requests', 429)
-        : jsonError(c, 429, 'too_many_attempts', `too many failed logins; retry in ${result.retryAfterSeconds} s`);
+        : jsonError(c, 'too_many_attempts', `too many failed logins; retry in ${result.retryAfterSeconds} s`);
     }
     if (result.reason === 'invalid') logger?.warn({ client, user: claimedUser(authorization) }, 'authentication failed');
     c.header('WWW-Authenticate', 'Basic realm="Authentication Required"');
     return style === 'compat'
       ? c.text('Unauthorized Access', 401)
-      : jsonError(c, 401, 'unauthorized', result.reason === 'missing' ? 'authentication required' : 'invalid credentials');
+      : jsonError(c, 'unauthorized', result.reason === 'missing' ? 'authentication required' : 'invalid credentials');
   };
 }
 

@@ -17,6 +17,7 @@ import { renderCiClientError, renderCiResponse, type CiHttpResponse } from '../c
 import { clientAddress, type Guard } from './auth-guard.js';
 import { checksRoutes } from './checks/routes.js';
 import type { ApiEnv } from './context.js';
+import { statusOf } from './errors.js';
 import { eventsRoutes } from './events/routes.js';
 import { patchworkRoutes } from './patchwork/routes.js';
 import { testerRoutes } from './testers/routes.js';
@@ -44,7 +45,7 @@ async function submission(c: Context<ApiEnv>): Promise<URLSearchParams> {
       }
     }
   } else if ((await c.req.text()).trim() !== '') {
-    throw new AppError('ci_invalid_request', 'send the values as a query string or form data', { status: 415, field: 'content-type' });
+    throw new AppError('ci_unsupported_media_type', 'send the values as a query string or form data', { field: 'content-type' });
   }
   return params;
 }
@@ -61,14 +62,15 @@ export function ciRoutes(deps: CiRouteDeps): Hono<ApiEnv> {
       if (agent) request.userAgent = agent.replace(/[^\x20-\x7e]/g, '?').slice(0, 512);
       const options = ciHandlerOptions(deps.settings, deps.logger);
       if (!options && request.simulate === undefined) {
-        throw new AppError('ci_not_configured', 'CI is not configured on this service (CI_DATA_DIR is not set)', { status: 503, field: 'CI_DATA_DIR' });
+        throw new AppError('ci_not_configured', 'CI is not configured on this service (CI_DATA_DIR is not set)', { field: 'CI_DATA_DIR' });
       }
       const result = await runCiRequest(options ?? { handlerArguments: [], timeoutMs: 0, dataDir: '', logger: deps.logger }, request);
       return send(renderCiResponse(result));
     } catch (err) {
       if (err instanceof AppError) {
-        if (err.status >= 500) deps.logger.error({ code: err.code, err: err.message }, 'CI request failed');
-        return send(renderCiClientError(err));
+        const status = statusOf(err);
+        if (status >= 500) deps.logger.error({ code: err.code, err: err.message }, 'CI request failed');
+        return send(renderCiClientError(err, status));
       }
       throw err;
     }

@@ -46,14 +46,14 @@ export function mailRoutes(deps: MailRouteDeps): Hono<ApiEnv> {
     async (c, next) => {
       const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
       if (type !== 'message/rfc822') {
-        return jsonError(c, 415, 'unsupported_media_type', `send the mail as Content-Type: message/rfc822${type ? `, not ${type}` : ''}`, 'content-type');
+        return jsonError(c, 'unsupported_media_type', `send the mail as Content-Type: message/rfc822${type ? `, not ${type}` : ''}`, 'content-type');
       }
       return next();
     },
-    bodyLimit({ maxSize: maxBytes, onError: (c) => jsonError(c, 413, 'body_too_large', `the mail is larger than ${maxBytes} bytes`) }),
+    bodyLimit({ maxSize: maxBytes, onError: (c) => jsonError(c, 'body_too_large', `the mail is larger than ${maxBytes} bytes`) }),
     async (c) => {
       const raw = Buffer.from(await c.req.arrayBuffer());
-      if (!raw.length) return jsonError(c, 400, 'empty_mail', 'the request body is empty: send the whole RFC 822 message', 'body');
+      if (!raw.length) return jsonError(c, 'empty_mail', 'the request body is empty: send the whole RFC 822 message', 'body');
       const listId = c.req.query('list_id')?.trim() || null;
       const outcome = await store.storeOne({ raw, listId });
       const status = outcome.status === 'duplicate' ? 200 : outcome.status === 'dropped' ? 202 : 201;

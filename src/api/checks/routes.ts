@@ -151,7 +151,7 @@ export function checksRoutes(deps: ChecksDeps): Hono<ApiEnv> {
     else if (input.range !== undefined) created = [await createRangeCheck(db, input.range, user, input)];
     else {
       const patches = await db.select({ id: mailPatch.id }).from(mailPatch).where(eq(mailPatch.seriesId, input.series!));
-      if (!patches.length) throw new AppError('not_found', `no series ${input.series} (or it has no patches)`, { status: 404, field: 'series' });
+      if (!patches.length) throw new AppError('not_found', `no series ${input.series} (or it has no patches)`, { field: 'series' });
       created = [];
       for (const p of patches) created.push(await createPatchCheck(db, p.id, user, input));
     }
@@ -162,7 +162,7 @@ export function checksRoutes(deps: ChecksDeps): Hono<ApiEnv> {
     const raw = c.req.param('id');
     if (!/^\d{1,9}$/.test(raw)) throw new AppError('invalid_request', 'id: expected a numeric id', { field: 'id' });
     const [p] = await db.select().from(publication).where(eq(publication.id, Number(raw)));
-    if (!p) throw new AppError('not_found', `no published range ${raw}`, { status: 404 });
+    if (!p) throw new AppError('not_found', `no published range ${raw}`);
     const { rows } = await listRangeChecks(db, { rangeIds: [p.id] }, { limit: 1000, offset: 0 });
     return c.json(rangeV1Json(p, rows));
   });

@@ -30,7 +30,7 @@ export function parsePage(c: Context): Page {
 /** Sets the Link header for a page of `count` rows; throws 404 for a page past the end (except page 1). */
 export function setPageLinks(c: Context, p: Page, count: number, origin: string): void {
   const last = Math.max(1, Math.ceil(count / p.perPage));
-  if (p.page > last) throw new AppError('not_found', 'Invalid page.', { status: 404, field: 'page' });
+  if (p.page > last) throw new AppError('not_found', 'Invalid page.', { field: 'page' });
   const url = new URL(c.req.url);
   const link = (page: number, rel: string) => {
     const u = new URL(url.pathname + url.search, origin);

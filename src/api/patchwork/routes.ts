@@ -61,7 +61,7 @@ function urlsFor(c: C): Urls {
 }
 
 function notFound(what: string): AppError {
-  return new AppError('not_found', `${what} not found`, { status: 404 });
+  return new AppError('not_found', `${what} not found`);
 }
 
 function idOf(c: C, name = 'id'): number {
@@ -88,7 +88,7 @@ async function bodyOf(c: C): Promise<Record<string, unknown>> {
   }
   const text = await c.req.text();
   if (text.trim() === '') return {};
-  throw new AppError('invalid_request', 'send the fields as JSON or form data', { status: 415, field: 'content-type' });
+  throw new AppError('unsupported_media_type', 'send the fields as JSON or form data', { field: 'content-type' });
 }
 
 
@@ -559,7 +559,7 @@ export function patchworkRoutes(deps: PatchworkDeps): Hono<ApiEnv> {
       return mboxResponse(c, await patchesMbox(db, [patch]), downloadName(patch.name, 'patch'));
     }
     if (action === 'raw') {
-      return new Response(patch.diff ?? '', { status: 200, headers: { 'content-type': 'text/x-patch; charset=utf-8', 'content-disposition': downloadName(patch.name, 'diff') } });
+      return new Response(patch.diff ?? '', { headers: { 'content-type': 'text/x-patch; charset=utf-8', 'content-disposition': downloadName(patch.name, 'diff') } });
     }
     return c.redirect(u.patch(patch.id), 302);
   }
@@ -579,7 +579,7 @@ function tokenAsBearer(c: C): void {
 }
 
 function mboxResponse(_c: C, body: Buffer, disposition: string): Response {
-  return new Response(new Uint8Array(body), { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8', 'content-disposition': disposition } });
+  return new Response(new Uint8Array(body), { headers: { 'content-type': 'text/plain; charset=utf-8', 'content-disposition': disposition } });
 }
 
 // list pages: every column but diff and content

@@ -142,15 +142,15 @@ export function testerRoutes(deps: TesterDeps): Hono<ApiEnv> {
   app.get('/api/v1/testers/jobs/:id', async (c) => {
     const id = jobId(c);
     const [job] = await db.select().from(testerJob).where(eq(testerJob.id, id));
-    if (!job) throw new AppError('not_found', `no tester job ${id}`, { status: 404 });
+    if (!job) throw new AppError('not_found', `no tester job ${id}`);
     return c.json(await jobJson(db, c, job));
   });
 
   app.get('/api/v1/testers/jobs/:id/log', async (c) => {
     const id = jobId(c);
     const [job] = await db.select({ log: testerJob.log, status: testerJob.status }).from(testerJob).where(eq(testerJob.id, id));
-    if (!job) throw new AppError('not_found', `no tester job ${id}`, { status: 404 });
-    if (job.status !== 'done') throw new AppError('not_found', `job ${id} has not been reported yet`, { status: 404 });
+    if (!job) throw new AppError('not_found', `no tester job ${id}`);
+    if (job.status !== 'done') throw new AppError('not_found', `job ${id} has not been reported yet`);
     return c.text(job.log ?? '');
   });
 

@@ -35,7 +35,7 @@ export function mountGiteeWebhooks(app: Hono<ApiEnv>, deps: GiteeWebhookDeps): v
     try {
       payload = JSON.parse(await c.req.text());
     } catch {
-      return jsonError(c, 400, 'invalid_json', 'the webhook body is not JSON');
+      return jsonError(c, 'invalid_json', 'the webhook body is not JSON');
     }
     const kind = c.req.header('x-gitee-event') ?? '';
     if (kind === 'Merge Request Hook') {

@@ -19,7 +19,7 @@ export interface PatchChange {
 export async function updatePatch(db: Database, patchId: number, change: PatchChange, actor: string | null = null): Promise<MailPatchRow> {
   return db.transaction(async (tx) => {
     const [patch] = await tx.select().from(mailPatch).where(eq(mailPatch.id, patchId)).for('update');
-    if (!patch) throw new AppError('not_found', `no patch ${patchId}`, { status: 404 });
+    if (!patch) throw new AppError('not_found', `no patch ${patchId}`);
     const set: Partial<MailPatchRow> = {};
     const events: Array<typeof mailEvent.$inferInsert> = [];
     const base = { projectId: patch.projectId, patchId: patch.id, seriesId: patch.seriesId, actor };
