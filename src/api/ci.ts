@@ -14,7 +14,7 @@ import { runCiRequest } from '../ci/handler.js';
 import { ciHandlerOptions, type CiSettings } from '../ci/publish-hook.js';
 import { parseCiSubmission } from '../ci/request.js';
 import { renderCiClientError, renderCiResponse, type CiHttpResponse } from '../ci/response.js';
-import { clientAddress, type Guard } from './auth-guard.js';
+import { clientAddress, guard, type Guard } from './auth-guard.js';
 import { checksRoutes } from './checks/routes.js';
 import type { ApiEnv } from './context.js';
 import { statusOf } from './errors.js';
@@ -52,9 +52,7 @@ async function submission(c: Context<ApiEnv>): Promise<URLSearchParams> {
 
 export function ciRoutes(deps: CiRouteDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
-  app.on(['GET', 'POST'], '/api/v1/ci', async (c) => {
-    const denied = await deps.requireWrite(c);
-    if (denied) return denied;
+  app.on(['GET', 'POST'], '/api/v1/ci', guard(deps.requireWrite), async (c) => {
     try {
       const request = parseCiSubmission(await submission(c));
       const agent = c.req.header('user-agent');

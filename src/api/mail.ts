@@ -7,7 +7,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Database } from '../db/client.js';
 import { MailStore, type StoreOutcome } from '../mail/store/mail-store.js';
-import type { Guard } from './auth-guard.js';
+import { guard, type Guard } from './auth-guard.js';
 import type { ApiEnv } from './context.js';
 import { jsonError } from './errors.js';
 
@@ -42,7 +42,7 @@ export function mailRoutes(deps: MailRouteDeps): Hono<ApiEnv> {
 
   app.post(
     '/api/v1/mail',
-    async (c, next) => (await deps.requireWrite(c)) ?? next(),
+    guard(deps.requireWrite),
     async (c, next) => {
       const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
       if (type !== 'message/rfc822') {

@@ -10,7 +10,7 @@ import type { Database } from '../../db/client.js';
 import { publication, rangeCheck, type PublicationRow } from '../../db/schema/index.js';
 import { mailCheck, mailPatch } from '../../db/schema/mail.js';
 import { AppError } from '../../errors.js';
-import type { Guard } from '../auth-guard.js';
+import { guard, guardByMethod, type Guard } from '../auth-guard.js';
 import type { ApiEnv } from '../context.js';
 import { parseOrThrow } from '../schemas.js';
 import { dateParam, intParam } from '../patchwork/filters.js';
@@ -78,9 +78,9 @@ const postSchema = checkInputSchema.safeExtend({
 export function checksRoutes(deps: ChecksDeps): Hono<ApiEnv> {
   const { db } = deps;
   const app = new Hono<ApiEnv>();
-  app.use('/api/v1/checks', async (c, next) => (await (c.req.method === 'GET' ? deps.requireRead : deps.requireWrite)(c)) ?? next());
-  app.use('/api/v1/checks/*', async (c, next) => (await deps.requireRead(c)) ?? next());
-  app.use('/api/v1/ranges/*', async (c, next) => (await deps.requireRead(c)) ?? next());
+  app.use('/api/v1/checks', guardByMethod(deps.requireRead, deps.requireWrite));
+  app.use('/api/v1/checks/*', guard(deps.requireRead));
+  app.use('/api/v1/ranges/*', guard(deps.requireRead));
 
   /** Which side a listing is about, from its filters: patch ids or publication ids. */
   async function subjects(c: C): Promise<{ kind: 'patch'; ids?: number[] } | { kind: 'range'; ids?: number[] }> {

@@ -11,7 +11,7 @@ import type { Database } from '../../db/client.js';
 import { publication, testerJob, tracking, type TesterJobRow } from '../../db/schema/index.js';
 import { mailProject, mailSeries } from '../../db/schema/mail.js';
 import { AppError } from '../../errors.js';
-import type { Guard } from '../auth-guard.js';
+import { guardByMethod, type Guard } from '../auth-guard.js';
 import type { ApiEnv } from '../context.js';
 import { parseOrThrow } from '../schemas.js';
 import { intParam } from '../patchwork/filters.js';
@@ -115,7 +115,7 @@ async function jobJson(db: Database, c: C, job: TesterJobRow): Promise<Record<st
 export function testerRoutes(deps: TesterDeps): Hono<ApiEnv> {
   const { db } = deps;
   const app = new Hono<ApiEnv>();
-  app.use('/api/v1/testers/*', async (c, next) => (await (c.req.method === 'GET' ? deps.requireRead : deps.requireWrite)(c)) ?? next());
+  app.use('/api/v1/testers/*', guardByMethod(deps.requireRead, deps.requireWrite));
 
   app.post('/api/v1/testers/claim', async (c) => {
     const input = parseOrThrow(claimSchema, await jsonBody(c));

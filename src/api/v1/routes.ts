@@ -16,7 +16,7 @@ import {
   findTracking,
 } from '../../db/trackings.js';
 import { createApiToken, listApiTokens, revokeApiToken } from '../../auth/tokens.js';
-import type { Guard } from '../auth-guard.js';
+import { guard, guardByMethod, type Guard } from '../auth-guard.js';
 import { combinedStateOfTrackings } from '../checks/service.js';
 import type { ApiEnv } from '../context.js';
 import { AppError } from '../../errors.js';
@@ -93,12 +93,12 @@ export function v1Routes(deps: V1Deps) {
   app.openAPIRegistry.registerComponent('securitySchemes', 'basicAuth', { type: 'http', scheme: 'basic' });
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' });
 
-  app.use('/trackings/*', async (c, next) => ((await (c.req.method === 'GET' ? deps.requireRead : deps.requireWrite)(c)) ?? next()));
-  app.use('/trackings', async (c, next) => ((await (c.req.method === 'GET' ? deps.requireRead : deps.requireWrite)(c)) ?? next()));
-  app.use('/issues/*', async (c, next) => (await deps.requireRead(c)) ?? next());
-  app.use('/issues', async (c, next) => (await deps.requireRead(c)) ?? next());
-  app.use('/tokens/*', async (c, next) => (await deps.requireWrite(c)) ?? next());
-  app.use('/tokens', async (c, next) => (await deps.requireWrite(c)) ?? next());
+  app.use('/trackings/*', guardByMethod(deps.requireRead, deps.requireWrite));
+  app.use('/trackings', guardByMethod(deps.requireRead, deps.requireWrite));
+  app.use('/issues/*', guard(deps.requireRead));
+  app.use('/issues', guard(deps.requireRead));
+  app.use('/tokens/*', guard(deps.requireWrite));
+  app.use('/tokens', guard(deps.requireWrite));
 
   app.openapi(
     createRoute({
