@@ -33,7 +33,8 @@ export interface ApiDeps {
 const COMPAT_PATHS = new Set(['/tracking', '/issue']);
 
 export function createApi(deps: ApiDeps): Hono<ApiEnv> {
-  const app = new Hono<ApiEnv>();
+  // '/x' and '/x/' are one route (Patchwork's clients add or drop the slash; so may anyone's)
+  const app = new Hono<ApiEnv>({ strict: false });
   const compatWrite = makeGuard(deps.authenticator, 'compat');
   const compatRead = deps.readAuth ? compatWrite : openGuard;
   const jsonWrite = makeGuard(deps.authenticator, 'json');

@@ -3,7 +3,7 @@
  * header (next, prev, first, last). A page past the end is a 404 as in Django REST framework.
  */
 import type { Context } from 'hono';
-import { AppError } from '../../errors.js';
+import { AppError, invalidInput } from '../../errors.js';
 
 export const DEFAULT_PER_PAGE = 30;
 export const MAX_PER_PAGE = 250;
@@ -17,7 +17,7 @@ export interface Page {
 
 function positiveInt(value: string | undefined, field: string): number | undefined {
   if (value === undefined || value === '') return undefined;
-  if (!/^\d{1,9}$/.test(value) || Number(value) < 1) throw new AppError('invalid_request', `${field}: expected a positive integer`, { field });
+  if (!/^\d{1,9}$/.test(value) || Number(value) < 1) throw invalidInput(field, 'expected a positive integer');
   return Number(value);
 }
 
