@@ -2,12 +2,8 @@
  * `GET|POST /api/v1/ci`: a CI request on demand, as brep's CI submission takes it (query string or form:
  * repository, repeated package, simulate, custom values), answered with the result manifest and its
  * status as the HTTP status. Submitting runs a program on this host, so it needs write access.
- *
- * Also the one function that mounts every integration route group (Patchwork API, checks, events,
- * testers, CI) on the service's app.
  */
 import { Hono, type Context } from 'hono';
-import type { Database } from '../db/client.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { runCiRequest } from '../ci/handler.js';
@@ -15,18 +11,17 @@ import { ciHandlerOptions, type CiSettings } from '../ci/publish-hook.js';
 import { parseCiSubmission } from '../ci/request.js';
 import { renderCiClientError, renderCiResponse, type CiHttpResponse } from '../ci/response.js';
 import { clientAddress, guard, type Guard } from './auth-guard.js';
-import { checksRoutes } from './checks/routes.js';
 import type { ApiEnv } from './context.js';
 import { statusOf } from './errors.js';
-import { eventsRoutes } from './events/routes.js';
-import { patchworkRoutes } from './patchwork/routes.js';
-import { testerRoutes } from './testers/routes.js';
 
 export interface CiRouteDeps {
   requireWrite: Guard;
   settings: CiSettings;
   logger: Logger;
 }
+
+/** No handler, no data directory: requests other than simulations answer ci_not_configured. */
+export const CI_DISABLED: CiSettings = { ciHandler: '', ciHandlerArguments: [], ciHandlerTimeout: 600, ciDataDir: '', ciEmail: '' };
 
 function send(r: CiHttpResponse): Response {
   return new Response(r.body, { status: r.status, headers: { 'content-type': r.contentType } });
@@ -74,21 +69,4 @@ export function ciRoutes(deps: CiRouteDeps): Hono<ApiEnv> {
     }
   });
   return app;
-}
-
-export interface IntegrationDeps {
-  db: Database;
-  requireWrite: Guard;
-  requireRead: Guard;
-  settings: CiSettings;
-  logger: Logger;
-}
-
-/** Mounts the Patchwork API, checks, events, testers and CI routes (call from ApiDeps.mount). */
-export function mountIntegrationRoutes(app: Hono<ApiEnv>, deps: IntegrationDeps): void {
-  app.route('/', ciRoutes(deps));
-  app.route('/', checksRoutes(deps));
-  app.route('/', eventsRoutes(deps));
-  app.route('/', testerRoutes(deps));
-  app.route('/', patchworkRoutes(deps));
 }

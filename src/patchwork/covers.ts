@@ -2,7 +2,7 @@
 import { and, eq, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { mailCover, type MailCoverRow } from '../db/schema/mail.js';
-import { contains, countRows, inDateRange, orderBy, type DateRange, type Listing, type Order, type Window } from './listing.js';
+import { contains, inDateRange, orderBy, pageOf, type DateRange, type Listing, type Order, type Window } from './listing.js';
 
 export const COVER_ORDER = ['id', 'name', 'date', 'submitter', 'project'] as const;
 export type CoverOrderField = (typeof COVER_ORDER)[number];
@@ -25,16 +25,7 @@ export async function listCovers(db: Database, f: CoverFilter, order: Order<Cove
   if (f.msgid) where.push(eq(mailCover.msgid, f.msgid));
   where.push(...inDateRange(mailCover.date, f));
   if (f.q) where.push(contains(mailCover.name, f.q));
-  const cond = where.length ? and(...where) : undefined;
-  const count = await countRows(db, mailCover, cond);
-  const rows = await db
-    .select()
-    .from(mailCover)
-    .where(cond)
-    .orderBy(...orderBy(orderColumn[order.field], mailCover.id, order.desc))
-    .limit(window.limit)
-    .offset(window.offset);
-  return { count, rows };
+  return pageOf(db, mailCover, where.length ? and(...where) : undefined, orderBy(orderColumn[order.field], mailCover.id, order.desc), window);
 }
 
 export async function getCover(db: Database, id: number): Promise<MailCoverRow | undefined> {

@@ -31,6 +31,19 @@ export async function countRows(db: Database, table: PgTable, where: SQL | undef
   return row?.count ?? 0;
 }
 
+/** One page of a table's rows and the total for the pager. */
+export async function pageOf<T extends PgTable>(db: Database, table: T, where: SQL | undefined, order: SQL[], window: Window): Promise<Listing<T['$inferSelect']>> {
+  const count = await countRows(db, table, where);
+  const rows = await db
+    .select()
+    .from(table as PgTable)
+    .where(where)
+    .orderBy(...order)
+    .limit(window.limit)
+    .offset(window.offset);
+  return { count, rows: rows as Array<T['$inferSelect']> };
+}
+
 export function orderBy(column: AnyColumn, id: AnyColumn, descending: boolean): SQL[] {
   return descending ? [desc(column), desc(id)] : [asc(column), asc(id)];
 }

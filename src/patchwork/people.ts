@@ -2,13 +2,11 @@
 import { asc, eq, or, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { mailPerson, type MailPersonRow } from '../db/schema/mail.js';
-import { contains, countRows, type Listing, type Window } from './listing.js';
+import { contains, pageOf, type Listing, type Window } from './listing.js';
 
 export async function listPeople(db: Database, filter: { q?: string }, window: Window): Promise<Listing<MailPersonRow>> {
   const where: SQL | undefined = filter.q ? or(contains(mailPerson.name, filter.q), contains(mailPerson.email, filter.q)) : undefined;
-  const count = await countRows(db, mailPerson, where);
-  const rows = await db.select().from(mailPerson).where(where).orderBy(asc(mailPerson.id)).limit(window.limit).offset(window.offset);
-  return { count, rows };
+  return pageOf(db, mailPerson, where, [asc(mailPerson.id)], window);
 }
 
 export async function getPerson(db: Database, id: number): Promise<MailPersonRow | undefined> {

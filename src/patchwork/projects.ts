@@ -2,15 +2,13 @@
 import { asc, eq, or, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { mailProject, type MailProjectRow } from '../db/schema/mail.js';
-import { contains, countRows, type Listing, type Window } from './listing.js';
+import { contains, pageOf, type Listing, type Window } from './listing.js';
 
 const isId = (ref: string) => /^\d{1,9}$/.test(ref);
 
 export async function listProjects(db: Database, filter: { q?: string }, window: Window): Promise<Listing<MailProjectRow>> {
   const where: SQL | undefined = filter.q ? or(contains(mailProject.name, filter.q), contains(mailProject.linkName, filter.q)) : undefined;
-  const count = await countRows(db, mailProject, where);
-  const rows = await db.select().from(mailProject).where(where).orderBy(asc(mailProject.id)).limit(window.limit).offset(window.offset);
-  return { count, rows };
+  return pageOf(db, mailProject, where, [asc(mailProject.id)], window);
 }
 
 /**

@@ -2,7 +2,7 @@
 import { and, eq, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { mailSeries, type MailSeriesRow } from '../db/schema/mail.js';
-import { contains, countRows, inDateRange, orderBy, type DateRange, type Listing, type Order, type Window } from './listing.js';
+import { contains, inDateRange, orderBy, pageOf, type DateRange, type Listing, type Order, type Window } from './listing.js';
 
 export const SERIES_ORDER = ['id', 'name', 'date', 'submitter', 'project', 'version'] as const;
 export type SeriesOrderField = (typeof SERIES_ORDER)[number];
@@ -28,16 +28,7 @@ export async function listSeries(db: Database, f: SeriesFilter, order: Order<Ser
   if (f.submitterId !== undefined) where.push(eq(mailSeries.submitterId, f.submitterId));
   where.push(...inDateRange(mailSeries.date, f));
   if (f.q) where.push(contains(mailSeries.name, f.q));
-  const cond = where.length ? and(...where) : undefined;
-  const count = await countRows(db, mailSeries, cond);
-  const rows = await db
-    .select()
-    .from(mailSeries)
-    .where(cond)
-    .orderBy(...orderBy(orderColumn[order.field], mailSeries.id, order.desc))
-    .limit(window.limit)
-    .offset(window.offset);
-  return { count, rows };
+  return pageOf(db, mailSeries, where.length ? and(...where) : undefined, orderBy(orderColumn[order.field], mailSeries.id, order.desc), window);
 }
 
 export async function getSeries(db: Database, id: number): Promise<MailSeriesRow | undefined> {
