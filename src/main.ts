@@ -8,10 +8,6 @@ import { Authenticator } from './auth/authenticator.js';
 import { ensureAdminPassword } from './auth/bootstrap.js';
 import { createApi } from './api/app.js';
 import { createApp } from './app.js';
-import { mountIntegrationRoutes } from './api/ci.js';
-import { mailRoutes } from './api/mail.js';
-import { mountGiteeWebhooks } from './api/webhooks/gitee.js';
-import { publicInboxRoutes } from './api/public-inbox/routes.js';
 import { createCiPublishHook, runPendingSeriesCi } from './ci/publish-hook.js';
 import type { PublicationRow, TrackingRow } from './db/schema/index.js';
 import { Lifecycle } from './lifecycle/index.js';
@@ -107,12 +103,8 @@ export async function startService(settings: Settings, options: { logger?: Logge
     bodyLimit: settings.bodyLimit,
     version: VERSION,
     scanNow: (id, options) => engine.scanNow(id, options),
-    mount: (app, guards) => {
-      mountGiteeWebhooks(app, { db: db.db, secret: settings.giteeWebhookSecret, lifecycle });
-      mountIntegrationRoutes(app, { db: db.db, ...guards, settings, logger });
-      app.route('/', mailRoutes({ db: db.db, requireWrite: guards.requireWrite }));
-      app.route('/', publicInboxRoutes({ db: db.db, requireRead: guards.requireRead }));
-    },
+    ci: settings,
+    gitee: { secret: settings.giteeWebhookSecret, lifecycle },
   });
 
   const before: NodeMiddleware[] = [];

@@ -1,22 +1,32 @@
 /**
- * The HTTP API: the old program's routes (/tracking, /issue) and /api/v1, behind one error policy:
- * bad input is a 4xx that says what is wrong; anything unexpected is a 500 with a request id, logged,
- * never a stack trace in the answer.
+ * The HTTP API, every route group of the service composed here and nowhere else: the old program's routes
+ * (/tracking, /issue), /api/v1 (trackings, issues, tokens, mail, checks, events, testers, CI), the
+ * Patchwork API and its web paths, and Gitee's webhooks. One error policy: bad input is a 4xx that says
+ * what is wrong; anything unexpected is a 500 with a request id, logged, never a stack trace in the answer.
  */
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { Authenticator } from '../auth/authenticator.js';
+import type { CiSettings } from '../ci/publish-hook.js';
 import type { Database } from '../db/client.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { makeGuard, openGuard } from './auth-guard.js';
+import { checksRoutes } from './checks/routes.js';
+import { ciRoutes, CI_DISABLED } from './ci.js';
 import { compatRoutes, COMPAT_CODES, envelope } from './compat.js';
 import type { ApiEnv } from './context.js';
 import { appErrorResponse, jsonError } from './errors.js';
+import { eventsRoutes } from './events/routes.js';
+import { mailRoutes, type MailRouteDeps } from './mail.js';
+import { patchworkRoutes } from './patchwork/routes.js';
+import { publicInboxRoutes } from './public-inbox/routes.js';
+import { testerRoutes } from './testers/routes.js';
 import { renderDocsPage } from './v1/docs-page.js';
 import { v1Routes, type V1Deps } from './v1/routes.js';
+import { giteeWebhookRoutes, type GiteeWebhookDeps } from './webhooks/gitee.js';
 
 export interface ApiDeps {
   db: Database;
@@ -26,15 +36,20 @@ export interface ApiDeps {
   bodyLimit: number;
   version?: string;
   scanNow?: V1Deps['scanNow'];
-  /** extra route groups mounted by other parts of the service (mail, CI, webhooks) */
-  mount?: (app: Hono<ApiEnv>, guards: { requireWrite: ReturnType<typeof makeGuard>; requireRead: ReturnType<typeof makeGuard> }) => void;
+  /** the CI handler for /api/v1/ci; without it the route answers that CI is not configured */
+  ci?: CiSettings;
+  /** POST /api/v1/mail: its size limit and a shared store */
+  mail?: Pick<MailRouteDeps, 'maxBytes' | 'store'>;
+  /** Gitee's webhooks (served only when given) */
+  gitee?: Omit<GiteeWebhookDeps, 'db'>;
 }
 
 const COMPAT_PATHS = new Set(['/tracking', '/issue']);
 const OWN_BODY_LIMIT_PATHS = new Set(['/api/v1/mail']);
 
 export function createApi(deps: ApiDeps): Hono<ApiEnv> {
-  const app = new Hono<ApiEnv>();
+  // '/x' and '/x/' are one route (Patchwork's clients add or drop the slash; so may anyone's)
+  const app = new Hono<ApiEnv>({ strict: false });
   const compatWrite = makeGuard(deps.authenticator, 'compat');
   const compatRead = deps.readAuth ? compatWrite : openGuard;
   const jsonWrite = makeGuard(deps.authenticator, 'json');
@@ -50,7 +65,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
     onError: (c) =>
       COMPAT_PATHS.has(c.req.path)
         ? c.json({ code: COMPAT_CODES.INPUT_PARAMETERS_ERROR, msg: 'Please enter the correct parameters', data: null, detail: `the body is larger than ${deps.bodyLimit} bytes` }, 413)
-        : jsonError(c, 413, 'body_too_large', `the body is larger than ${deps.bodyLimit} bytes`),
+        : jsonError(c, 'body_too_large', `the body is larger than ${deps.bodyLimit} bytes`),
   });
   // the mail route takes mails as large as the CLI does and keeps a larger one as dropped: its own limit
   app.use('*', (c, next) => (OWN_BODY_LIMIT_PATHS.has(c.req.path) ? next() : appBodyLimit(c, next)));
@@ -76,11 +91,19 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   app.get('/api/v1/docs', (c) => c.html(renderDocsPage(openapi() as unknown as Record<string, unknown>)));
   app.route('/api/v1', v1);
 
-  deps.mount?.(app, { requireWrite: jsonWrite, requireRead: jsonRead });
+  const json = { db: deps.db, requireWrite: jsonWrite, requireRead: jsonRead };
+  app.route('/', mailRoutes({ ...json, ...deps.mail }));
+  app.route('/', ciRoutes({ ...json, settings: deps.ci ?? CI_DISABLED, logger: deps.logger }));
+  app.route('/', checksRoutes(json));
+  app.route('/', eventsRoutes(json));
+  app.route('/', testerRoutes(json));
+  app.route('/', patchworkRoutes(json));
+  app.route('/', publicInboxRoutes(json));
+  if (deps.gitee) app.route('/', giteeWebhookRoutes({ db: deps.db, ...deps.gitee }));
 
   app.notFound((c) => {
     if (COMPAT_PATHS.has(c.req.path)) return c.text('Method Not Allowed', 405);
-    return jsonError(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`);
+    return jsonError(c, 'not_found', `no route for ${c.req.method} ${c.req.path}`);
   });
 
   app.onError((err, c) => {
@@ -89,11 +112,11 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
     }
     if (err instanceof HTTPException && err.status < 500) {
       if (COMPAT_PATHS.has(c.req.path)) return envelope(c, COMPAT_CODES.INPUT_PARAMETERS_ERROR, null, err.message);
-      return jsonError(c, err.status, 'invalid_request', err.message || 'invalid request');
+      return jsonError(c, 'invalid_request', err.message || 'invalid request', undefined, err.status);
     }
     const requestId = randomUUID();
     deps.logger.error({ err, requestId, method: c.req.method, path: c.req.path }, 'request failed');
-    return jsonError(c, 500, 'internal_error', `internal error (request id ${requestId}); see the service log`);
+    return jsonError(c, 'internal_error', `internal error (request id ${requestId}); see the service log`);
   });
 
   return app;

@@ -1,9 +1,10 @@
 /**
  * Turns the Authenticator's verdict into HTTP answers: the compat layer answers 401 `Unauthorized Access`
- * exactly as the old program did; /api/v1 answers JSON errors. Failures are logged with the client address
+ * exactly as the old program did; /api/v1 answers JSON errors. Routes use a Guard only through guard() or
+ * guardByMethod(), as middleware. Failures are logged with the client address
  * and the user name, never the password.
  */
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { ApiEnv } from './context.js';
 import { jsonError } from './errors.js';
@@ -37,15 +38,25 @@ export function makeGuard(authenticator: Authenticator, style: 'compat' | 'json'
       c.header('Retry-After', String(result.retryAfterSeconds));
       return style === 'compat'
         ? c.text('Too Many Requests', 429)
-        : jsonError(c, 429, 'too_many_attempts', `too many failed logins; retry in ${result.retryAfterSeconds} s`);
+        : jsonError(c, 'too_many_attempts', `too many failed logins; retry in ${result.retryAfterSeconds} s`);
     }
     if (result.reason === 'invalid') logger?.warn({ client, user: claimedUser(authorization) }, 'authentication failed');
     c.header('WWW-Authenticate', 'Basic realm="Authentication Required"');
     return style === 'compat'
       ? c.text('Unauthorized Access', 401)
-      : jsonError(c, 401, 'unauthorized', result.reason === 'missing' ? 'authentication required' : 'invalid credentials');
+      : jsonError(c, 'unauthorized', result.reason === 'missing' ? 'authentication required' : 'invalid credentials');
   };
 }
 
 /** A guard that lets everyone through (GET without READ_AUTH). */
 export const openGuard: Guard = async () => null;
+
+/** The one way a route is guarded: as middleware in front of its handlers. */
+export function guard(g: Guard): MiddlewareHandler<ApiEnv> {
+  return async (c, next) => (await g(c)) ?? next();
+}
+
+/** Reads (GET, HEAD) pass `read`, everything else `write`: for a path that serves both. */
+export function guardByMethod(read: Guard, write: Guard): MiddlewareHandler<ApiEnv> {
+  return async (c, next) => (await (c.req.method === 'GET' || c.req.method === 'HEAD' ? read : write)(c)) ?? next();
+}

@@ -2,30 +2,26 @@
  * `GET|POST /api/v1/ci`: a CI request on demand, as brep's CI submission takes it (query string or form:
  * repository, repeated package, simulate, custom values), answered with the result manifest and its
  * status as the HTTP status. Submitting runs a program on this host, so it needs write access.
- *
- * Also the one function that mounts every integration route group (Patchwork API, checks, events,
- * testers, CI) on the service's app.
  */
 import { Hono, type Context } from 'hono';
-import type { Database } from '../db/client.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { runCiRequest } from '../ci/handler.js';
 import { ciHandlerOptions, type CiSettings } from '../ci/publish-hook.js';
 import { parseCiSubmission } from '../ci/request.js';
 import { renderCiClientError, renderCiResponse, type CiHttpResponse } from '../ci/response.js';
-import { clientAddress, type Guard } from './auth-guard.js';
-import { checksRoutes } from './checks/routes.js';
+import { clientAddress, guard, type Guard } from './auth-guard.js';
 import type { ApiEnv } from './context.js';
-import { eventsRoutes } from './events/routes.js';
-import { patchworkRoutes } from './patchwork/routes.js';
-import { testerRoutes } from './testers/routes.js';
+import { statusOf } from './errors.js';
 
 export interface CiRouteDeps {
   requireWrite: Guard;
   settings: CiSettings;
   logger: Logger;
 }
+
+/** No handler, no data directory: requests other than simulations answer ci_not_configured. */
+export const CI_DISABLED: CiSettings = { ciHandler: '', ciHandlerArguments: [], ciHandlerTimeout: 600, ciDataDir: '', ciEmail: '' };
 
 function send(r: CiHttpResponse): Response {
   return new Response(r.body, { status: r.status, headers: { 'content-type': r.contentType } });
@@ -44,16 +40,14 @@ async function submission(c: Context<ApiEnv>): Promise<URLSearchParams> {
       }
     }
   } else if ((await c.req.text()).trim() !== '') {
-    throw new AppError('ci_invalid_request', 'send the values as a query string or form data', { status: 415, field: 'content-type' });
+    throw new AppError('ci_unsupported_media_type', 'send the values as a query string or form data', { field: 'content-type' });
   }
   return params;
 }
 
 export function ciRoutes(deps: CiRouteDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
-  app.on(['GET', 'POST'], '/api/v1/ci', async (c) => {
-    const denied = await deps.requireWrite(c);
-    if (denied) return denied;
+  app.on(['GET', 'POST'], '/api/v1/ci', guard(deps.requireWrite), async (c) => {
     try {
       const request = parseCiSubmission(await submission(c));
       const agent = c.req.header('user-agent');
@@ -61,34 +55,18 @@ export function ciRoutes(deps: CiRouteDeps): Hono<ApiEnv> {
       if (agent) request.userAgent = agent.replace(/[^\x20-\x7e]/g, '?').slice(0, 512);
       const options = ciHandlerOptions(deps.settings, deps.logger);
       if (!options && request.simulate === undefined) {
-        throw new AppError('ci_not_configured', 'CI is not configured on this service (CI_DATA_DIR is not set)', { status: 503, field: 'CI_DATA_DIR' });
+        throw new AppError('ci_not_configured', 'CI is not configured on this service (CI_DATA_DIR is not set)', { field: 'CI_DATA_DIR' });
       }
       const result = await runCiRequest(options ?? { handlerArguments: [], timeoutMs: 0, dataDir: '', logger: deps.logger }, request);
       return send(renderCiResponse(result));
     } catch (err) {
       if (err instanceof AppError) {
-        if (err.status >= 500) deps.logger.error({ code: err.code, err: err.message }, 'CI request failed');
-        return send(renderCiClientError(err));
+        const status = statusOf(err);
+        if (status >= 500) deps.logger.error({ code: err.code, err: err.message }, 'CI request failed');
+        return send(renderCiClientError(err, status));
       }
       throw err;
     }
   });
   return app;
-}
-
-export interface IntegrationDeps {
-  db: Database;
-  requireWrite: Guard;
-  requireRead: Guard;
-  settings: CiSettings;
-  logger: Logger;
-}
-
-/** Mounts the Patchwork API, checks, events, testers and CI routes (call from ApiDeps.mount). */
-export function mountIntegrationRoutes(app: Hono<ApiEnv>, deps: IntegrationDeps): void {
-  app.route('/', ciRoutes(deps));
-  app.route('/', checksRoutes(deps));
-  app.route('/', eventsRoutes(deps));
-  app.route('/', testerRoutes(deps));
-  app.route('/', patchworkRoutes(deps));
 }

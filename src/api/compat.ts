@@ -9,6 +9,7 @@ import { Hono } from 'hono';
 import type { Database } from '../db/client.js';
 import type { IssueRow, TrackingRow } from '../db/schema/index.js';
 import { deleteTrackings, listIssues, listTrackings, upsertTracking } from '../db/trackings.js';
+import { guard, type Guard } from './auth-guard.js';
 import type { ApiEnv } from './context.js';
 import { firstIssue, toTrackingInput, trackingInputSchema } from './schemas.js';
 import { trackingJson } from './v1/representations.js';
@@ -69,12 +70,10 @@ function parseBool(value: string): boolean | undefined {
   return lower === 'true' ? true : lower === 'false' ? false : undefined;
 }
 
-export function compatRoutes(db: Database, requireWrite: (c: Context) => Promise<Response | null>, requireRead: (c: Context) => Promise<Response | null>) {
+export function compatRoutes(db: Database, requireWrite: Guard, requireRead: Guard) {
   const app = new Hono<ApiEnv>();
 
-  app.get('/tracking', async (c) => {
-    const denied = await requireRead(c);
-    if (denied) return denied;
+  app.get('/tracking', guard(requireRead), async (c) => {
     const query = readQuery(c, ['repo', 'branch', 'enabled']);
     if (typeof query === 'string') return badParameters(c, query);
     let enabled: boolean | undefined;
@@ -86,9 +85,7 @@ export function compatRoutes(db: Database, requireWrite: (c: Context) => Promise
     return envelope(c, COMPAT_CODES.SUCCESS, rows.map(compatTracking));
   });
 
-  app.post('/tracking', async (c) => {
-    const denied = await requireWrite(c);
-    if (denied) return denied;
+  app.post('/tracking', guard(requireWrite), async (c) => {
     const contentType = c.req.header('content-type') ?? '';
     if (!/^application\/(.+\+)?json\b/i.test(contentType)) return badParameters(c, 'the body must be JSON (Content-Type: application/json)');
     let body: unknown;
@@ -106,9 +103,7 @@ export function compatRoutes(db: Database, requireWrite: (c: Context) => Promise
     return envelope(c, COMPAT_CODES.SUCCESS, echo);
   });
 
-  app.delete('/tracking', async (c) => {
-    const denied = await requireWrite(c);
-    if (denied) return denied;
+  app.delete('/tracking', guard(requireWrite), async (c) => {
     const query = readQuery(c, ['repo', 'branch']);
     if (typeof query === 'string') return badParameters(c, query);
     if (!query.repo) return badParameters(c, 'repo is required');
@@ -117,9 +112,7 @@ export function compatRoutes(db: Database, requireWrite: (c: Context) => Promise
     return envelope(c, COMPAT_CODES.SUCCESS);
   });
 
-  app.get('/issue', async (c) => {
-    const denied = await requireRead(c);
-    if (denied) return denied;
+  app.get('/issue', guard(requireRead), async (c) => {
     const query = readQuery(c, ['repo', 'branch']);
     if (typeof query === 'string') return badParameters(c, query);
     const rows = await listIssues(db, { repo: query.repo, branch: query.branch });

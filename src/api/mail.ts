@@ -9,7 +9,7 @@ import { Hono } from 'hono';
 import type { Database } from '../db/client.js';
 import { MAX_MAIL_BYTES } from '../mail/parse.js';
 import { isDatabaseUnavailable, MailStore, shortErrorMessage, type StoreOutcome } from '../mail/store/mail-store.js';
-import type { Guard } from './auth-guard.js';
+import { guard, type Guard } from './auth-guard.js';
 import type { ApiEnv } from './context.js';
 import { jsonError } from './errors.js';
 
@@ -64,17 +64,17 @@ export function mailRoutes(deps: MailRouteDeps): Hono<ApiEnv> {
 
   app.post(
     '/api/v1/mail',
-    async (c, next) => (await deps.requireWrite(c)) ?? next(),
+    guard(deps.requireWrite),
     async (c, next) => {
       const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
       if (type !== 'message/rfc822') {
-        return jsonError(c, 415, 'unsupported_media_type', `send the mail as Content-Type: message/rfc822${type ? `, not ${type}` : ''}`, 'content-type');
+        return jsonError(c, 'unsupported_media_type', `send the mail as Content-Type: message/rfc822${type ? `, not ${type}` : ''}`, 'content-type');
       }
       return next();
     },
     async (c) => {
       const { raw, truncated } = await readBody(c, maxBytes);
-      if (!raw.length) return jsonError(c, 400, 'empty_mail', 'the request body is empty: send the whole RFC 822 message', 'body');
+      if (!raw.length) return jsonError(c, 'empty_mail', 'the request body is empty: send the whole RFC 822 message', 'body');
       const listId = c.req.query('list_id')?.trim() || null;
       let outcome: StoreOutcome;
       try {
@@ -85,7 +85,7 @@ export function mailRoutes(deps: MailRouteDeps): Hono<ApiEnv> {
         if (!isDatabaseUnavailable(err)) throw new Error(`storing a mail failed: ${message}`);
         c.get('logger').warn({ err: message }, 'mail not stored: the database cannot be reached');
         c.header('Retry-After', '60');
-        return jsonError(c, 503, 'database_unavailable', 'the database cannot be reached now; send the mail again later');
+        return jsonError(c, 'database_unavailable', 'the database cannot be reached now; send the mail again later');
       }
       const status = outcome.status === 'duplicate' ? 200 : outcome.status === 'dropped' ? 202 : 201;
       return c.json(body(outcome), status);

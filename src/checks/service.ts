@@ -69,7 +69,7 @@ export function combinedState(checks: ReadonlyArray<{ user: string; context: str
 export async function createPatchCheck(db: Database, patchId: number, user: string, input: CheckInput): Promise<CheckRecord> {
   return db.transaction(async (tx) => {
     const [patch] = await tx.select({ id: mailPatch.id, projectId: mailPatch.projectId, seriesId: mailPatch.seriesId }).from(mailPatch).where(eq(mailPatch.id, patchId));
-    if (!patch) throw new AppError('not_found', `no patch ${patchId}`, { status: 404, field: 'patch' });
+    if (!patch) throw new AppError('not_found', `no patch ${patchId}`, { field: 'patch' });
     const [row] = await tx
       .insert(mailCheck)
       .values({ patchId, user, state: input.state, context: input.context, targetUrl: input.target_url || null, description: input.description ?? null })
@@ -89,7 +89,7 @@ export async function createPatchCheck(db: Database, patchId: number, user: stri
 export async function createRangeCheck(db: Database, publicationId: number, user: string, input: CheckInput): Promise<CheckRecord> {
   return db.transaction(async (tx) => {
     const [p] = await tx.select({ id: publication.id, trackingId: publication.trackingId }).from(publication).where(eq(publication.id, publicationId));
-    if (!p) throw new AppError('not_found', `no published range ${publicationId}`, { status: 404, field: 'range' });
+    if (!p) throw new AppError('not_found', `no published range ${publicationId}`, { field: 'range' });
     const [row] = await tx
       .insert(rangeCheck)
       .values({ publicationId, user, state: input.state, context: input.context, targetUrl: input.target_url || null, description: input.description ?? null })
@@ -223,7 +223,7 @@ export async function combinedStateOfEach(db: Database, on: CheckSide, ids: numb
 /** A published range with its checks, oldest first; not_found when there is no such range. */
 export async function rangeWithChecks(db: Database, publicationId: number): Promise<{ range: PublicationRow; checks: CheckRecord[] }> {
   const [range] = await db.select().from(publication).where(eq(publication.id, publicationId));
-  if (!range) throw new AppError('not_found', `no published range ${publicationId}`, { status: 404 });
+  if (!range) throw new AppError('not_found', `no published range ${publicationId}`);
   const { rows } = await listChecks(db, { on: 'range', ids: [range.id] }, {}, { limit: 1000, offset: 0 });
   return { range, checks: rows };
 }

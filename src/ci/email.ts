@@ -12,9 +12,9 @@ export interface CiEmailOptions {
 const ADDRESS_RE = /^[^\s<>@,;:"]+@[^\s<>@,;:"]+$/;
 
 export function checkEmailOptions(o: CiEmailOptions): void {
-  if (!ADDRESS_RE.test(o.to)) throw new AppError('ci_invalid_email', `CI email address '${o.to}' is not valid`, { status: 500, field: 'CI_EMAIL' });
+  if (!ADDRESS_RE.test(o.to)) throw new AppError('ci_invalid_email', `CI email address '${o.to}' is not valid`, { field: 'CI_EMAIL' });
   if (o.from !== undefined && !ADDRESS_RE.test(o.from)) {
-    throw new AppError('ci_invalid_email', `CI email sender '${o.from}' is not valid`, { status: 500, field: 'CI_EMAIL' });
+    throw new AppError('ci_invalid_email', `CI email sender '${o.from}' is not valid`, { field: 'CI_EMAIL' });
   }
 }
 
@@ -45,7 +45,7 @@ export async function sendCiEmail(o: CiEmailOptions, subject: string, body: stri
     });
     if (code !== 0) {
       const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
-      throw new AppError('ci_email_failed', `sendmail ${how}${stderr ? `: ${stderr.trim()}` : ''}`, { status: 500 });
+      throw new AppError('ci_email_failed', `sendmail ${how}${stderr ? `: ${stderr.trim()}` : ''}`);
     }
   } finally {
     if (timer) clearTimeout(timer);

@@ -131,7 +131,7 @@ async function createRequestDirectory(dataDir: string, id: string, requestManife
   const root = path.resolve(dataDir);
   const info = await stat(root).catch(() => undefined);
   if (!info?.isDirectory()) {
-    throw new AppError('ci_data_dir_missing', `CI data directory '${root}' does not exist`, { status: 500, field: 'CI_DATA_DIR' });
+    throw new AppError('ci_data_dir_missing', `CI data directory '${root}' does not exist`, { field: 'CI_DATA_DIR' });
   }
   const directory = path.join(root, id);
   await mkdir(directory); // fails if the uuid somehow exists already

@@ -21,7 +21,7 @@ export class ManifestParseError extends AppError {
     readonly line: number,
     description: string,
   ) {
-    super('manifest_parse', `line ${line}: ${description}`, { status: 400 });
+    super('manifest_parse', `line ${line}: ${description}`);
     this.name = 'ManifestParseError';
   }
 }
@@ -48,7 +48,7 @@ export function checkManifestValue(name: string, value: string): void {
     throw new AppError(
       'manifest_invalid_value',
       `invalid value of '${name}': ${describeChar(value, at)} is not printable ASCII, tab, CR or LF`,
-      { status: 400, field: name },
+      { field: name },
     );
   }
 }
@@ -57,7 +57,6 @@ export function checkManifestValue(name: string, value: string): void {
 export function checkManifestName(name: string): void {
   const fail = (why: string) => {
     throw new AppError('manifest_invalid_name', `invalid manifest name '${name}': ${why}`, {
-      status: 400,
       field: name,
     });
   };
@@ -249,7 +248,6 @@ export function serializeRequestManifest(m: CiRequestManifest): string {
   for (const [name, value] of Object.entries(m.custom)) {
     if (RESERVED_REQUEST_NAMES.has(name)) {
       throw new AppError('manifest_reserved_name', `custom value '${name}' clashes with a request manifest value`, {
-        status: 400,
         field: name,
       });
     }

@@ -106,7 +106,7 @@ export async function runCiForRange(deps: CiHookDeps, t: TrackingRow, p: Publica
   const files: CiPatchFile[] = [];
   for (const file of p.patchFiles) {
     const found = await forge.readFile(repo, file, p.tempBranch);
-    if (!found) throw new AppError('ci_patch_missing', `patch file ${file} is not on ${p.tempBranch}`, { status: 500 });
+    if (!found) throw new AppError('ci_patch_missing', `patch file ${file} is not on ${p.tempBranch}`);
     files.push({ name: path.posix.basename(file), content: found.content });
   }
   const request: CiRequest = {
@@ -151,7 +151,7 @@ export async function onSeriesCompleted(deps: CiHookDeps, seriesId: number): Pro
     .from(mailSeries)
     .innerJoin(mailProject, eq(mailProject.id, mailSeries.projectId))
     .where(eq(mailSeries.id, seriesId));
-  if (!row) throw new AppError('not_found', `no series ${seriesId}`, { status: 404 });
+  if (!row) throw new AppError('not_found', `no series ${seriesId}`);
   if (!row.p.scmUrl) {
     deps.logger.info({ series: seriesId, project: row.p.linkName }, 'series not sent to CI: the project has no scm_url');
     return null;

@@ -25,7 +25,7 @@ export interface CiRequest {
 }
 
 function invalid(field: string, message: string): AppError {
-  return new AppError('ci_invalid_request', message, { status: 400, field });
+  return new AppError('ci_invalid_request', message, { field });
 }
 
 // brep accepts only remote repository locations; so do we: a URL with a host, or scp-like `user@host:path`.

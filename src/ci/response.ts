@@ -25,13 +25,13 @@ export function renderCiResponse(result: CiResult): CiHttpResponse {
 }
 
 /** brep answers check violations (a bad parameter) with a manifest too: status and message, no reference. */
-export function renderCiClientError(error: AppError): CiHttpResponse {
+export function renderCiClientError(error: AppError, status: number): CiHttpResponse {
   const message = error.message.replace(/[^\x20-\x7e]/g, '?');
   const body = serializeManifest([
-    { name: 'status', value: String(error.status) },
+    { name: 'status', value: String(status) },
     { name: 'message', value: message },
   ]);
-  return { status: error.status, contentType: MANIFEST_TYPE, body };
+  return { status, contentType: MANIFEST_TYPE, body };
 }
 
 function escapeHtml(s: string): string {

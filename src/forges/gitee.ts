@@ -97,7 +97,7 @@ export class GiteeForge implements Forge {
     try {
       result = await this.write('POST', `${repoPath(repo)}/commits`, { branch, message, actions });
     } catch (err) {
-      const status = err instanceof AppError ? err.options.status : undefined;
+      const status = err instanceof AppError ? err.upstreamStatus : undefined;
       // instances without the multi-file endpoint: one contents call per file (more writes, same result)
       if (status !== 404 && status !== 405) throw err;
       return this.commitFileByFile(repo, branch, message, files, existing);
@@ -106,7 +106,7 @@ export class GiteeForge implements Forge {
     const sha = parsed.success ? (parsed.data.sha ?? parsed.data.commit?.sha) : undefined;
     if (sha) return sha;
     const head = await this.branchHead(repo, branch);
-    if (!head) throw new AppError('forge_not_found', `branch ${branch} vanished from ${repo.webUrl}`, { status: 404 });
+    if (!head) throw new AppError('forge_not_found', `branch ${branch} vanished from ${repo.webUrl}`);
     return head;
   }
 

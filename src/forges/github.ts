@@ -45,7 +45,7 @@ export class GitHubForge implements Forge {
 
   async createBranch(repo: ForgeRepo, name: string, from: string): Promise<void> {
     const sha = await this.branchHead(repo, from);
-    if (!sha) throw new AppError('forge_not_found', `branch ${from} does not exist in ${repo.webUrl}`, { status: 404 });
+    if (!sha) throw new AppError('forge_not_found', `branch ${from} does not exist in ${repo.webUrl}`);
     await this.call(() =>
       this.octokit.rest.git.createRef({ owner: repo.owner, repo: repo.name, ref: `refs/heads/${name}`, sha }),
     );
@@ -84,7 +84,7 @@ export class GitHubForge implements Forge {
     const owner = repo.owner;
     const name = repo.name;
     const parent = await this.branchHead(repo, branch);
-    if (!parent) throw new AppError('forge_not_found', `branch ${branch} does not exist in ${repo.webUrl}`, { status: 404 });
+    if (!parent) throw new AppError('forge_not_found', `branch ${branch} does not exist in ${repo.webUrl}`);
     const parentCommit = await this.call(() => this.octokit.rest.git.getCommit({ owner, repo: name, commit_sha: parent }));
     const tree = await this.call(() =>
       this.octokit.rest.git.createTree({
@@ -195,7 +195,7 @@ export class GitHubForge implements Forge {
       await this.call(() => this.octokit.rest.git.deleteRef({ owner: repo.owner, repo: repo.name, ref: `heads/${name}` }));
     } catch (err) {
       // GitHub answers 422 "Reference does not exist" for a branch that is already gone
-      if (err instanceof AppError && (err.status === 404 || err.status === 422)) return;
+      if (err instanceof AppError && (err.upstreamStatus === 404 || err.upstreamStatus === 422)) return;
       throw err;
     }
   }

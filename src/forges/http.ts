@@ -122,10 +122,10 @@ export function forgeHttpError(
   secrets: readonly string[] = [],
 ): AppError {
   const message = redactSecrets(`${what} failed: HTTP ${status}${detail ? ` ${truncate(detail, 300)}` : ''}`, secrets);
-  if (isRateLimited(status, headers)) return new AppError('forge_rate_limited', message, { status });
-  if (status === 401 || status === 403) return new AppError('forge_auth', message, { status });
-  if (status === 404) return new AppError('forge_not_found', message, { status });
-  return new AppError('forge_http', message, { status });
+  if (isRateLimited(status, headers)) return new AppError('forge_rate_limited', message, { upstreamStatus: status });
+  if (status === 401 || status === 403) return new AppError('forge_auth', message, { upstreamStatus: status });
+  if (status === 404) return new AppError('forge_not_found', message, { upstreamStatus: status });
+  return new AppError('forge_http', message, { upstreamStatus: status });
 }
 
 function truncate(text: string, max: number): string {
@@ -167,7 +167,7 @@ export class RateLimitGate {
     if (wait <= 0) return;
     if (wait > this.policy.maxRateLimitWaitMs) {
       const at = new Date(this.blockedUntil).toISOString();
-      throw new AppError('forge_rate_limited', `${what} not sent: the rate limit is exhausted until ${at}`, { status: 429 });
+      throw new AppError('forge_rate_limited', `${what} not sent: the rate limit is exhausted until ${at}`);
     }
     await this.sleep(wait);
   }
@@ -227,10 +227,10 @@ export class HttpClient {
           continue;
         }
         if (timedOut) {
-          throw new AppError('forge_timeout', `${what} timed out after ${this.timeoutMs} ms`, { status: 504 });
+          throw new AppError('forge_timeout', `${what} timed out after ${this.timeoutMs} ms`);
         }
         const reason = redactSecrets((err as { cause?: Error })?.cause?.message ?? (err as Error)?.message ?? String(err), this.secrets);
-        throw new AppError('forge_http', `${what} failed: ${reason}`, { status: 502 });
+        throw new AppError('forge_http', `${what} failed: ${reason}`);
       }
 
       this.gate.note(response.headers);
@@ -242,10 +242,8 @@ export class HttpClient {
           if (err instanceof AppError) throw err;
           // the timeout also covers reading the body: a stalled download must not hang a scan
           const timedOut = (err as { name?: string })?.name === 'TimeoutError';
-          if (timedOut) throw new AppError('forge_timeout', `${what} timed out after ${this.timeoutMs} ms`, { status: 504 });
-          throw new AppError('forge_http', redactSecrets(`${what} failed while reading the answer: ${(err as Error)?.message}`, this.secrets), {
-            status: 502,
-          });
+          if (timedOut) throw new AppError('forge_timeout', `${what} timed out after ${this.timeoutMs} ms`);
+          throw new AppError('forge_http', redactSecrets(`${what} failed while reading the answer: ${(err as Error)?.message}`, this.secrets));
         }
         return { status: response.status, headers: response.headers, data };
       }
@@ -289,7 +287,7 @@ async function readBody(response: Response, type: 'json' | 'text'): Promise<unkn
   try {
     return JSON.parse(text);
   } catch {
-    throw new AppError('forge_http', `forge answered ${response.status} with a body that is not JSON`, { status: 502 });
+    throw new AppError('forge_http', `forge answered ${response.status} with a body that is not JSON`);
   }
 }
 

@@ -134,14 +134,14 @@ export function githubError(err: unknown, secrets: readonly string[] = []): AppE
   const what = redactSecrets(`${e.request?.method ?? 'request'} ${e.request?.url ?? ''}`.trim(), secrets);
   if (!e.response) {
     if (e.cause?.name === 'TimeoutError' || (err as { name?: string })?.name === 'TimeoutError') {
-      return new AppError('forge_timeout', `${what} timed out`, { status: 504, cause: undefined });
+      return new AppError('forge_timeout', `${what} timed out`);
     }
-    return new AppError('forge_http', redactSecrets(`${what} failed: ${e.message ?? String(err)}`, secrets), { status: 502 });
+    return new AppError('forge_http', redactSecrets(`${what} failed: ${e.message ?? String(err)}`, secrets));
   }
   const status = e.status ?? 0;
   const headers = e.response.headers ?? {};
   if (isGitHubRateLimit(status, headers, e.response.data)) {
-    return new AppError('forge_rate_limited', redactSecrets(`${what} failed: HTTP ${status} ${e.message ?? ''}`.trim(), secrets), { status });
+    return new AppError('forge_rate_limited', redactSecrets(`${what} failed: HTTP ${status} ${e.message ?? ''}`.trim(), secrets), { upstreamStatus: status });
   }
   return forgeHttpError(status, headers, what, e.message ?? '', secrets);
 }

@@ -92,7 +92,7 @@ export function createForges(settings: ForgeSettings): Forges {
     const where = repo.webUrl.replace(/^https?:\/\//, '');
     if (repo.forge === 'gitee') {
       if (!settings.giteeAccessToken) {
-        throw new AppError('forge_token_missing', `GITEE_ACCESS_TOKEN is not set: cannot publish to ${where}`, { status: 500 });
+        throw new AppError('forge_token_missing', `GITEE_ACCESS_TOKEN is not set: cannot publish to ${where}`);
       }
       return new GiteeForge({
         token: settings.giteeAccessToken,
@@ -104,7 +104,7 @@ export function createForges(settings: ForgeSettings): Forges {
     }
     if (settings.githubOctokit) return new GitHubForge(settings.githubOctokit);
     if (!settings.githubAccessToken) {
-      throw new AppError('forge_token_missing', `GITHUB_ACCESS_TOKEN is not set: cannot publish to ${where}`, { status: 500 });
+      throw new AppError('forge_token_missing', `GITHUB_ACCESS_TOKEN is not set: cannot publish to ${where}`);
     }
     const octokit = createGitHubOctokit({
       token: settings.githubAccessToken,

@@ -52,7 +52,7 @@ export class GitHubExtras implements ForgeExtras {
       const role = (data as { role_name?: string }).role_name ?? data.permission;
       return asPermission(role);
     } catch (err) {
-      if (err instanceof AppError && err.status === 404) return 'none';
+      if (err instanceof AppError && err.upstreamStatus === 404) return 'none';
       throw err;
     }
   }
@@ -90,7 +90,7 @@ export class GitHubExtras implements ForgeExtras {
       return 'check_run';
     } catch (err) {
       // only GitHub Apps may create check runs: a personal token gets 403 (or 404 on some servers)
-      if (!(err instanceof AppError && (err.status === 403 || err.status === 404))) throw err;
+      if (!(err instanceof AppError && (err.upstreamStatus === 403 || err.upstreamStatus === 404))) throw err;
     }
     const state = report.conclusion === 'failure' ? 'failure' : 'success';
     await gh(
@@ -135,7 +135,7 @@ export class GiteeExtras implements ForgeExtras {
       });
       return asPermission(data?.permission);
     } catch (err) {
-      if (err instanceof AppError && err.status === 404) return 'none';
+      if (err instanceof AppError && err.upstreamStatus === 404) return 'none';
       throw err;
     }
   }

@@ -41,9 +41,7 @@ export function patchFileName(commit: { sha: string }): string {
  */
 export function validatePatch(commit: PatchCommit): number {
   const fail = (why: string): never => {
-    throw new AppError('invalid_patch', `the patch of upstream commit ${commit.sha} (${JSON.stringify(commit.subject)}) ${why}`, {
-      status: 422,
-    });
+    throw new AppError('invalid_patch', `the patch of upstream commit ${commit.sha} (${JSON.stringify(commit.subject)}) ${why}`);
   };
   const from = /^From ([0-9a-f]{40,64}) /.exec(commit.patch)?.[1];
   if (from !== undefined && from !== commit.sha) fail(`is the patch of another commit (${from})`);
@@ -73,7 +71,7 @@ export function buildPatchFiles(commits: PatchCommit[], options: { patchDir?: st
       continue;
     }
     if (seen.has(commit.sha)) {
-      throw new AppError('duplicate_commit', `upstream commit ${commit.sha} appears twice in the range`, { status: 500 });
+      throw new AppError('duplicate_commit', `upstream commit ${commit.sha} appears twice in the range`);
     }
     seen.add(commit.sha);
     const name = patchFileName(commit);

@@ -114,9 +114,7 @@ function addPatchTags(spec: SpecLines, files: string[]): number[] {
   if (anchor === undefined) anchor = structure.find(preamble, SOURCE_TAG_RE).at(-1);
   if (anchor === undefined) anchor = lastTag(structure, preamble, /^\s*(release|version|name)\s*:/i);
   if (anchor === undefined) {
-    throw new AppError('spec_unrecognized', 'the spec file has no Name, Version, Release, Source or Patch tag; is it an RPM spec?', {
-      status: 422,
-    });
+    throw new AppError('spec_unrecognized', 'the spec file has no Name, Version, Release, Source or Patch tag; is it an RPM spec?');
   }
   const style = tagStyle(spec.lines[anchor]!.text);
   spec.insertAfter(

@@ -68,7 +68,6 @@ export class MirrorLocks {
         throw new AppError(
           'mirror_locked',
           `the git mirror is busy (lock ${lockPath} held by another scan for more than ${Math.round(this.options.waitMs / 1000)} s)`,
-          { status: 503 },
         );
       }
       await sleep(delay);

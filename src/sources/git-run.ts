@@ -25,7 +25,7 @@ export class GitCommandError extends AppError {
     message: string,
     code = 'git_failed',
   ) {
-    super(code, message, { status: 502 });
+    super(code, message);
   }
 }
 

@@ -228,7 +228,7 @@ export class GitSource implements Source {
       if (wanted.delete(sha)) starts.push({ sha, at: m.index });
     }
     if (wanted.size > 0) {
-      throw new AppError('patch_missing', `git format-patch produced no patch for commit ${[...wanted][0]}`, { status: 500 });
+      throw new AppError('patch_missing', `git format-patch produced no patch for commit ${[...wanted][0]}`);
     }
     const patches = new Map<string, string>();
     starts.forEach((s, i) => {
@@ -245,7 +245,6 @@ function commitNotFound(upstream: TrackedUpstream, sha: string): AppError {
     'commit_not_found',
     `commit ${sha} is not on branch "${upstream.scmBranch}" of ${publicUrl(upstream.scmRepo)} (any more): ` +
       'the branch was probably force-pushed since its head was read; the next scan will use the new head',
-    { status: 409 },
   );
 }
 
@@ -255,7 +254,6 @@ function notAncestor(upstream: TrackedUpstream, from: string, to: string): AppEr
     `scm_commit ${from} is not an ancestor of ${to}, the head of branch "${upstream.scmBranch}" of ` +
       `${publicUrl(upstream.scmRepo)}: the branch was rewritten (force-pushed) or scm_commit belongs to another ` +
       'branch. Nothing was published; set scm_commit to a commit of the current branch to resume.',
-    { status: 409 },
   );
 }
 
@@ -267,7 +265,6 @@ function decodeUtf8(bytes: Buffer, what: string): string {
     throw new AppError(
       'patch_not_utf8',
       `the patches of ${what} contain bytes that are not UTF-8 (a file in another encoding); they cannot be published as text`,
-      { status: 422 },
     );
   }
 }

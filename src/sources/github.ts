@@ -158,7 +158,7 @@ export class GitHubSource implements Source {
           throw new AppError(
             'upstream_not_found',
             `${owner}/${name}: cannot compare ${short(from)}...${short(to)}: repository or commit not found`,
-            { status: 404, field: 'scm_commit' },
+            { field: 'scm_commit' },
           );
         }
         throw err;
@@ -169,7 +169,7 @@ export class GitHubSource implements Source {
           `${owner}/${name}: scm_commit ${short(from)} is not an ancestor of ${upstream.scmBranch} (head ${short(to)}); ` +
             `the branch history was rewritten (compare status: ${data.status}). ` +
             'Set scm_commit to a commit on the branch to resume tracking.',
-          { status: 409, field: 'scm_commit' },
+          { field: 'scm_commit' },
         );
       }
       if (data.status === 'identical') return [];
@@ -194,9 +194,7 @@ export class GitHubSource implements Source {
     );
     const patch = response.data as unknown;
     if (typeof patch !== 'string' || !patch.startsWith('From ')) {
-      throw new AppError('invalid_patch', `${owner}/${name}: GitHub did not return patch text for commit ${commit.sha}`, {
-        status: 502,
-      });
+      throw new AppError('invalid_patch', `${owner}/${name}: GitHub did not return patch text for commit ${commit.sha}`);
     }
     const author = commit.commit.author;
     const committer = commit.commit.committer;

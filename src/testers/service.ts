@@ -100,15 +100,15 @@ export interface Report {
 /** Records the result of a job the tester holds, then the checks it becomes. */
 export async function reportJob(db: Database, jobId: number, tester: string, report: Report, now = new Date()): Promise<TesterJobRow> {
   const job = await findJob(db, jobId);
-  if (job.tester !== tester) throw new AppError('conflict', `job ${jobId} is leased to another tester`, { status: 409, field: 'id' });
-  if (job.status === 'done') throw new AppError('conflict', `job ${jobId} was reported already`, { status: 409, field: 'id' });
+  if (job.tester !== tester) throw new AppError('conflict', `job ${jobId} is leased to another tester`, { field: 'id' });
+  if (job.status === 'done') throw new AppError('conflict', `job ${jobId} was reported already`, { field: 'id' });
   const [done] = await db
     .update(testerJob)
     .set({ status: 'done', result: report.result, log: report.log, finishedAt: now })
     .where(and(eq(testerJob.id, jobId), eq(testerJob.tester, tester), eq(testerJob.status, 'running')))
     .returning();
   // a concurrent re-lease or report won
-  if (!done) throw new AppError('conflict', `job ${jobId} is no longer leased to you`, { status: 409, field: 'id' });
+  if (!done) throw new AppError('conflict', `job ${jobId} is no longer leased to you`, { field: 'id' });
   const input = { state: report.result, context: job.test, target_url: report.targetUrl, description: report.description ?? `${job.test}: ${report.result}` };
   if (job.kind === 'range') await createRangeCheck(db, job.subjectId, tester, input);
   else await createSeriesChecks(db, job.subjectId, tester, input);
@@ -117,14 +117,14 @@ export async function reportJob(db: Database, jobId: number, tester: string, rep
 
 export async function findJob(db: Database, jobId: number): Promise<TesterJobRow> {
   const [job] = await db.select().from(testerJob).where(eq(testerJob.id, jobId));
-  if (!job) throw new AppError('not_found', `no tester job ${jobId}`, { status: 404 });
+  if (!job) throw new AppError('not_found', `no tester job ${jobId}`);
   return job;
 }
 
 /** The log a tester reported; not_found until the job is reported. */
 export async function jobLog(db: Database, jobId: number): Promise<string> {
   const job = await findJob(db, jobId);
-  if (job.status !== 'done') throw new AppError('not_found', `job ${jobId} has not been reported yet`, { status: 404 });
+  if (job.status !== 'done') throw new AppError('not_found', `job ${jobId} has not been reported yet`);
   return job.log ?? '';
 }
 

@@ -149,7 +149,7 @@ export class Engine {
   /** An on-demand scan (API, CLI): runs now under a lease; a dry run takes no lease and writes nothing. */
   async scanNow(id: number, options: { dryRun?: boolean } = {}): Promise<RunResult | { action: 'busy' }> {
     const [t] = await this.db.select().from(tracking).where(eq(tracking.id, id));
-    if (!t) throw new AppError('not_found', 'no such tracking', { status: 404 });
+    if (!t) throw new AppError('not_found', 'no such tracking');
     if (options.dryRun) return runTracking(this.deps, t, { dryRun: true });
     if (!(await claimOne(this.db, id, this.owner, this.leaseMs))) return { action: 'busy' };
     return this.runClaimed(id, true);
@@ -159,7 +159,7 @@ export class Engine {
   private async runClaimed(id: number, rethrow?: false, useRecordedHead?: boolean): Promise<RunResult | null>;
   private async runClaimed(id: number, rethrow = false, useRecordedHead = false): Promise<RunResult | null> {
     const [t] = await this.db.select().from(tracking).where(eq(tracking.id, id));
-    if (!t) throw new AppError('not_found', 'no such tracking', { status: 404 });
+    if (!t) throw new AppError('not_found', 'no such tracking');
     const heartbeat = async () => {
       if (!(await renewLease(this.db, id, this.owner, this.leaseMs))) throw new AppError('lease_lost', 'another replica took over this tracking');
     };

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { statusOf } from '../../src/api/errors.js';
 import { AppError } from '../../src/errors.js';
 import { parseCiSubmission, validateCiRequest } from '../../src/ci/request.js';
 import { renderCiClientError } from '../../src/ci/response.js';
@@ -51,7 +52,7 @@ describe('parseCiSubmission', () => {
     ['repository=https://h/r&x=1&x=2', 'x', /more than once/],
   ])('rejects %s naming %s', (query, field, message) => {
     const err = rejection(query);
-    expect(err.status).toBe(400);
+    expect(statusOf(err)).toBe(400);
     expect(err.field).toBe(field);
     expect(err.message).toMatch(message);
   });
@@ -62,7 +63,8 @@ describe('parseCiSubmission', () => {
   });
 
   it('answers a violation as brep does: a manifest with the status and a message', () => {
-    const response = renderCiClientError(rejection('repository=https://h/r&simulate=explode'));
+    const violation = rejection('repository=https://h/r&simulate=explode');
+    const response = renderCiClientError(violation, statusOf(violation));
     expect(response.status).toBe(400);
     expect(response.contentType).toBe('text/manifest;charset=utf-8');
     expect(parseResultManifest(response.body)).toMatchObject({ status: 400, message: expect.stringMatching(/^simulate must be/) });

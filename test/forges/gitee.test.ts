@@ -226,7 +226,7 @@ describe('Gitee: publishing one range', () => {
     const { gitee } = forge();
     await expect(gitee.commitFiles(repo, BRANCH, 'm', [{ path: 'a.patch', content: 'x' }])).rejects.toMatchObject({
       code: 'forge_http',
-      status: 400,
+      upstreamStatus: 400,
     });
     expect(writes()).toHaveLength(1);
   });

@@ -231,7 +231,7 @@ describe('GitHub: failures and rate limits', () => {
     const err = (await forge.createIssue(repo, { title: 't', body: 'b' }).catch((e: unknown) => e)) as AppError;
     expect(err).toBeInstanceOf(AppError);
     expect(err.code).toBe('forge_http');
-    expect(err.status).toBe(502);
+    expect(err.upstreamStatus).toBe(502);
     expect(writes()).toHaveLength(1);
   });
 

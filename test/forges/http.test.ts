@@ -60,7 +60,7 @@ describe('HttpClient retries', () => {
     const { http } = client({ retry: { retries: 2 } });
     const err = await failure(http.request({ method: 'GET', url: `${API}/x` }));
     expect(err.code).toBe('forge_http');
-    expect(err.status).toBe(500);
+    expect(err.upstreamStatus).toBe(500);
     expect(err.message).toContain('boom');
   });
 
@@ -152,7 +152,7 @@ describe('HttpClient rate limits', () => {
     const { http, clock } = client({ retry: { maxRateLimitWaitMs: 60_000 } });
     const err = await failure(http.request({ method: 'GET', url: `${API}/x` }));
     expect(err.code).toBe('forge_rate_limited');
-    expect(err.status).toBe(429);
+    expect(err.upstreamStatus).toBe(429);
     expect(clock.sleeps).toEqual([]);
   });
 });
@@ -186,7 +186,7 @@ describe('HttpClient timeouts and errors', () => {
     const { http } = client();
     const auth = await failure(http.request({ method: 'GET', url: `${API}/a`, query: { access_token: TOKEN } }));
     expect(auth.code).toBe('forge_auth');
-    expect(auth.status).toBe(401);
+    expect(auth.upstreamStatus).toBe(401);
     expect(auth.message).not.toContain(TOKEN);
     expect(auth.message).toContain('access_token=***');
     const missing = await failure(http.request({ method: 'GET', url: `${API}/b`, query: { access_token: TOKEN, ref: 'master' } }));

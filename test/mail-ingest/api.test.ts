@@ -1,7 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApi } from '../../src/api/app.js';
-import { mailRoutes } from '../../src/api/mail.js';
 import { Authenticator } from '../../src/auth/authenticator.js';
 import { hashPassword } from '../../src/auth/passwords.js';
 import type { DatabaseHandle } from '../../src/db/client.js';
@@ -26,7 +25,7 @@ beforeAll(async () => {
     logger: createLogger('silent'),
     readAuth: false,
     bodyLimit: 1024 * 1024,
-    mount: (a, guards) => a.route('/', mailRoutes({ db: handle.db, requireWrite: guards.requireWrite, maxBytes: 64 * 1024 })),
+    mail: { maxBytes: 64 * 1024 },
   });
 });
 

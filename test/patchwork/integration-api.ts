@@ -1,6 +1,5 @@
 /** The service's API with the integration routes mounted, on a fresh database, plus the mail store. */
 import { createApi } from '../../src/api/app.js';
-import { mountIntegrationRoutes } from '../../src/api/ci.js';
 import { Authenticator } from '../../src/auth/authenticator.js';
 import { hashPassword } from '../../src/auth/passwords.js';
 import type { CiSettings } from '../../src/ci/publish-hook.js';
@@ -27,7 +26,7 @@ export async function createIntegrationApi(options: { settings?: Partial<CiSetti
     logger,
     readAuth: options.readAuth ?? false,
     bodyLimit: 4 * 1024 * 1024,
-    mount: (a, guards) => mountIntegrationRoutes(a, { db: handle.db, ...guards, settings, logger }),
+    ci: settings,
   });
   return { app, db: handle.db, close: () => handle.close(), store: new MailStore(handle.db), logger };
 }

@@ -7,7 +7,7 @@ import { Hono } from 'hono';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiEnv } from '../../src/api/context.js';
-import { mountGiteeWebhooks } from '../../src/api/webhooks/gitee.js';
+import { giteeWebhookRoutes } from '../../src/api/webhooks/gitee.js';
 import { giteeSignature } from '../../src/api/webhooks/gitee-verify.js';
 import { issue, tracking } from '../../src/db/schema/index.js';
 import { createForges } from '../../src/forges/resolve.js';
@@ -44,8 +44,7 @@ beforeAll(async () => {
     engine: { scanNow: async () => ({ action: 'busy' }) },
     kick: () => void (kicks += 1),
   });
-  app = new Hono<ApiEnv>();
-  mountGiteeWebhooks(app, { db: handle.db, secret: SECRET, lifecycle, now: () => clock });
+  app = giteeWebhookRoutes({ db: handle.db, secret: SECRET, lifecycle, now: () => clock });
 });
 beforeEach(async () => {
   await handle.db.execute(sql`truncate tracking, issue, publication, webhook_delivery restart identity cascade`);
@@ -116,8 +115,7 @@ describe('verification', () => {
   });
 
   it('without GITEE_WEBHOOK_SECRET every delivery is refused', async () => {
-    const bare = new Hono<ApiEnv>();
-    mountGiteeWebhooks(bare, { db: handle.db, secret: '', lifecycle: {} as Lifecycle, now: () => NOW });
+    const bare = giteeWebhookRoutes({ db: handle.db, secret: '', lifecycle: {} as Lifecycle, now: () => NOW });
     const res = await bare.request('/api/gitee/webhooks', { method: 'POST', headers: { 'x-gitee-token': '', 'x-gitee-timestamp': String(NOW) }, body: '{}' });
     expect(res.status).toBe(403);
   });

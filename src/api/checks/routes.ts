@@ -8,7 +8,7 @@ import { Hono, type Context } from 'hono';
 import type { Database } from '../../db/client.js';
 import type { PublicationRow } from '../../db/schema/index.js';
 import { AppError } from '../../errors.js';
-import type { Guard } from '../auth-guard.js';
+import { guard, guardByMethod, type Guard } from '../auth-guard.js';
 import type { ApiEnv } from '../context.js';
 import { parseOrThrow } from '../schemas.js';
 import { dateParam, intParam } from '../patchwork/filters.js';
@@ -79,9 +79,9 @@ const postSchema = checkInputSchema.safeExtend({
 export function checksRoutes(deps: ChecksDeps): Hono<ApiEnv> {
   const { db } = deps;
   const app = new Hono<ApiEnv>();
-  app.use('/api/v1/checks', async (c, next) => (await (c.req.method === 'GET' ? deps.requireRead : deps.requireWrite)(c)) ?? next());
-  app.use('/api/v1/checks/*', async (c, next) => (await deps.requireRead(c)) ?? next());
-  app.use('/api/v1/ranges/*', async (c, next) => (await deps.requireRead(c)) ?? next());
+  app.use('/api/v1/checks', guardByMethod(deps.requireRead, deps.requireWrite));
+  app.use('/api/v1/checks/*', guard(deps.requireRead));
+  app.use('/api/v1/ranges/*', guard(deps.requireRead));
 
   /** What a listing is about, from its filters: a patch, a series, a range, a tracking, or a whole side. */
   function subjects(c: C): CheckSubjects {
@@ -132,7 +132,7 @@ export function checksRoutes(deps: ChecksDeps): Hono<ApiEnv> {
     else if (input.range !== undefined) created = [await createRangeCheck(db, input.range, user, input)];
     else {
       created = await createSeriesChecks(db, input.series!, user, input);
-      if (!created.length) throw new AppError('not_found', `no series ${input.series} (or it has no patches)`, { status: 404, field: 'series' });
+      if (!created.length) throw new AppError('not_found', `no series ${input.series} (or it has no patches)`, { field: 'series' });
     }
     return c.json(created.map(checkV1Json), 201);
   });

@@ -5,7 +5,7 @@
 import { Hono, type Context } from 'hono';
 import type { Database } from '../../db/client.js';
 import { AppError } from '../../errors.js';
-import type { Guard } from '../auth-guard.js';
+import { guard, type Guard } from '../auth-guard.js';
 import type { ApiEnv } from '../context.js';
 import { eventFilterParams, intParam } from '../patchwork/filters.js';
 import { listEvents, type EventRecord } from '../../events/service.js';
@@ -33,7 +33,7 @@ export function eventV1Json(e: EventRecord): Record<string, unknown> {
 
 export function eventsRoutes(deps: EventsDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
-  app.use('/api/v1/events', async (c, next) => (await deps.requireRead(c)) ?? next());
+  app.use('/api/v1/events', guard(deps.requireRead));
   app.get('/api/v1/events', async (c: Context<ApiEnv>) => {
     const limitRaw = c.req.query('limit') ?? '100';
     if (!/^\d{1,4}$/.test(limitRaw) || Number(limitRaw) < 1 || Number(limitRaw) > 500) throw new AppError('invalid_request', 'limit: expected 1 to 500', { field: 'limit' });

@@ -3,15 +3,11 @@
  * the embedded patch/cover/series/check and previous/current state or delegate. Range events (ours) have
  * no mail project: `project` is null and the payload names the tracking and the published range.
  */
-import { inArray } from 'drizzle-orm';
-import type { Database } from '../../db/client.js';
-import { mailCheck, mailCover, mailPatch, type MailCoverRow, type MailPatchRow } from '../../db/schema/mail.js';
-import { publication, rangeCheck, tracking, type PublicationRow, type TrackingRow } from '../../db/schema/index.js';
+import type { PublicationRow, TrackingRow } from '../../db/schema/index.js';
+import type { EventSubjects } from '../../patchwork/event-subjects.js';
 import type { EventRecord } from '../../events/service.js';
-import { checkJson, embeddedCover, embeddedPatch, embeddedSeries, principalJson, projectJson, pwDate, Related, userJson } from './serialize.js';
+import { checkJson, embeddedCover, embeddedPatch, embeddedSeries, principalJson, projectJson, pwDate, userJson } from './serialize.js';
 import type { Urls } from './urls.js';
-
-const ids = (xs: Array<number | null | undefined | unknown>) => [...new Set(xs.filter((x): x is number => typeof x === 'number'))];
 
 export function rangeJson(u: Urls, p: PublicationRow): Record<string, unknown> {
   return {
@@ -33,28 +29,8 @@ export function trackingRef(u: Urls, t: TrackingRow): Record<string, unknown> {
   return { id: t.id, url: `${u.origin}/api/v1/trackings/${t.id}`, scm_repo: t.scmRepo, scm_branch: t.scmBranch, repo: t.repo, branch: t.branch };
 }
 
-export async function eventsJson(db: Database, u: Urls, events: EventRecord[]): Promise<Array<Record<string, unknown>>> {
-  const patchIds = ids(events.map((e) => e.patchId));
-  const coverIds = ids(events.map((e) => e.coverId));
-  const patches = new Map<number, MailPatchRow>();
-  if (patchIds.length) for (const p of await db.select().from(mailPatch).where(inArray(mailPatch.id, patchIds))) patches.set(p.id, p);
-  const covers = new Map<number, MailCoverRow>();
-  if (coverIds.length) for (const c of await db.select().from(mailCover).where(inArray(mailCover.id, coverIds))) covers.set(c.id, c);
-  const checkIds = ids(events.filter((e) => e.category === 'check-created').map((e) => e.payload.check));
-  const checks = new Map<number, typeof mailCheck.$inferSelect>();
-  if (checkIds.length) for (const c of await db.select().from(mailCheck).where(inArray(mailCheck.id, checkIds))) checks.set(c.id, c);
-  const rangeCheckIds = ids(events.filter((e) => e.category === 'range-check-created').map((e) => e.payload.check));
-  const rangeChecks = new Map<number, typeof rangeCheck.$inferSelect>();
-  if (rangeCheckIds.length) for (const c of await db.select().from(rangeCheck).where(inArray(rangeCheck.id, rangeCheckIds))) rangeChecks.set(c.id, c);
-  const pubIds = ids(events.map((e) => e.publicationId));
-  const pubs = new Map<number, PublicationRow>();
-  if (pubIds.length) for (const p of await db.select().from(publication).where(inArray(publication.id, pubIds))) pubs.set(p.id, p);
-  const trackingIds = ids(events.map((e) => e.trackingId));
-  const trackings = new Map<number, TrackingRow>();
-  if (trackingIds.length) for (const t of await db.select().from(tracking).where(inArray(tracking.id, trackingIds))) trackings.set(t.id, t);
-  const delegateIds = ids(events.filter((e) => e.category === 'patch-delegated').flatMap((e) => [e.payload.previous, e.payload.current]));
-  const r = await Related.load(db, { projects: ids(events.map((e) => e.projectId)), series: events.map((e) => e.seriesId), people: delegateIds });
-
+export function eventsJson(u: Urls, events: EventRecord[], s: EventSubjects): Array<Record<string, unknown>> {
+  const { patches, covers, checks, rangeChecks, pubs, trackings, related: r } = s;
   return events.map((e) => {
     const base = { id: e.id, category: e.category, date: pwDate(e.date), actor: principalJson(e.actor) };
     if (e.projectId === null) {

@@ -1,14 +1,11 @@
 /** Patchwork's query filters, validated: a bad value is a 400 naming the parameter. */
 import type { Context } from 'hono';
-import { eq, ilike, sql } from 'drizzle-orm';
 import { EVENT_CATEGORIES, type EventFilter } from '../../events/service.js';
 import type { Database } from '../../db/client.js';
-import { mailPerson, mailProject } from '../../db/schema/mail.js';
-import { AppError } from '../../errors.js';
-
-export function bad(field: string, message: string): AppError {
-  return new AppError('invalid_request', `${field}: ${message}`, { field });
-}
+import { invalidInput as bad } from '../../errors.js';
+import type { DateRange } from '../../patchwork/listing.js';
+import { findPersonId } from '../../patchwork/people.js';
+import { findProject } from '../../patchwork/projects.js';
 
 export function intParam(c: Context, field: string): number | undefined {
   const v = c.req.query(field);
@@ -41,10 +38,7 @@ export function boolParam(c: Context, field: string): boolean | undefined {
 export async function projectParam(db: Database, c: Context): Promise<number | undefined> {
   const v = c.req.query('project');
   if (v === undefined || v === '') return undefined;
-  const [row] = await db
-    .select({ id: mailProject.id })
-    .from(mailProject)
-    .where(/^\d{1,9}$/.test(v) ? eq(mailProject.id, Number(v)) : sql`lower(${mailProject.linkName}) = lower(${v})`);
+  const row = await findProject(db, v, { anyCase: true });
   if (!row) throw bad('project', `no project "${v}"`);
   return row.id;
 }
@@ -53,18 +47,19 @@ export async function projectParam(db: Database, c: Context): Promise<number | u
 export async function personParam(db: Database, c: Context, field: string): Promise<number | undefined> {
   const v = c.req.query(field);
   if (v === undefined || v === '') return undefined;
-  const [row] = await db
-    .select({ id: mailPerson.id })
-    .from(mailPerson)
-    .where(/^\d{1,9}$/.test(v) ? eq(mailPerson.id, Number(v)) : eq(mailPerson.email, v.toLowerCase()));
-  if (!row) throw bad(field, `no person "${v}"`);
-  return row.id;
+  const id = await findPersonId(db, v);
+  if (id === undefined) throw bad(field, `no person "${v}"`);
+  return id;
 }
 
-export function likeParam(c: Context, field = 'q'): string | undefined {
-  const v = c.req.query(field);
-  if (v === undefined || v === '') return undefined;
-  return `%${v.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+/** `q`: the text a name (or address) contains. */
+export function searchParam(c: Context): string | undefined {
+  const v = c.req.query('q');
+  return v === undefined || v === '' ? undefined : v;
+}
+
+export function dateRangeParams(c: Context): DateRange {
+  return { since: dateParam(c, 'since'), before: dateParam(c, 'before') };
 }
 
 export function msgidParam(c: Context): string | undefined {
@@ -82,8 +77,6 @@ export function orderParam<K extends string>(c: Context, allowed: readonly K[], 
   if (!allowed.includes(field)) throw bad('order', `expected one of ${allowed.join(', ')} (with - for descending)`);
   return { field, desc };
 }
-
-export { ilike, sql };
 
 /** The event filters both event APIs take: category (repeatable), project, patch, cover, series, tracking, range, since, before. */
 export async function eventFilterParams(db: Database, c: Context): Promise<EventFilter> {

@@ -3,7 +3,7 @@
  * header (next, prev, first, last). A page past the end is a 404 as in Django REST framework.
  */
 import type { Context } from 'hono';
-import { AppError } from '../../errors.js';
+import { AppError, invalidInput } from '../../errors.js';
 
 export const DEFAULT_PER_PAGE = 30;
 export const MAX_PER_PAGE = 250;
@@ -17,7 +17,7 @@ export interface Page {
 
 function positiveInt(value: string | undefined, field: string): number | undefined {
   if (value === undefined || value === '') return undefined;
-  if (!/^\d{1,9}$/.test(value) || Number(value) < 1) throw new AppError('invalid_request', `${field}: expected a positive integer`, { field });
+  if (!/^\d{1,9}$/.test(value) || Number(value) < 1) throw invalidInput(field, 'expected a positive integer');
   return Number(value);
 }
 
@@ -30,7 +30,7 @@ export function parsePage(c: Context): Page {
 /** Sets the Link header for a page of `count` rows; throws 404 for a page past the end (except page 1). */
 export function setPageLinks(c: Context, p: Page, count: number, origin: string): void {
   const last = Math.max(1, Math.ceil(count / p.perPage));
-  if (p.page > last) throw new AppError('not_found', 'Invalid page.', { status: 404, field: 'page' });
+  if (p.page > last) throw new AppError('not_found', 'Invalid page.', { field: 'page' });
   const url = new URL(c.req.url);
   const link = (page: number, rel: string) => {
     const u = new URL(url.pathname + url.search, origin);

@@ -34,7 +34,7 @@ export interface PublicInboxDeps {
 type C = Context<ApiEnv>;
 
 function notFound(what: string): AppError {
-  return new AppError('not_found', `${what} not found`, { status: 404 });
+  return new AppError('not_found', `${what} not found`);
 }
 
 function segment(encoded: string, field: string): string {
@@ -118,7 +118,7 @@ export function publicInboxRoutes(deps: PublicInboxDeps): Hono<ApiEnv> {
         const m = await findMessage(db, project.id, msgid);
         if (!m) throw notFound(`message <${msgid}>`);
         // text/plain, as public-inbox answers, so a browser shows it
-        return new Response(new Uint8Array(mboxrd([m.raw])), { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+        return new Response(new Uint8Array(mboxrd([m.raw])), { headers: { 'content-type': 'text/plain; charset=utf-8' } });
       }
       case 't.mbox.gz': {
         const thread = await threadOf(db, project.id, msgid);

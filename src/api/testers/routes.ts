@@ -9,7 +9,7 @@ import { Hono, type Context } from 'hono';
 import type { Database } from '../../db/client.js';
 import type { TesterJobRow } from '../../db/schema/index.js';
 import { AppError } from '../../errors.js';
-import type { Guard } from '../auth-guard.js';
+import { guardByMethod, type Guard } from '../auth-guard.js';
 import type { ApiEnv } from '../context.js';
 import { parseOrThrow } from '../schemas.js';
 import { intParam } from '../patchwork/filters.js';
@@ -105,7 +105,7 @@ function jobJson(c: C, job: TesterJobRow, subject: JobSubject): Record<string, u
 export function testerRoutes(deps: TesterDeps): Hono<ApiEnv> {
   const { db } = deps;
   const app = new Hono<ApiEnv>();
-  app.use('/api/v1/testers/*', async (c, next) => (await (c.req.method === 'GET' ? deps.requireRead : deps.requireWrite)(c)) ?? next());
+  app.use('/api/v1/testers/*', guardByMethod(deps.requireRead, deps.requireWrite));
 
   const jobAnswer = async (c: C, job: TesterJobRow) => jobJson(c, job, await jobSubject(db, job));
 

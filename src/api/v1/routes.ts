@@ -16,9 +16,10 @@ import {
   findTracking,
 } from '../../db/trackings.js';
 import { createApiToken, listApiTokens, revokeApiToken } from '../../auth/tokens.js';
-import type { Guard } from '../auth-guard.js';
+import { guard, guardByMethod, type Guard } from '../auth-guard.js';
 import { combinedStateOfTrackings } from '../../checks/service.js';
 import type { ApiEnv } from '../context.js';
+import { AppError } from '../../errors.js';
 import { jsonError } from '../errors.js';
 import { firstIssue, toTrackingInput, trackingInputSchema, trackingPatchSchema } from '../schemas.js';
 import { errorSchema, issueJson, issueSchema, tokenJson, tokenSchema, trackingJson, trackingSchema } from './representations.js';
@@ -84,7 +85,7 @@ export function v1Routes(deps: V1Deps) {
     defaultHook: (result, c) => {
       if (!result.success) {
         const { field, message } = firstIssue(result.error as z.ZodError);
-        return jsonError(c, 400, 'invalid_request', message, field);
+        return jsonError(c, 'invalid_request', message, field);
       }
       return undefined;
     },
@@ -92,12 +93,12 @@ export function v1Routes(deps: V1Deps) {
   app.openAPIRegistry.registerComponent('securitySchemes', 'basicAuth', { type: 'http', scheme: 'basic' });
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' });
 
-  app.use('/trackings/*', async (c, next) => ((await (c.req.method === 'GET' ? deps.requireRead : deps.requireWrite)(c)) ?? next()));
-  app.use('/trackings', async (c, next) => ((await (c.req.method === 'GET' ? deps.requireRead : deps.requireWrite)(c)) ?? next()));
-  app.use('/issues/*', async (c, next) => (await deps.requireRead(c)) ?? next());
-  app.use('/issues', async (c, next) => (await deps.requireRead(c)) ?? next());
-  app.use('/tokens/*', async (c, next) => (await deps.requireWrite(c)) ?? next());
-  app.use('/tokens', async (c, next) => (await deps.requireWrite(c)) ?? next());
+  app.use('/trackings/*', guardByMethod(deps.requireRead, deps.requireWrite));
+  app.use('/trackings', guardByMethod(deps.requireRead, deps.requireWrite));
+  app.use('/issues/*', guard(deps.requireRead));
+  app.use('/issues', guard(deps.requireRead));
+  app.use('/tokens/*', guard(deps.requireWrite));
+  app.use('/tokens', guard(deps.requireWrite));
 
   app.openapi(
     createRoute({
@@ -132,7 +133,7 @@ export function v1Routes(deps: V1Deps) {
     async (c) => {
       const input = c.req.valid('json');
       if (await findTracking(db, input.repo, input.branch)) {
-        return jsonError(c, 409, 'conflict', `a tracking for ${input.repo} ${input.branch} exists already`, 'repo') as never;
+        throw new AppError('conflict', `a tracking for ${input.repo} ${input.branch} exists already`, { field: 'repo' });
       }
       const { row } = await upsertTracking(db, toTrackingInput(input));
       c.header('Location', `/api/v1/trackings/${row.id}`);
@@ -150,7 +151,7 @@ export function v1Routes(deps: V1Deps) {
     }),
     async (c) => {
       const row = await getTracking(db, c.req.valid('param').id);
-      if (!row) return jsonError(c, 404, 'not_found', 'no such tracking') as never;
+      if (!row) throw new AppError('not_found', 'no such tracking');
       const checks = await combinedStateOfTrackings(db, [row.id]);
       return c.json(trackingJson(row, checks.get(row.id)), 200);
     },
@@ -174,7 +175,7 @@ export function v1Routes(deps: V1Deps) {
         scmCommit: patch.scm_commit,
         enabled: patch.enabled,
       });
-      if (!row) return jsonError(c, 404, 'not_found', 'no such tracking') as never;
+      if (!row) throw new AppError('not_found', 'no such tracking');
       return c.json(trackingJson(row), 200);
     },
   );
@@ -189,7 +190,7 @@ export function v1Routes(deps: V1Deps) {
       responses: { 204: { description: 'deleted' }, ...errors },
     }),
     async (c) => {
-      if (!(await deleteTrackingById(db, c.req.valid('param').id))) return jsonError(c, 404, 'not_found', 'no such tracking') as never;
+      if (!(await deleteTrackingById(db, c.req.valid('param').id))) throw new AppError('not_found', 'no such tracking');
       return c.body(null, 204);
     },
   );
@@ -210,10 +211,10 @@ export function v1Routes(deps: V1Deps) {
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      if (!(await getTracking(db, id))) return jsonError(c, 404, 'not_found', 'no such tracking') as never;
-      if (!deps.scanNow) return jsonError(c, 503, 'engine_unavailable', 'the tracking engine is not running in this process') as never;
+      if (!(await getTracking(db, id))) throw new AppError('not_found', 'no such tracking');
+      if (!deps.scanNow) throw new AppError('engine_unavailable', 'the tracking engine is not running in this process');
       const result = (await deps.scanNow(id, { dryRun: c.req.valid('query').dry_run ?? false })) as Record<string, unknown>;
-      if (result.action === 'busy') return jsonError(c, 409, 'busy', 'another replica is working on this tracking right now; try again shortly') as never;
+      if (result.action === 'busy') throw new AppError('busy', 'another replica is working on this tracking right now; try again shortly');
       return c.json(result, 200);
     },
   );
@@ -244,7 +245,7 @@ export function v1Routes(deps: V1Deps) {
     }),
     async (c) => {
       const row = await getIssue(db, c.req.valid('param').id);
-      if (!row) return jsonError(c, 404, 'not_found', 'no such issue') as never;
+      if (!row) throw new AppError('not_found', 'no such issue');
       return c.json(issueJson(row), 200);
     },
   );
@@ -290,7 +291,7 @@ export function v1Routes(deps: V1Deps) {
       responses: { 204: { description: 'revoked' }, ...errors },
     }),
     async (c) => {
-      if (!(await revokeApiToken(db, c.req.valid('param').id))) return jsonError(c, 404, 'not_found', 'no such live token') as never;
+      if (!(await revokeApiToken(db, c.req.valid('param').id))) throw new AppError('not_found', 'no such live token');
       return c.body(null, 204);
     },
   );

@@ -31,15 +31,15 @@ export interface GiteeVerifyOptions {
 
 /** Resolves when the request is authentic and new; AppError 401 (bad or stale) / 409 (replayed) otherwise. */
 export async function verifyGiteeRequest(options: GiteeVerifyOptions, headers: { token?: string; timestamp?: string }): Promise<'password' | 'signature'> {
-  if (!options.secret) throw new AppError('webhook_not_configured', 'Gitee webhooks are not enabled here (GITEE_WEBHOOK_SECRET is not set)', { status: 403 });
+  if (!options.secret) throw new AppError('webhook_not_configured', 'Gitee webhooks are not enabled here (GITEE_WEBHOOK_SECRET is not set)');
   const { token, timestamp } = headers;
-  if (!token) throw new AppError('webhook_unauthenticated', 'the X-Gitee-Token header is missing', { status: 401 });
+  if (!token) throw new AppError('webhook_unauthenticated', 'the X-Gitee-Token header is missing');
   if (!timestamp || !/^\d{10,16}$/.test(timestamp)) {
-    throw new AppError('webhook_unauthenticated', 'the X-Gitee-Timestamp header is missing or not a number of milliseconds', { status: 401 });
+    throw new AppError('webhook_unauthenticated', 'the X-Gitee-Timestamp header is missing or not a number of milliseconds');
   }
   const now = options.now?.() ?? Date.now();
   if (Math.abs(now - Number(timestamp)) > MAX_SKEW_MS) {
-    throw new AppError('webhook_stale', 'the X-Gitee-Timestamp is more than 5 minutes away from this server\'s clock', { status: 401 });
+    throw new AppError('webhook_stale', 'the X-Gitee-Timestamp is more than 5 minutes away from this server\'s clock');
   }
   let decoded = token;
   try {
@@ -50,11 +50,11 @@ export async function verifyGiteeRequest(options: GiteeVerifyOptions, headers: {
   const signature = giteeSignature(options.secret, timestamp);
   const mode = equal(decoded, signature) || equal(token, signature) ? 'signature' : equal(token, options.secret) ? 'password' : null;
   // never say which part was wrong or echo the token
-  if (!mode) throw new AppError('webhook_unauthenticated', 'the X-Gitee-Token does not match the configured secret', { status: 401 });
+  if (!mode) throw new AppError('webhook_unauthenticated', 'the X-Gitee-Token does not match the configured secret');
 
   const key = createHash('sha256').update(`${timestamp}:${token}`).digest('hex');
   await options.db.delete(webhookDelivery).where(lt(webhookDelivery.seenAt, new Date(now - 2 * MAX_SKEW_MS)));
   const inserted = await options.db.insert(webhookDelivery).values({ key, seenAt: new Date(now) }).onConflictDoNothing().returning({ key: webhookDelivery.key });
-  if (inserted.length === 0) throw new AppError('webhook_replayed', 'this delivery (timestamp and token) was already received', { status: 409 });
+  if (inserted.length === 0) throw new AppError('webhook_replayed', 'this delivery (timestamp and token) was already received');
   return mode;
 }

@@ -2,7 +2,7 @@
  * POST /api/gitee/webhooks: Gitee's webhooks, verified (see gitee-verify.ts) before the body is read as an
  * event. Merge Request Hook → PR merged/closed, Note Hook → comment commands, Push Hook → immediate scans.
  */
-import type { Hono } from 'hono';
+import { Hono } from 'hono';
 import type { ApiEnv } from '../context.js';
 import { AppError } from '../../errors.js';
 import type { Database } from '../../db/client.js';
@@ -20,7 +20,8 @@ export interface GiteeWebhookDeps {
   now?: () => number;
 }
 
-export function mountGiteeWebhooks(app: Hono<ApiEnv>, deps: GiteeWebhookDeps): void {
+export function giteeWebhookRoutes(deps: GiteeWebhookDeps): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
   app.post(GITEE_WEBHOOK_PATH, async (c) => {
     try {
       await verifyGiteeRequest(
@@ -35,7 +36,7 @@ export function mountGiteeWebhooks(app: Hono<ApiEnv>, deps: GiteeWebhookDeps): v
     try {
       payload = JSON.parse(await c.req.text());
     } catch {
-      return jsonError(c, 400, 'invalid_json', 'the webhook body is not JSON');
+      return jsonError(c, 'invalid_json', 'the webhook body is not JSON');
     }
     const kind = c.req.header('x-gitee-event') ?? '';
     if (kind === 'Merge Request Hook') {
@@ -56,4 +57,5 @@ export function mountGiteeWebhooks(app: Hono<ApiEnv>, deps: GiteeWebhookDeps): v
     }
     return c.json({ handled: false, reason: `event "${kind.slice(0, 60)}" is not used` });
   });
+  return app;
 }

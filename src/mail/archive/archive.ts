@@ -11,7 +11,7 @@
 import { and, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { mailComment, mailCover, mailMessage, mailPatch, mailPerson, mailProject, type MailProjectRow } from '../../db/schema/mail.js';
-import { rowsOf } from '../store/persist.js';
+import { rowsOf } from '../../db/rows.js';
 import type { SearchQuery } from './search.js';
 
 export type ArchiveKind = 'patch' | 'cover' | 'comment';

@@ -62,7 +62,7 @@ export async function createProject(db: Database, input: NewProject): Promise<Ma
       throw new AppError(
         'project_exists',
         c.linkName === input.linkName ? `a project named "${input.linkName}" exists` : `project "${c.linkName}" already takes list id ${input.listId}${input.subjectMatch ? ` with subject match ${input.subjectMatch}` : ''}`,
-        { status: 409, field: c.linkName === input.linkName ? 'link_name' : 'list_id' },
+        { field: c.linkName === input.linkName ? 'link_name' : 'list_id' },
       );
     }
     const [row] = await tx

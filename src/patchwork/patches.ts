@@ -1,0 +1,103 @@
+/** Patches as the Patchwork API (and a web dashboard) lists and shows them. */
+import { and, eq, getTableColumns, inArray, sql, type SQL } from 'drizzle-orm';
+import type { Database } from '../db/client.js';
+import { mailCheck, mailMessage, mailPatch, mailState, type MailPatchRow } from '../db/schema/mail.js';
+import { contains, countRows, inDateRange, orderBy, type DateRange, type Listing, type Order, type Window } from './listing.js';
+
+export const PATCH_ORDER = ['id', 'name', 'date', 'state', 'archived', 'submitter', 'delegate', 'project'] as const;
+export type PatchOrderField = (typeof PATCH_ORDER)[number];
+
+const orderColumn = {
+  id: mailPatch.id,
+  name: mailPatch.name,
+  date: mailPatch.date,
+  state: mailPatch.state,
+  archived: mailPatch.archived,
+  submitter: mailPatch.submitterId,
+  delegate: mailPatch.delegateId,
+  project: mailPatch.projectId,
+} as const;
+
+export interface PatchFilter extends DateRange {
+  projectId?: number;
+  /** state slugs (see stateSlug) */
+  states?: string[];
+  archived?: boolean;
+  submitterId?: number;
+  delegateId?: number;
+  seriesId?: number;
+  msgid?: string;
+  /** a 40-character patch hash, any case */
+  hash?: string;
+  /** a substring of the name */
+  q?: string;
+}
+
+/** A state as clients name it ("Under Review", "under-review") → its slug. */
+export function stateSlug(text: string): string {
+  return text.trim().toLowerCase().replace(/\s+/g, '-');
+}
+
+/** Which of these slugs some project has as a state. */
+export async function knownStateSlugs(db: Database, slugs: string[]): Promise<Set<string>> {
+  if (!slugs.length) return new Set();
+  const rows = await db.selectDistinct({ slug: mailState.slug }).from(mailState).where(inArray(mailState.slug, slugs));
+  return new Set(rows.map((r) => r.slug));
+}
+
+function conditions(f: PatchFilter): SQL | undefined {
+  const where: SQL[] = [];
+  if (f.projectId !== undefined) where.push(eq(mailPatch.projectId, f.projectId));
+  if (f.states?.length) where.push(inArray(mailPatch.state, f.states));
+  if (f.archived !== undefined) where.push(eq(mailPatch.archived, f.archived));
+  if (f.submitterId !== undefined) where.push(eq(mailPatch.submitterId, f.submitterId));
+  if (f.delegateId !== undefined) where.push(eq(mailPatch.delegateId, f.delegateId));
+  if (f.seriesId !== undefined) where.push(eq(mailPatch.seriesId, f.seriesId));
+  where.push(...inDateRange(mailPatch.date, f));
+  if (f.msgid) where.push(eq(mailPatch.msgid, f.msgid));
+  if (f.hash) where.push(eq(mailPatch.hash, f.hash.toLowerCase()));
+  if (f.q) where.push(contains(mailPatch.name, f.q));
+  return where.length ? and(...where) : undefined;
+}
+
+// list pages leave out the large columns (diff, content) a list doesn't show
+const listColumns = { ...getTableColumns(mailPatch), diff: sql<string | null>`null`, content: sql<string | null>`null` };
+
+export async function listPatches(db: Database, filter: PatchFilter, order: Order<PatchOrderField>, window: Window): Promise<Listing<MailPatchRow>> {
+  const where = conditions(filter);
+  const count = await countRows(db, mailPatch, where);
+  const rows = (await db
+    .select({ ...listColumns })
+    .from(mailPatch)
+    .where(where)
+    .orderBy(...orderBy(orderColumn[order.field], mailPatch.id, order.desc))
+    .limit(window.limit)
+    .offset(window.offset)) as MailPatchRow[];
+  return { count, rows };
+}
+
+export async function getPatch(db: Database, id: number): Promise<MailPatchRow | undefined> {
+  const [row] = await db.select().from(mailPatch).where(eq(mailPatch.id, id));
+  return row;
+}
+
+export async function patchByMsgid(db: Database, projectId: number, msgid: string): Promise<MailPatchRow | undefined> {
+  const [row] = await db.select().from(mailPatch).where(and(eq(mailPatch.projectId, projectId), eq(mailPatch.msgid, msgid)));
+  return row;
+}
+
+/** The stored mail a patch, cover or comment came from (its headers are part of the detail view). */
+export async function rawMessage(db: Database, messageId: number): Promise<Buffer | null> {
+  const [row] = await db.select({ raw: mailMessage.raw }).from(mailMessage).where(eq(mailMessage.id, messageId));
+  return row?.raw ?? null;
+}
+
+export async function getPatchCheck(db: Database, patchId: number, checkId: number): Promise<typeof mailCheck.$inferSelect | undefined> {
+  const [row] = await db.select().from(mailCheck).where(and(eq(mailCheck.patchId, patchId), eq(mailCheck.id, checkId)));
+  return row;
+}
+
+export async function patchExists(db: Database, id: number): Promise<boolean> {
+  const [row] = await db.select({ id: mailPatch.id }).from(mailPatch).where(eq(mailPatch.id, id));
+  return row !== undefined;
+}
