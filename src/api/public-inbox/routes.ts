@@ -119,8 +119,8 @@ export function publicInboxRoutes(deps: PublicInboxDeps): Hono<ApiEnv> {
       case 'raw': {
         const m = await findMessage(db, project.id, msgid);
         if (!m) throw notFound(`message <${msgid}>`);
-        // text/plain, as public-inbox answers, so a browser shows it
-        return new Response(new Uint8Array(mboxrd([m.raw])), { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+        // text/plain, as public-inbox answers, so a browser shows it; no charset: the bytes are the sender's
+        return new Response(new Uint8Array(mboxrd([m.raw])), { status: 200, headers: { 'content-type': 'text/plain' } });
       }
       case 't.mbox.gz': {
         const thread = await threadOf(db, project.id, msgid);
