@@ -260,6 +260,9 @@ describe('/lists/<list>/?q= (search, as b4 looks for other versions)', () => {
     const page = await (await app.request(`/lists/demo/?q=${encodeURIComponent('f:tess')}`)).text();
     expect(page).toContain('1 found for “f:tess”');
     expect(page).toContain('href="http://localhost/lists/demo/test%2F2%2Bx@example.org/"');
+    // an empty search box: the newest messages
+    expect(await (await app.request('/lists/demo/?q=')).text()).toContain('the newest messages');
+    expect((await app.request(`/lists/demo/?q=${encodeURIComponent('zz:word')}`)).status).toBe(400);
   });
 });
 

@@ -9,6 +9,7 @@
  * follow READ_AUTH.
  */
 import { Hono, type Context } from 'hono';
+import type { Database } from '../../db/client.js';
 import { AppError } from '../../errors.js';
 import { archiveProject, findMessage, newestMessages, searchMessages, threadOf } from '../../mail/archive/archive.js';
 import { gzippedMboxrd, mboxrd } from '../../mail/archive/mboxrd.js';
@@ -27,7 +28,7 @@ const NEWEST = 25;
 const SEARCH_LIMIT = 200;
 
 export interface PublicInboxDeps {
-  db: Parameters<typeof archiveProject>[0];
+  db: Database;
   requireRead: Guard;
 }
 
@@ -67,7 +68,8 @@ export function publicInboxRoutes(deps: PublicInboxDeps): Hono<ApiEnv> {
 
   function searchOf(c: C): SearchQuery | undefined {
     const q = c.req.query('q');
-    return q === undefined ? undefined : parseSearch(q);
+    // an empty search box shows the newest messages
+    return q === undefined || q.trim() === '' ? undefined : parseSearch(q);
   }
 
   async function search(c: C): Promise<Response> {
@@ -117,8 +119,8 @@ export function publicInboxRoutes(deps: PublicInboxDeps): Hono<ApiEnv> {
       case 'raw': {
         const m = await findMessage(db, project.id, msgid);
         if (!m) throw notFound(`message <${msgid}>`);
-        // text/plain, as public-inbox answers, so a browser shows it
-        return new Response(new Uint8Array(mboxrd([m.raw])), { headers: { 'content-type': 'text/plain; charset=utf-8' } });
+        // text/plain, as public-inbox answers, so a browser shows it; no charset: the bytes are the sender's
+        return new Response(new Uint8Array(mboxrd([m.raw])), { headers: { 'content-type': 'text/plain' } });
       }
       case 't.mbox.gz': {
         const thread = await threadOf(db, project.id, msgid);
