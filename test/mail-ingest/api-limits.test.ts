@@ -105,7 +105,7 @@ describe('POST /api/v1/mail size limits', () => {
       expect(lines[0]!.length).toBeLessThan(500);
       expect(lines[0]).toContain('ECONNREFUSED');
     } finally {
-      await client.end();
+      await client.end({ timeout: 0 });
     }
   });
 });

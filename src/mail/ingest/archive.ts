@@ -73,6 +73,7 @@ export async function importArchives(store: MailStore, paths: string[], options:
   const summary = emptySummary();
   let bytes = 0;
   let pending: Promise<void> | null = null;
+  let failure: { err: unknown } | null = null;
   let batch: IncomingMail[] = [];
   let batchBytes = 0;
 
@@ -82,13 +83,24 @@ export async function importArchives(store: MailStore, paths: string[], options:
     const n = batchBytes;
     batch = [];
     batchBytes = 0;
+    await settle();
+    pending = store.store(prepared).then(
+      (outcomes) => {
+        tally(summary, outcomes);
+        bytes += n;
+        options.onOutcomes?.(outcomes);
+        options.onProgress?.({ bytes, messages: summary.processed });
+      },
+      // held until the next flush: left unhandled while the next batch is read, it would end the process
+      // before the caller could tell an unreachable database (try later) from anything else
+      (err: unknown) => {
+        failure = { err };
+      },
+    );
+  };
+  const settle = async (): Promise<void> => {
     if (pending) await pending;
-    pending = store.store(prepared).then((outcomes) => {
-      tally(summary, outcomes);
-      bytes += n;
-      options.onOutcomes?.(outcomes);
-      options.onProgress?.({ bytes, messages: summary.processed });
-    });
+    if (failure) throw failure.err;
   };
 
   for (const path of paths) {
@@ -99,6 +111,6 @@ export async function importArchives(store: MailStore, paths: string[], options:
     }
   }
   await flush();
-  if (pending) await pending;
+  await settle();
   return summary;
 }
