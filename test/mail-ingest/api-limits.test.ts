@@ -8,7 +8,7 @@ import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApi } from '../../src/api/app.js';
-import { mailRoutes } from '../../src/api/mail.js';
+import { MailStore } from '../../src/mail/store/mail-store.js';
 import { Authenticator } from '../../src/auth/authenticator.js';
 import { hashPassword } from '../../src/auth/passwords.js';
 import type { Database, DatabaseHandle } from '../../src/db/client.js';
@@ -42,7 +42,7 @@ function api(maxBytes?: number, mailDb: Database = handle.db, logger: Logger = c
     logger,
     readAuth: false,
     bodyLimit: APP_BODY_LIMIT,
-    mount: (a, guards) => a.route('/', mailRoutes({ db: mailDb, requireWrite: guards.requireWrite, ...(maxBytes ? { maxBytes } : {}) })),
+    mail: { store: new MailStore(mailDb), ...(maxBytes ? { maxBytes } : {}) },
   });
 }
 

@@ -12,7 +12,6 @@ import { gunzipSync } from 'node:zlib';
 import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApi } from '../../src/api/app.js';
-import { publicInboxRoutes } from '../../src/api/public-inbox/routes.js';
 import { Authenticator } from '../../src/auth/authenticator.js';
 import { hashPassword } from '../../src/auth/passwords.js';
 import { createLogger } from '../../src/log.js';
@@ -43,7 +42,6 @@ async function appWith(readAuth: boolean) {
     logger: createLogger('silent'),
     readAuth,
     bodyLimit: 64 * 1024,
-    mount: (app, guards) => app.route('/', publicInboxRoutes({ db: handle.db, requireRead: guards.requireRead })),
   });
 }
 let app: Awaited<ReturnType<typeof appWith>>;
