@@ -56,8 +56,9 @@ export function publicInboxRoutes(deps: PublicInboxDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
 
   app.get(`${ARCHIVE_PREFIX}/*`, async (c) => (await deps.requireRead(c)) ?? serve(c));
-  // public-inbox hands out search results as an mbox only to POST (b4 posts), keeping crawlers off it
-  app.post(`${ARCHIVE_PREFIX}/:list/`, async (c) => (await deps.requireRead(c)) ?? search(c));
+  // public-inbox hands out search results as an mbox only to POST (b4 posts), keeping crawlers off it;
+  // the app matches with or without the trailing slash b4 sends
+  app.post(`${ARCHIVE_PREFIX}/:list`, async (c) => (await deps.requireRead(c)) ?? search(c));
 
   async function projectOf(c: C, listPart: string) {
     const linkName = segment(listPart, 'list');
