@@ -5,7 +5,6 @@
  */
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { openDatabase, type DatabaseHandle } from '../src/db/client.js';
 import { AppError, errorMessage } from '../src/errors.js';
 import { createLogger } from '../src/log.js';
 import { mailParseCommand } from '../src/mail/describe.js';
@@ -17,6 +16,7 @@ import { formatSummary, summaryJson } from '../src/mail/ingest/summary.js';
 import { MailStore } from '../src/mail/store/mail-store.js';
 import { addDelegationRule, addProjectDelegate, createProject, listProjects } from '../src/mail/store/projects.js';
 import type { Settings } from '../src/settings.js';
+import { withDatabase } from './database.js';
 
 /** sysexits EX_TEMPFAIL: MTAs keep the mail queued and retry instead of bouncing it. */
 const EX_TEMPFAIL = 75;
@@ -25,15 +25,6 @@ function fail(err: unknown, exitCode = 1): never {
   const message = err instanceof AppError ? err.message : errorMessage(err);
   process.stderr.write(`patch-tracking: ${message}\n`);
   process.exit(err instanceof AppError && err.code.startsWith('settings') ? 2 : exitCode);
-}
-
-async function withDatabase<T>(settings: Settings, work: (handle: DatabaseHandle) => Promise<T>): Promise<T> {
-  const handle = await openDatabase({ databaseUrl: settings.databaseUrl || undefined, dataDir: settings.dataDir, maxConnections: 2 });
-  try {
-    return await work(handle);
-  } finally {
-    await handle.close();
-  }
 }
 
 function collect(value: string, previous: string[] = []): string[] {

@@ -136,7 +136,7 @@ async function takeExclusiveLock(client: postgres.Sql, dataDir: string, role: st
     where l.locktype = 'advisory' and l.objid = ${EXCLUSIVE_LOCK_KEY} and l.granted`;
   conn.release();
   const who = holder?.application_name ? String(holder.application_name) : 'another patch-tracking process';
-  throw new AppError('database_in_use', `the embedded database in ${embeddedLayout(dataDir).cluster} is already in use by ${who}: one ${role} at a time. Stop that one first; commands such as parsemail and project add connect next to a running service by themselves.`, { status: 409 });
+  throw new AppError('database_in_use', `the embedded database in ${embeddedLayout(dataDir).cluster} is already in use by ${who}. ${role === 'service' ? 'Only one service may run on it: stop that one first (commands such as parsemail and project add connect next to a running service by themselves).' : 'Stop it first, then try again.'}`, { status: 409 });
 }
 
 /** The service restarts its embedded server if it stops under it (killed, crashed); PostgreSQL recovers from its WAL. */

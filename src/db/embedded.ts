@@ -243,9 +243,9 @@ function freePort(): Promise<number> {
 }
 
 /** Starts the server detached (it outlives this process; the last client stops it). Resolves when it is ready. */
-async function startServer(layout: EmbeddedLayout, owner: { uid?: number; gid?: number }): Promise<void> {
+async function startServer(layout: EmbeddedLayout, owner: { uid?: number; gid?: number }, tcp: boolean): Promise<void> {
   privateDir(layout.socketDir, owner);
-  const useSocket = Buffer.byteLength(path.join(layout.socketDir, `.s.PGSQL.${SOCKET_PORT}`)) <= MAX_SOCKET_PATH;
+  const useSocket = !tcp && Buffer.byteLength(path.join(layout.socketDir, `.s.PGSQL.${SOCKET_PORT}`)) <= MAX_SOCKET_PATH;
   const port = useSocket ? SOCKET_PORT : await freePort();
   const logFd = openSync(layout.logFile, 'a', 0o600);
   const child = spawn(binaries().postgres, [
@@ -274,13 +274,18 @@ async function startServer(layout: EmbeddedLayout, owner: { uid?: number; gid?: 
   throw new AppError('embedded_start_failed', `the embedded PostgreSQL in ${layout.cluster} was not ready after ${START_TIMEOUT_MS / 1000} s; see ${layout.logFile}`);
 }
 
-export type EmbeddedLog = (level: 'info' | 'warn', message: string) => void;
+/** debug: routine start/stop; info: what an admin should know happened (a new cluster, moved data); warn: trouble. */
+export type EmbeddedLog = (level: 'debug' | 'info' | 'warn', message: string) => void;
 
 /**
  * Makes sure the embedded server of DATA_DIR runs (initialising a new cluster only into an absent or empty
  * directory, starting it, or joining the one another process started) and says how to connect to it.
  */
-export async function ensureEmbeddedServer(dataDir: string, log: EmbeddedLog = () => {}): Promise<{ connection: EmbeddedConnection; started: boolean }> {
+export async function ensureEmbeddedServer(
+  dataDir: string,
+  log: EmbeddedLog = () => {},
+  options: { tcp?: boolean } = {},
+): Promise<{ connection: EmbeddedConnection; started: boolean }> {
   const layout = embeddedLayout(dataDir);
   mkdirSync(layout.dataDir, { recursive: true });
   let started = false;
@@ -290,8 +295,9 @@ export async function ensureEmbeddedServer(dataDir: string, log: EmbeddedLog = (
     if (inspectCluster(layout) === 'absent') await initialise(layout, owner, log);
     inspectCluster(layout);
     if (!readPostmaster(layout)) {
-      await startServer(layout, owner);
+      await startServer(layout, owner, options.tcp ?? false);
       started = true;
+      log('debug', `started the embedded PostgreSQL in ${layout.cluster}`);
     }
   }
   const connection = await connectionOf(layout);
@@ -353,13 +359,20 @@ export async function stopEmbeddedServerIfIdle(dataDir: string, log: EmbeddedLog
   }
   if (others > 0) return false;
   await stopServer(layout, info.pid);
-  log('info', 'stopped the embedded PostgreSQL (no other client was connected)');
+  log('debug', 'stopped the embedded PostgreSQL (no other client was connected)');
   return true;
 }
 
-async function stopServer(layout: EmbeddedLayout, pid: number): Promise<void> {
+/** Stops the server of DATA_DIR whoever is connected (their transactions roll back). */
+export async function stopEmbeddedServer(dataDir: string): Promise<void> {
+  const layout = embeddedLayout(dataDir);
+  const info = readPostmaster(layout);
+  if (info) await stopServer(layout, info.pid, 'SIGINT');
+}
+
+async function stopServer(layout: EmbeddedLayout, pid: number, signal: 'SIGTERM' | 'SIGINT' = 'SIGTERM'): Promise<void> {
   try {
-    process.kill(pid, 'SIGTERM');
+    process.kill(pid, signal);
   } catch {
     return;
   }

@@ -1,6 +1,6 @@
 /**
  * The commands as an MTA or an admin runs them: real child processes of `patch-tracking`, on a database of
- * their own (PGlite files under a temp DATA_DIR, or a throwaway PostgreSQL database with TEST_DATABASE_URL).
+ * their own (a throwaway database on the test run's PostgreSQL server).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { count } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/client.js';
 import { mailDropped, mailPatch } from '../../src/db/schema/mail.js';
-import { createThrowawayDatabase, usingPostgres } from '../helpers/db.js';
+import { createThrowawayDatabase } from '../helpers/db.js';
 import { CORPUS } from '../mail/corpus.js';
 import { LIST_ID, patchMail, replyMail } from './mails.js';
 
@@ -20,18 +20,15 @@ const CLI = join(ROOT, 'cli/patch-tracking.ts');
 let dir: string;
 let env: NodeJS.ProcessEnv;
 let drop: (() => Promise<void>) | undefined;
-let databaseUrl: string | undefined;
+let databaseUrl: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'pt-mail-cli-'));
   env = { ...process.env, DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'silent', PATCH_TRACKING_CONFIG: '' };
-  delete env.DATABASE_URL;
-  if (usingPostgres) {
-    const db = await createThrowawayDatabase();
-    databaseUrl = db.url;
-    drop = db.drop;
-    env.DATABASE_URL = db.url;
-  }
+  const db = await createThrowawayDatabase();
+  databaseUrl = db.url;
+  drop = db.drop;
+  env.DATABASE_URL = db.url;
 });
 
 afterAll(async () => {
@@ -53,7 +50,7 @@ function run(args: string[], stdin?: Buffer, extraEnv: NodeJS.ProcessEnv = {}): 
 }
 
 async function inDatabase<T>(work: (db: Awaited<ReturnType<typeof openDatabase>>['db']) => Promise<T>): Promise<T> {
-  const h = await openDatabase(databaseUrl ? { databaseUrl } : { dataDir: join(dir, 'data') });
+  const h = await openDatabase({ databaseUrl });
   try {
     return await work(h.db);
   } finally {
