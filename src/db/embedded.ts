@@ -275,6 +275,21 @@ async function startServer(layout: EmbeddedLayout, owner: { uid?: number; gid?: 
 }
 
 /** debug: routine start/stop; info: what an admin should know happened (a new cluster, moved data); warn: trouble. */
+/**
+ * After a crash (kill -9 of the server) its last backends may hold the shared memory for a moment, and the new
+ * postmaster refuses to start until they are gone: try again briefly.
+ */
+async function startWithRetries(layout: EmbeddedLayout, owner: { uid?: number; gid?: number }, tcp: boolean): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startServer(layout, owner, tcp);
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      await sleep(1000);
+    }
+  }
+}
+
 export type EmbeddedLog = (level: 'debug' | 'info' | 'warn', message: string) => void;
 
 /**
@@ -295,7 +310,7 @@ export async function ensureEmbeddedServer(
     if (inspectCluster(layout) === 'absent') await initialise(layout, owner, log);
     inspectCluster(layout);
     if (!readPostmaster(layout)) {
-      await startServer(layout, owner, options.tcp ?? false);
+      await startWithRetries(layout, owner, options.tcp ?? false);
       started = true;
       log('debug', `started the embedded PostgreSQL in ${layout.cluster}`);
     }
