@@ -37,7 +37,8 @@ export async function writeDumpFile(file: string, dump: (emit: (line: string) =>
   }
 }
 
-export function readDumpFile(file: string): AsyncIterable<string> {
+/** Opens the file only when iteration starts: readline drops the lines it reads before anyone listens. */
+export async function* readDumpFile(file: string): AsyncGenerator<string> {
   const input = createReadStream(file);
   const gunzip = createGunzip();
   const fail = (err: NodeJS.ErrnoException) => {
@@ -46,7 +47,7 @@ export function readDumpFile(file: string): AsyncIterable<string> {
   };
   input.on('error', fail);
   gunzip.on('error', () => {});
-  return createInterface({ input: input.pipe(gunzip), crlfDelay: Infinity });
+  yield* createInterface({ input: input.pipe(gunzip), crlfDelay: Infinity });
 }
 
 export async function backupDatabase(sql: postgres.Sql, file: string): Promise<DumpSummary> {

@@ -31,7 +31,7 @@ function snapshot(dir: string): string[] {
     .map((p) => `${p}:${statSync(path.join(dir, p)).isFile() ? statSync(path.join(dir, p)).size : 'dir'}`);
 }
 
-describe('one embedded database, several processes', () => {
+describe('one embedded database, several processes', { timeout: 120_000 }, () => {
   it('refuses a second service at once, naming the one that holds it; commands connect next to it', async () => {
     const dataDir = tmp();
     const service = await openDatabase({ dataDir, exclusive: 'service' });
@@ -63,7 +63,7 @@ describe('one embedded database, several processes', () => {
   });
 });
 
-describe('a directory that is not a usable cluster', () => {
+describe('a directory that is not a usable cluster', { timeout: 120_000 }, () => {
   it('refuses to start when PG_VERSION is missing, names the file, and initialises nothing over it', async () => {
     const dataDir = tmp();
     const first = await openDatabase({ dataDir });
@@ -96,7 +96,7 @@ describe('a directory that is not a usable cluster', () => {
   });
 });
 
-describe('reachable only by its own user', () => {
+describe('reachable only by its own user', { timeout: 120_000 }, () => {
   it('listens on a Unix socket in a 0700 directory, not on TCP, with a 0600 password file', async () => {
     const dataDir = tmp();
     const handle = await openDatabase({ dataDir });
