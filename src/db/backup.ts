@@ -41,13 +41,14 @@ export async function writeDumpFile(file: string, dump: (emit: (line: string) =>
 export async function* readDumpFile(file: string): AsyncGenerator<string> {
   const input = createReadStream(file);
   const gunzip = createGunzip();
-  const fail = (err: NodeJS.ErrnoException) => {
-    const message = err.code === 'ENOENT' ? `${file} does not exist` : `${file} cannot be read as a patch-tracking backup (${err.message})`;
-    gunzip.destroy(new AppError('restore_bad_file', message, { field: 'FILE' }));
-  };
-  input.on('error', fail);
-  gunzip.on('error', () => {});
-  yield* createInterface({ input: input.pipe(gunzip), crlfDelay: Infinity });
+  // a read or gunzip failure ends the iteration below with that error
+  input.on('error', (err) => gunzip.destroy(err));
+  try {
+    yield* createInterface({ input: input.pipe(gunzip), crlfDelay: Infinity });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new AppError('restore_bad_file', e.code === 'ENOENT' ? `${file} does not exist` : `${file} cannot be read as a patch-tracking backup (${e.message})`, { field: 'FILE' });
+  }
 }
 
 export async function backupDatabase(sql: postgres.Sql, file: string): Promise<DumpSummary> {

@@ -75,7 +75,8 @@ async function openEmbedded(dataDir: string, options: OpenOptions, log: Embedded
   const role = options.exclusive ?? 'command';
   const client = postgres({
     ...connection,
-    max: options.maxConnections ?? 10,
+    // the lock connections come on top: a small pool (commands have 2) must not wait on itself
+    max: (options.maxConnections ?? 10) + 2,
     onnotice: () => {},
     // names the process in pg_stat_activity: a refused second service is told who holds the database
     connection: { application_name: `patch-tracking ${role} (pid ${process.pid})` },

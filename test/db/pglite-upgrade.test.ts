@@ -15,6 +15,7 @@ import { upsertTracking } from '../../src/db/trackings.js';
 import { MailStore } from '../../src/mail/store/mail-store.js';
 import { createProject } from '../../src/mail/store/projects.js';
 import { LIST_ID, patchMail, replyMail } from '../mail-ingest/mails.js';
+import { contents } from './contents.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -23,16 +24,6 @@ afterAll(async () => {
     rmSync(d, { recursive: true, force: true });
   }
 });
-
-type Rows = (text: string) => Promise<Record<string, unknown>[]>;
-
-/** Every table's rows as PostgreSQL prints them, in primary-key order. */
-async function contents(rows: Rows): Promise<Record<string, string[]>> {
-  const tables = (await rows(`select tablename::text as t from pg_tables where schemaname = 'public' order by 1`)).map((r) => String(r.t));
-  const out: Record<string, string[]> = {};
-  for (const t of tables) out[t] = (await rows(`select row_to_json(x)::text as r from "${t}" x order by 1`)).map((r) => String(r.r));
-  return out;
-}
 
 describe('upgrade from a PGlite data directory', { timeout: 120_000 }, () => {
   it('copies every row into the embedded server on first open, keeps the counters going, and renames the old directory', async () => {

@@ -60,7 +60,7 @@ export async function startTestService(options: { tls?: boolean; extraSettings?:
     async stop() {
       await service.stop();
       await throwaway?.drop();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
