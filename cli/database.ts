@@ -6,9 +6,9 @@ import { openDatabase, type DatabaseHandle, type OpenOptions } from '../src/db/c
 import type { EmbeddedLog } from '../src/db/embedded.js';
 import type { Settings } from '../src/settings.js';
 
-/** stderr, so an MTA pipe's stdout stays clean; routine start/stop stays quiet. */
+/** Warnings only, on stderr: an MTA pipe's output stays clean, and a first run's new cluster is routine. */
 const commandLog: EmbeddedLog = (level, message) => {
-  if (level !== 'debug') process.stderr.write(`patch-tracking: ${message}\n`);
+  if (level === 'warn') process.stderr.write(`patch-tracking: ${message}\n`);
 };
 
 export async function withDatabase<T>(

@@ -12,7 +12,7 @@ import postgres from 'postgres';
 import { AppError, errorMessage } from '../errors.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { embeddedLayout, embeddedServerRunning, ensureEmbeddedServer, stopEmbeddedServerIfIdle, type EmbeddedLog } from './embedded.js';
-import { movePgliteData } from './migrate-pglite.js';
+import { hasPgliteData, movePgliteData } from './migrate-pglite.js';
 import * as schema from './schema/index.js';
 
 export type Schema = typeof schema;
@@ -71,6 +71,8 @@ export async function openDatabase(options: OpenOptions = {}): Promise<DatabaseH
 }
 
 async function openEmbedded(dataDir: string, options: OpenOptions, log: EmbeddedLog): Promise<DatabaseHandle> {
+  // a damaged PGlite directory stops the start before a new cluster is initialised beside it
+  hasPgliteData(dataDir);
   const { connection } = await ensureEmbeddedServer(dataDir, log);
   const role = options.exclusive ?? 'command';
   const client = postgres({

@@ -46,6 +46,7 @@ export async function movePgliteData(target: postgres.Sql, dataDir: string, migr
   const kept = `${dir}.migrated-${stamp}`;
   renameSync(dir, kept);
   rmSync(exportFile, { force: true });
-  log('info', `moved the PGlite data of ${dir} into the embedded PostgreSQL server: ${summary.rows} rows in ${summary.tables} tables; the old directory is kept as ${kept} (delete it once you are satisfied)`);
+  // warn, not info: whichever process did it (the service, or a command that prints only warnings), the admin must learn that the data moved
+  log('warn', `moved the PGlite data of ${dir} into the embedded PostgreSQL server: ${summary.rows} rows in ${summary.tables} tables; the old directory is kept as ${kept} (delete it once you are satisfied)`);
   return summary;
 }

@@ -2,31 +2,18 @@
  * The admin and MTA commands on the embedded database: next to a running service (the README's MTA pipe),
  * and backup/restore.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { count, eq } from 'drizzle-orm';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/client.js';
-import { embeddedServerRunning, stopEmbeddedServer } from '../../src/db/embedded.js';
+import { embeddedServerRunning } from '../../src/db/embedded.js';
 import { mailMessage, mailPatch, mailProject } from '../../src/db/schema/index.js';
 import { startTestService } from '../helpers/service.js';
 import { LIST_ID, patchMail } from '../mail-ingest/mails.js';
-import { runBin } from './bin.js';
-import { contents } from './contents.js';
+import { contents, runBin, tempDataDirs } from './helpers.js';
 
-const dirs: string[] = [];
-const tmp = () => {
-  const d = mkdtempSync(path.join(tmpdir(), 'pt-cmd-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(async () => {
-  for (const d of dirs) {
-    await stopEmbeddedServer(d);
-    rmSync(d, { recursive: true, force: true });
-  }
-});
+const tmp = tempDataDirs('pt-cmd-');
 
 describe('commands next to a running service', { timeout: 180_000 }, () => {
   it('project add and the MTA pipe (parsemail on stdin) store into the database the service runs on, and the service still answers', async () => {

@@ -3,22 +3,15 @@
  * after a restart, PostgreSQL's crash recovery keeps every write the service had acknowledged.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/client.js';
-import { embeddedLayout, stopEmbeddedServer } from '../../src/db/embedded.js';
+import { embeddedLayout } from '../../src/db/embedded.js';
 import { LIST_ID, patchMail } from '../mail-ingest/mails.js';
-import { ROOT, runBin } from './bin.js';
+import { ROOT, runBin, tempDataDirs } from './helpers.js';
 
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const d of dirs) {
-    await stopEmbeddedServer(d);
-    rmSync(d, { recursive: true, force: true });
-  }
-});
+const tmp = tempDataDirs('pt-crash-');
 
 function serve(dataDir: string): { child: ChildProcess; url: Promise<string>; password: Promise<string>; exit: Promise<void> } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'cli/patch-tracking.ts', 'serve'], {
@@ -51,8 +44,7 @@ function serve(dataDir: string): { child: ChildProcess; url: Promise<string>; pa
 
 describe('kill -9 during writes', { timeout: 240_000 }, () => {
   it('loses nothing that was acknowledged', async () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'pt-crash-'));
-    dirs.push(dataDir);
+    const dataDir = tmp();
     const first = serve(dataDir);
     const url = await first.url;
     const auth = `Basic ${Buffer.from(`admin:${await first.password}`).toString('base64')}`;

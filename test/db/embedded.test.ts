@@ -2,26 +2,15 @@
  * The embedded PostgreSQL server under DATA_DIR: one service at a time, commands next to it or on their own,
  * no initialisation over a damaged or foreign directory, and a server other users of the machine cannot reach.
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/client.js';
-import { embeddedLayout, embeddedServerRunning, ensureEmbeddedServer, stopEmbeddedServer } from '../../src/db/embedded.js';
+import { embeddedLayout, embeddedServerRunning, ensureEmbeddedServer } from '../../src/db/embedded.js';
 import { mailProject as project } from '../../src/db/schema/index.js';
+import { tempDataDirs } from './helpers.js';
 
-const dirs: string[] = [];
-const tmp = (prefix = 'pt-emb-') => {
-  const d = mkdtempSync(path.join(tmpdir(), prefix));
-  dirs.push(d);
-  return d;
-};
-afterAll(async () => {
-  for (const d of dirs) {
-    await stopEmbeddedServer(d);
-    rmSync(d, { recursive: true, force: true });
-  }
-});
+const tmp = tempDataDirs('pt-emb-');
 
 /** Every path under dir with its size, to show that nothing was written. */
 function snapshot(dir: string): string[] {

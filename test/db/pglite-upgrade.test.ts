@@ -2,33 +2,25 @@
  * A DATA_DIR from before the embedded server (PGlite files in DATA_DIR/pglite) is moved over on the first
  * open: every row of every table, the identity counters, and the old directory kept under a new name.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MIGRATIONS_FOLDER, openDatabase, type Database } from '../../src/db/client.js';
-import { stopEmbeddedServer } from '../../src/db/embedded.js';
+import { embeddedLayout } from '../../src/db/embedded.js';
 import { upsertTracking } from '../../src/db/trackings.js';
 import { MailStore } from '../../src/mail/store/mail-store.js';
 import { createProject } from '../../src/mail/store/projects.js';
 import { LIST_ID, patchMail, replyMail } from '../mail-ingest/mails.js';
-import { contents } from './contents.js';
+import { contents, tempDataDirs } from './helpers.js';
 
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const d of dirs) {
-    await stopEmbeddedServer(d);
-    rmSync(d, { recursive: true, force: true });
-  }
-});
+const tmp = tempDataDirs('pt-pglite-');
 
 describe('upgrade from a PGlite data directory', { timeout: 120_000 }, () => {
   it('copies every row into the embedded server on first open, keeps the counters going, and renames the old directory', async () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'pt-pglite-'));
-    dirs.push(dataDir);
+    const dataDir = tmp();
     const old = new PGlite(path.join(dataDir, 'pglite'));
     const oldDb = drizzle(old) as unknown as Database;
     await migrate(drizzle(old), { migrationsFolder: MIGRATIONS_FOLDER });
@@ -66,5 +58,14 @@ describe('upgrade from a PGlite data directory', { timeout: 120_000 }, () => {
     const again = await openDatabase({ dataDir });
     expect((await again.client`select count(*)::int as n from mail_message`)[0]!.n).toBe(before.mail_message!.length + 1);
     await again.close();
+  });
+
+  it('stops at a damaged PGlite directory, naming the missing file, before any cluster is initialised', async () => {
+    const dataDir = tmp();
+    mkdirSync(path.join(dataDir, 'pglite'));
+    writeFileSync(path.join(dataDir, 'pglite', 'postgresql.conf'), '# left over\n');
+    await expect(openDatabase({ dataDir })).rejects.toThrow(`${path.join(dataDir, 'pglite', 'PG_VERSION')} is missing`);
+    expect(existsSync(embeddedLayout(dataDir).cluster)).toBe(false);
+    expect(readdirSync(path.join(dataDir, 'pglite'))).toEqual(['postgresql.conf']);
   });
 });
