@@ -303,36 +303,49 @@ export async function ensureEmbeddedServer(
 ): Promise<{ connection: EmbeddedConnection; started: boolean }> {
   const layout = embeddedLayout(dataDir);
   mkdirSync(layout.dataDir, { recursive: true });
-  let started = false;
-  if (!readPostmaster(layout)) {
-    const owner = serverUser();
-    checkReachable(layout, owner);
-    if (inspectCluster(layout) === 'absent') await initialise(layout, owner, log);
-    inspectCluster(layout);
-    if (!readPostmaster(layout)) {
-      await startWithRetries(layout, owner, options.tcp ?? false);
-      started = true;
-      log('debug', `started the embedded PostgreSQL in ${layout.cluster}`);
-    }
-  }
-  const connection = await connectionOf(layout);
-  await ensureDatabase(connection);
-  return { connection, started };
-}
-
-async function connectionOf(layout: EmbeddedLayout): Promise<EmbeddedConnection> {
   const deadline = Date.now() + START_TIMEOUT_MS;
+  let started = false;
   for (;;) {
     const info = readPostmaster(layout);
-    if (info?.status === 'ready') {
-      const host = info.socketDir || info.listen.split(',')[0]!.trim() || '127.0.0.1';
-      return { host, port: info.port, user: EMBEDDED_ROLE, password: readFileSync(layout.passwordFile, 'utf8').trim(), database: EMBEDDED_DATABASE };
+    if (!info) {
+      const owner = serverUser();
+      checkReachable(layout, owner);
+      if (inspectCluster(layout) === 'absent') await initialise(layout, owner, log);
+      inspectCluster(layout);
+      if (!readPostmaster(layout)) {
+        await startWithRetries(layout, owner, options.tcp ?? false);
+        started = true;
+        log('debug', `started the embedded PostgreSQL in ${layout.cluster}`);
+      }
+      continue;
     }
+    if (info.status === 'ready') {
+      const connection = connectionFrom(layout, info);
+      try {
+        await ensureDatabase(connection);
+        return { connection, started };
+      } catch (err) {
+        // the last process out shut it down just as we arrived: wait until it is gone, then start it again
+        if (!shuttingDown(err) || Date.now() > deadline) throw err;
+      }
+    }
+    // starting, or stopping
     if (Date.now() > deadline) {
-      throw new AppError('embedded_start_failed', `the embedded PostgreSQL in ${layout.cluster} is ${info ? `"${info.status}"` : 'not running'}; see ${layout.logFile}`);
+      throw new AppError('embedded_start_failed', `the embedded PostgreSQL in ${layout.cluster} stayed "${info.status}" for ${START_TIMEOUT_MS / 1000} s; see ${layout.logFile}`);
     }
     await sleep(50);
   }
+}
+
+function connectionFrom(layout: EmbeddedLayout, info: PostmasterInfo): EmbeddedConnection {
+  const host = info.socketDir || info.listen.split(',')[0]!.trim() || '127.0.0.1';
+  return { host, port: info.port, user: EMBEDDED_ROLE, password: readFileSync(layout.passwordFile, 'utf8').trim(), database: EMBEDDED_DATABASE };
+}
+
+function shuttingDown(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  // 57P03: the database system is shutting down; 57P01: terminated by the shutdown; the socket already gone
+  return code === '57P03' || code === '57P01' || code === 'ECONNREFUSED' || code === 'ENOENT';
 }
 
 /** The application's database on a new cluster (two processes may race here: the loser sees it exists). */
@@ -360,8 +373,7 @@ export async function stopEmbeddedServerIfIdle(dataDir: string, log: EmbeddedLog
   const layout = embeddedLayout(dataDir);
   const info = readPostmaster(layout);
   if (!info || info.status !== 'ready') return false;
-  const connection = await connectionOf(layout);
-  const probe = postgres({ ...connection, database: 'postgres', max: 1, onnotice: () => {} });
+  const probe = postgres({ ...connectionFrom(layout, info), database: 'postgres', max: 1, onnotice: () => {} });
   let others: number;
   try {
     const [row] = await probe`select count(*)::int as n from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()`;

@@ -2,7 +2,7 @@
  * The embedded PostgreSQL server under DATA_DIR: one service at a time, commands next to it or on their own,
  * no initialisation over a damaged or foreign directory, and a server other users of the machine cannot reach.
  */
-import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/client.js';
@@ -48,6 +48,26 @@ describe('one embedded database, several processes', { timeout: 120_000 }, () =>
     await handles[0]!.close();
     expect(await handles[1]!.db.select().from(project)).toHaveLength(2);
     await handles[1]!.close();
+    expect(embeddedServerRunning(dataDir)).toBe(false);
+  });
+});
+
+describe('a server shutting down', { timeout: 120_000 }, () => {
+  it('a command that arrives while the last one out stops the server waits, then starts it again', async () => {
+    const dataDir = tmp();
+    const holder = await openDatabase({ dataDir });
+    const pidFile = path.join(embeddedLayout(dataDir).cluster, 'postmaster.pid');
+    const status = () => (existsSync(pidFile) ? readFileSync(pidFile, 'utf8').split('\n')[7]?.trim() : 'gone');
+    // a smart shutdown, as the last process out sends it; the holder's session keeps it in "stopping"
+    process.kill(Number(readFileSync(pidFile, 'utf8').split('\n')[0]), 'SIGTERM');
+    while (status() !== 'stopping') await new Promise((r) => setTimeout(r, 20));
+    const arriving = openDatabase({ dataDir });
+    await new Promise((r) => setTimeout(r, 500));
+    await holder.close();
+    const command = await arriving;
+    await command.db.insert(project).values({ linkName: 'late', name: 'late', listId: 'late.example.org' });
+    expect(await command.db.select().from(project)).toHaveLength(1);
+    await command.close();
     expect(embeddedServerRunning(dataDir)).toBe(false);
   });
 });
