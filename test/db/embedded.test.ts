@@ -72,6 +72,27 @@ describe('a server shutting down', { timeout: 120_000 }, () => {
   });
 });
 
+describe('supervision', { timeout: 120_000 }, () => {
+  it('the service starts its server again after a kill -9 of it, with its data', async () => {
+    const dataDir = tmp();
+    const service = await openDatabase({ dataDir, exclusive: 'service' });
+    try {
+      await service.db.insert(project).values({ linkName: 'before', name: 'before', listId: 'before.example.org' });
+      const pidFile = path.join(embeddedLayout(dataDir).cluster, 'postmaster.pid');
+      process.kill(Number(readFileSync(pidFile, 'utf8').split('\n')[0]), 'SIGKILL');
+      const deadline = Date.now() + 60_000;
+      let rows: unknown[] | undefined;
+      while (!rows && Date.now() < deadline) {
+        rows = await service.db.select().from(project).catch(() => undefined);
+        if (!rows) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(rows).toHaveLength(1);
+    } finally {
+      await service.close();
+    }
+  });
+});
+
 describe('a directory that is not a usable cluster', { timeout: 120_000 }, () => {
   it('refuses to start when PG_VERSION is missing, names the file, and initialises nothing over it', async () => {
     const dataDir = tmp();
