@@ -92,9 +92,9 @@ async function run(engine: string, env: Record<string, string>) {
 async function main() {
   const results: { engine: string; case: string; result: LoadResult }[] = [];
   const seeds: Record<string, number> = {};
-  const pglite = await run('pglite', {});
-  results.push(...pglite.rows);
-  seeds.pglite = pglite.seedSeconds;
+  const embedded = await run('embedded', {});
+  results.push(...embedded.rows);
+  seeds.embedded = embedded.seedSeconds;
   if (await pgAvailable(PG_URL)) {
     const name = `pt_bench_${randomBytes(4).toString('hex')}`;
     const admin = postgres(PG_URL, { max: 1, onnotice: () => {} });

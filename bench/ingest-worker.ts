@@ -1,6 +1,6 @@
 /**
  * One benchmark run in a process of its own, so its peak RSS is its own: `parse` (split and parse only),
- * `pglite` (parse and store into an on-disk PGlite) or `postgres` (parse and store into the URL given).
+ * `embedded` (parse and store into the embedded PostgreSQL server under a temp DATA_DIR) or `postgres` (parse and store into the URL given).
  * Prints one JSON line.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,8 +15,8 @@ import { createProject } from '../src/mail/store/projects.js';
 import { BENCH_LIST_ID } from './generate-archive.js';
 
 const [mode, path, databaseUrl] = process.argv.slice(2);
-if (!mode || !path || !['parse', 'pglite', 'postgres'].includes(mode)) {
-  process.stderr.write('usage: ingest-worker.ts parse|pglite|postgres MBOX [DATABASE_URL]\n');
+if (!mode || !path || !['parse', 'embedded', 'postgres'].includes(mode)) {
+  process.stderr.write('usage: ingest-worker.ts parse|embedded|postgres MBOX [DATABASE_URL]\n');
   process.exit(2);
 }
 
@@ -31,8 +31,8 @@ if (mode === 'parse') {
   }
   detail = { failed };
 } else {
-  const dataDir = mode === 'pglite' ? mkdtempSync(join(tmpdir(), 'pt-bench-pglite-')) : undefined;
-  const handle = await openDatabase(mode === 'pglite' ? { dataDir } : { databaseUrl: databaseUrl!, maxConnections: 2 });
+  const dataDir = mode === 'embedded' ? mkdtempSync(join(tmpdir(), 'pt-bench-embedded-')) : undefined;
+  const handle = await openDatabase(mode === 'embedded' ? { dataDir } : { databaseUrl: databaseUrl!, maxConnections: 2 });
   try {
     await createProject(handle.db, { linkName: 'bench', listId: BENCH_LIST_ID });
     const t0 = process.hrtime.bigint();

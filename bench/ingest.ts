@@ -1,11 +1,11 @@
 /**
  * `npm run bench:ingest`: mail ingest throughput and memory. Generates mboxes (default 20,000 and 100,000
  * messages) from a synthetic git history (bench/generate-archive.ts), then runs, each in a child process
- * of its own: parse only; parse+store into PGlite (on disk); parse+store into PostgreSQL (a throwaway
+ * of its own: parse only; parse+store into the embedded PostgreSQL server (on disk); parse+store into PostgreSQL (a throwaway
  * database on BENCH_DATABASE_URL / TEST_DATABASE_URL / postgres://postgres@127.0.0.1:5432/postgres, when
  * one answers). Prints a table and a JSON document.
  *
- * Options: --sizes 20000,100000   --modes parse,pglite,postgres   --batch-size 500
+ * Options: --sizes 20000,100000   --modes parse,embedded,postgres   --batch-size 500
  */
 import { execFile } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -35,7 +35,7 @@ function arg(name: string, fallback: string): string {
 }
 
 const sizes = arg('sizes', '20000,100000').split(',').map(Number);
-const modes = arg('modes', 'parse,pglite,postgres').split(',');
+const modes = arg('modes', 'parse,embedded,postgres').split(',');
 const batchSize = arg('batch-size', '500');
 
 function runWorker(mode: string, path: string, url?: string): Promise<Record<string, unknown>> {

@@ -6,6 +6,9 @@
  * Options: BENCH_TRACKINGS (10000), BENCH_PG_URL (also run on PostgreSQL when it answers).
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import postgres from 'postgres';
 import { openDatabase, type DatabaseHandle } from '../src/db/client.js';
@@ -84,11 +87,13 @@ async function runOn(engineName: string, handle: DatabaseHandle): Promise<Row[]>
 
 async function main() {
   const rows: Row[] = [];
-  const embedded = await openDatabase();
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'pt-bench-scan-'));
+  const embedded = await openDatabase({ dataDir });
   try {
-    rows.push(...(await runOn('pglite', embedded)));
+    rows.push(...(await runOn('embedded', embedded)));
   } finally {
     await embedded.close();
+    rmSync(dataDir, { recursive: true, force: true });
   }
   if (await pgAvailable(PG_URL)) {
     const name = `pt_bench_${randomBytes(4).toString('hex')}`;

@@ -5,8 +5,7 @@
  */
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { openDatabase, type DatabaseHandle } from '../src/db/client.js';
-import { AppError } from '../src/errors.js';
+import { AppError, errorMessage } from '../src/errors.js';
 import { createLogger } from '../src/log.js';
 import { mailParseCommand } from '../src/mail/describe.js';
 import { archiveBytes, importArchives } from '../src/mail/ingest/archive.js';
@@ -17,6 +16,7 @@ import { formatSummary, summaryJson } from '../src/mail/ingest/summary.js';
 import { isDatabaseUnavailable, MailStore, shortErrorMessage } from '../src/mail/store/mail-store.js';
 import { addDelegationRule, addProjectDelegate, createProject, listProjects } from '../src/mail/store/projects.js';
 import type { Settings } from '../src/settings.js';
+import { withDatabase } from './database.js';
 
 /**
  * sysexits EX_TEMPFAIL: MTAs keep the mail queued and retry instead of bouncing it. Only for an unreachable
@@ -34,15 +34,6 @@ function fail(err: unknown, exitCode = 1): never {
 /** Mail ingest failed: EX_TEMPFAIL when the database could not be reached, else 1. */
 function failIngest(err: unknown): never {
   fail(err, isDatabaseUnavailable(err) ? EX_TEMPFAIL : 1);
-}
-
-async function withDatabase<T>(settings: Settings, work: (handle: DatabaseHandle) => Promise<T>): Promise<T> {
-  const handle = await openDatabase({ databaseUrl: settings.databaseUrl || undefined, dataDir: settings.dataDir, maxConnections: 2 });
-  try {
-    return await work(handle);
-  } finally {
-    await handle.close();
-  }
 }
 
 function collect(value: string, previous: string[] = []): string[] {

@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { AppError, errorMessage } from '../src/errors.js';
 import { VERSION } from '../src/paths.js';
 import { loadSettings, type Settings } from '../src/settings.js';
+import { withDatabase } from './database.js';
 import { registerMailCommands } from './mail-commands.js';
 
 function settingsFrom(command: Command): Settings {
@@ -63,10 +64,39 @@ program
   .action(async (_options, command: Command) => {
     try {
       const settings = settingsFrom(command);
-      const { openDatabase } = await import('../src/db/client.js');
-      const db = await openDatabase({ databaseUrl: settings.databaseUrl || undefined, dataDir: settings.dataDir });
-      await db.close();
-      process.stdout.write(`migrations applied (${db.engine})\n`);
+      const engine = await withDatabase(settings, async (db) => db.engine);
+      process.stdout.write(`migrations applied (${engine})\n`);
+    } catch (err) {
+      fatal(err);
+    }
+  });
+
+program
+  .command('backup')
+  .description('write every row of the database to FILE (gzipped; consistent while the service runs)')
+  .argument('<file>', 'the backup file to write')
+  .action(async (file: string, _options, command: Command) => {
+    try {
+      const settings = settingsFrom(command);
+      const { backupDatabase } = await import('../src/db/backup.js');
+      const summary = await withDatabase(settings, (db) => backupDatabase(db.client, file));
+      process.stdout.write(`backup written to ${file}: ${summary.rows} rows in ${summary.tables} tables\n`);
+    } catch (err) {
+      fatal(err);
+    }
+  });
+
+program
+  .command('restore')
+  .description('replace every row of the database with those of a backup FILE, in one transaction (stop the service first)')
+  .argument('<file>', 'a file written by `patch-tracking backup`')
+  .action(async (file: string, _options, command: Command) => {
+    try {
+      const settings = settingsFrom(command);
+      const { restoreDatabase } = await import('../src/db/backup.js');
+      // exclusive: a running service would keep working on rows that are about to be replaced
+      const summary = await withDatabase(settings, (db) => restoreDatabase(db.client, file), { exclusive: 'restore' });
+      process.stdout.write(`restored ${summary.rows} rows in ${summary.tables} tables from ${file}\n`);
     } catch (err) {
       fatal(err);
     }

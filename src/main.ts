@@ -45,7 +45,12 @@ export async function startService(settings: Settings, options: { logger?: Logge
     }
   }
 
-  const db = await openDatabase({ databaseUrl: settings.databaseUrl || undefined, dataDir: settings.dataDir });
+  const db = await openDatabase({
+    databaseUrl: settings.databaseUrl || undefined,
+    dataDir: settings.dataDir,
+    exclusive: 'service',
+    log: (level, message) => logger[level](message),
+  });
   logger.info({ engine: db.engine }, 'database ready');
   if (!settings.githubAccessToken) logger.warn('GITHUB_ACCESS_TOKEN is not set: github trackings will report that they cannot run');
   if (!settings.giteeAccessToken) logger.warn('GITEE_ACCESS_TOKEN is not set: nothing can be published to Gitee');

@@ -17,6 +17,7 @@ const STATUS_BY_CODE: Readonly<Record<string, ContentfulStatusCode>> = {
   upstream_not_found: 404,
   conflict: 409,
   busy: 409,
+  database_in_use: 409,
   project_exists: 409,
   commit_not_found: 409,
   not_ancestor: 409,

@@ -10,7 +10,7 @@ import { createLogger } from '../../src/log.js';
 import { startService, type Service } from '../../src/main.js';
 import { resolveSettings, type Settings } from '../../src/settings.js';
 import { parseSettingsFile } from '../../src/settings-file.js';
-import { createThrowawayDatabase, usingPostgres } from './db.js';
+import { createThrowawayDatabase } from './db.js';
 
 export const TEST_USER = 'admin';
 export const TEST_PASSWORD = 'Test@123';
@@ -32,8 +32,12 @@ export function makeSelfSignedCert(dir: string): { cert: string; key: string } {
   return { cert, key };
 }
 
-export async function startTestService(options: { tls?: boolean; extraSettings?: Record<string, string> } = {}): Promise<TestService> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'pt-service-'));
+/**
+ * `embedded`: the service runs its own embedded server under the fresh DATA_DIR, as in production (slower:
+ * a new cluster); otherwise it gets a throwaway database on the test run's server.
+ */
+export async function startTestService(options: { tls?: boolean; extraSettings?: Record<string, string>; embedded?: boolean; dataDir?: string } = {}): Promise<TestService> {
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'pt-service-'));
   const tls = options.tls ? makeSelfSignedCert(dataDir) : undefined;
   const lines = [
     'LISTEN = "127.0.0.1:0"',
@@ -44,9 +48,8 @@ export async function startTestService(options: { tls?: boolean; extraSettings?:
   ];
   const configFile = path.join(dataDir, 'settings.conf');
   writeFileSync(configFile, `${lines.join('\n')}\n`);
-  const throwaway = usingPostgres ? await createThrowawayDatabase() : undefined;
+  const throwaway = options.embedded ? undefined : await createThrowawayDatabase();
   const settings = resolveSettings(parseSettingsFile(lines.join('\n'), configFile), {}, configFile);
-  // PGlite keeps its files in the fresh data dir; PostgreSQL gets a database of its own
   if (throwaway) settings.databaseUrl = throwaway.url;
   const service = await startService(settings, { logger: createLogger('silent'), out: () => {}, scheduler: false });
   return {
@@ -57,7 +60,7 @@ export async function startTestService(options: { tls?: boolean; extraSettings?:
     async stop() {
       await service.stop();
       await throwaway?.drop();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,6 +1,6 @@
 /**
  * The commands as an MTA or an admin runs them: real child processes of `patch-tracking`, on a database of
- * their own (PGlite files under a temp DATA_DIR, or a throwaway PostgreSQL database with TEST_DATABASE_URL).
+ * their own (a throwaway database on the test run's PostgreSQL server).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/client.js';
-import { createThrowawayDatabase, usingPostgres } from '../helpers/db.js';
+import { createThrowawayDatabase } from '../helpers/db.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'cli/patch-tracking.ts');
@@ -20,10 +20,10 @@ export interface CliResult {
 }
 
 export interface CliHarness {
-  /** the temp folder of the test file (the PGlite data lives in its `data/`) */
+  /** the temp folder of the test file (the commands' DATA_DIR is its `data/`) */
   readonly dir: string;
   run(args: string[], stdin?: Buffer, extraEnv?: NodeJS.ProcessEnv): Promise<CliResult>;
-  /** work on the commands' database from the test (not while a command runs: PGlite has one writer) */
+  /** work on the commands' database from the test */
   inDatabase<T>(work: (db: Database) => Promise<T>): Promise<T>;
 }
 
@@ -31,18 +31,15 @@ export function cliHarness(prefix: string): CliHarness {
   let dir = '';
   let env: NodeJS.ProcessEnv = {};
   let drop: (() => Promise<void>) | undefined;
-  let databaseUrl: string | undefined;
+  let databaseUrl = '';
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), prefix));
     env = { ...process.env, DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'silent', PATCH_TRACKING_CONFIG: '' };
-    delete env.DATABASE_URL;
-    if (usingPostgres) {
-      const db = await createThrowawayDatabase();
-      databaseUrl = db.url;
-      drop = db.drop;
-      env.DATABASE_URL = db.url;
-    }
+    const db = await createThrowawayDatabase();
+    databaseUrl = db.url;
+    drop = db.drop;
+    env.DATABASE_URL = db.url;
   });
 
   afterAll(async () => {
@@ -67,7 +64,7 @@ export function cliHarness(prefix: string): CliHarness {
       });
     },
     async inDatabase(work) {
-      const h = await openDatabase(databaseUrl ? { databaseUrl } : { dataDir: join(dir, 'data') });
+      const h = await openDatabase({ databaseUrl });
       try {
         return await work(h.db);
       } finally {

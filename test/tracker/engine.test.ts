@@ -10,7 +10,7 @@ import { upsertTracking } from '../../src/db/trackings.js';
 import { createLogger } from '../../src/log.js';
 import { GitSource } from '../../src/sources/git.js';
 import { Engine, type EngineOptions } from '../../src/tracker/engine.js';
-import { createTestDatabase, usingPostgres } from '../helpers/db.js';
+import { createTestDatabase } from '../helpers/db.js';
 import { FakeForge, fakeForges, type FaultPoint } from '../helpers/fake-forge.js';
 import { FakeSource } from '../helpers/fake-source.js';
 import { createUpstreamRepo, makeTempDir, removeTempDirs, startGitDaemon, type TestRepo } from '../helpers/git-repo.js';
@@ -263,7 +263,7 @@ describe('exactly once under failures', () => {
 describe('replicas', () => {
   it('two engines on one database racing over the same 100 trackings publish each range exactly once', async () => {
     const source = new FakeSource('git');
-    const second = usingPostgres && handle.url ? await openDatabase({ databaseUrl: handle.url, maxConnections: 5 }) : handle;
+    const second = await openDatabase({ databaseUrl: handle.url, maxConnections: 5 });
     try {
       const ids: number[] = [];
       for (let i = 0; i < 100; i++) {
@@ -283,7 +283,7 @@ describe('replicas', () => {
       const rows = await handle.db.select().from(tracking);
       expect(rows.every((r) => r.status === 'ok' && r.queuedAt === null)).toBe(true);
     } finally {
-      if (second !== handle) await second.close();
+      await second.close();
     }
   });
 });

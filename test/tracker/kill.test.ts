@@ -15,7 +15,7 @@ import { createForges } from '../../src/forges/resolve.js';
 import { createLogger } from '../../src/log.js';
 import { GitSource } from '../../src/sources/git.js';
 import { Engine } from '../../src/tracker/engine.js';
-import { createTestDatabase, usingPostgres } from '../helpers/db.js';
+import { createTestDatabase } from '../helpers/db.js';
 import { FakeGitee } from '../helpers/fake-servers.js';
 import { createUpstreamRepo, makeTempDir, removeTempDirs } from '../helpers/git-repo.js';
 
@@ -31,7 +31,7 @@ const STEPS: [string, string][] = [
   ['opening the PR', '/repos/src-openeuler/lib/pulls'],
 ];
 
-describe.runIf(usingPostgres)('an engine process killed with SIGKILL mid-publication', () => {
+describe('an engine process killed with SIGKILL mid-publication', () => {
   for (const [step, writePath] of STEPS) {
     it(`right after ${step}: the next engine resumes without duplicates`, async () => {
       const handle = await createTestDatabase();
