@@ -19,6 +19,7 @@ import net from 'node:net';
 import path from 'node:path';
 import postgres from 'postgres';
 import { AppError, errorMessage } from '../errors.js';
+import { processAlive } from '../process-alive.js';
 
 export const EMBEDDED_ROLE = 'patch_tracking';
 export const EMBEDDED_DATABASE = 'patch_tracking';
@@ -156,17 +157,8 @@ function readPostmaster(layout: EmbeddedLayout): PostmasterInfo | undefined {
     return undefined;
   }
   const pid = Number(lines[0]);
-  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return undefined;
+  if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid)) return undefined;
   return { pid, port: Number(lines[3]), socketDir: (lines[4] ?? '').trim(), listen: (lines[5] ?? '').trim(), status: (lines[7] ?? '').trim() };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -404,12 +396,12 @@ async function stopServer(layout: EmbeddedLayout, pid: number, signal: 'SIGTERM'
     return;
   }
   const deadline = Date.now() + STOP_TIMEOUT_MS;
-  while (alive(pid)) {
+  while (processAlive(pid)) {
     if (Date.now() > deadline) {
       // smart shutdown still waiting for a client that will not leave: fast shutdown rolls it back cleanly
       process.kill(pid, 'SIGINT');
       await sleep(1000);
-      if (!alive(pid)) break;
+      if (!processAlive(pid)) break;
       throw new AppError('embedded_stop_failed', `the embedded PostgreSQL (pid ${pid}) did not stop; see ${layout.logFile}`);
     }
     await sleep(50);

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { open, readFile, rm, stat, utimes } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors.js';
+import { processAlive } from '../process-alive.js';
 
 export interface LockOptions {
   /** a lock whose file was not touched for this long is considered abandoned */
@@ -78,7 +79,7 @@ export class MirrorLocks {
   private async isStale(lockPath: string): Promise<boolean> {
     const holder = await readOwner(lockPath);
     if (holder === 'gone') return false;
-    if (holder !== 'unreadable' && holder.host === hostname() && !pidAlive(holder.pid)) return true;
+    if (holder !== 'unreadable' && holder.host === hostname() && !processAlive(holder.pid)) return true;
     const info = await stat(lockPath).catch(() => null);
     return info !== null && Date.now() - info.mtimeMs > this.options.staleMs;
   }
@@ -143,15 +144,6 @@ async function readOwner(path: string): Promise<LockOwner | 'gone' | 'unreadable
     // a holder that died between creating and writing the file: judged by age alone
   }
   return 'unreadable';
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function sleep(ms: number): Promise<void> {
