@@ -21,10 +21,21 @@ export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info', de
   return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: { name: 'patch-tracking' } }, destination as never);
 }
 
-/** Replace credentials embedded in URLs (`https://user:secret@host`, `?access_token=…`) before text is logged or shown. */
-export function redactSecrets(text: string): string {
-  return text
-    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi, '$1***@')
-    .replace(/([?&](?:access_token|token|private_token|password)=)[^&\s#]+/gi, '$1***')
-    .replace(/\b(ghp|gho|ghs|ghu|github_pat)_[A-Za-z0-9_]{10,}/g, '$1_***');
+/**
+ * The one scrubber for text that may carry a credential (error messages, git's stderr, forge answers, log lines):
+ * URL user-info (`https://user:token@host`), `access_token=…` in URLs and forms, `"access_token":"…"` in JSON,
+ * authorization headers, GitHub token shapes, and any `secrets` given literally (a token we hold ourselves).
+ */
+export function redactSecrets(text: string, secrets: readonly string[] = []): string {
+  let out = text
+    .replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@'"]+@/gi, '$1***@')
+    .replace(/(access_token|private_token|token|password)=[^&\s"'#]+/gi, '$1=***')
+    .replace(/("(?:access_token|private_token|token|password)"\s*:\s*)"[^"]*"/gi, '$1"***"')
+    .replace(/(authorization["']?\s*[:=]\s*["']?)(?:(?:token|bearer|basic)\s+)?[^\s"',}]+/gi, '$1***')
+    .replace(/\b(gh[pousr]|github_pat)_[A-Za-z0-9_]{10,}/g, '$1_***');
+  // shorter literals would blank out ordinary words
+  for (const secret of secrets) {
+    if (secret.length >= 4) out = out.split(secret).join('***');
+  }
+  return out;
 }

@@ -5,19 +5,18 @@
 import { z } from '@hono/zod-openapi';
 import type { TrackingInput } from '../db/trackings.js';
 import { AppError } from '../errors.js';
+import { isBranchName } from '../sources/git-ref.js';
 
 export const VERSION_CONTROLS = ['github', 'git', 'mail'] as const;
 
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
-/** A git ref name as `git check-ref-format --branch` would accept it (the common cases). */
+/** A git branch name: the rule the git source applies (sources/git-ref.ts). */
 export const refName = z
   .string()
   .min(1, 'must not be empty')
   .max(255)
-  .refine((v) => !CONTROL_CHARS.test(v) && !/[\s~^:?*[\\]/.test(v) && !v.includes('..') && !v.startsWith('/') && !v.endsWith('/') && !v.endsWith('.lock') && !v.startsWith('-'), {
-    message: 'is not a valid branch name',
-  });
+  .refine(isBranchName, { message: 'is not a valid branch name' });
 
 const text = (max: number) =>
   z

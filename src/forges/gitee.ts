@@ -170,11 +170,16 @@ export class GiteeForge implements Forge {
     }
   }
 
+  /** Gitee links `#I1ABCD` in a PR body to the issue (the `issue` field of the request links it too) */
+  issueReference(issueId: string): string {
+    return `#${issueId}`;
+  }
+
   async createPullRequest(
     repo: ForgeRepo,
     input: { title: string; body: string; head: string; base: string; issue: ForgeIssue },
   ): Promise<ForgePull> {
-    const reference = `#${input.issue.id}`;
+    const reference = this.issueReference(input.issue.id);
     const body = input.body.includes(reference) ? input.body : `${input.body}\n\n${reference}`;
     const data = await this.write('POST', `${repoPath(repo)}/pulls`, {
       title: input.title,

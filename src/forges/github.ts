@@ -154,11 +154,15 @@ export class GitHubForge implements Forge {
     return hit ? toPull(hit) : null;
   }
 
+  issueReference(issueId: string): string {
+    return closingReference(issueId);
+  }
+
   async createPullRequest(
     repo: ForgeRepo,
     input: { title: string; body: string; head: string; base: string; issue: ForgeIssue },
   ): Promise<ForgePull> {
-    const closes = `Closes #${input.issue.id}`;
+    const closes = this.issueReference(input.issue.id);
     const body = input.body.includes(closes) ? input.body : `${input.body}\n\n${closes}`;
     const { data } = await this.call(() =>
       this.octokit.rest.pulls.create({
@@ -213,6 +217,11 @@ export class GitHubForge implements Forge {
   private call<T>(fn: () => Promise<T>): Promise<T> {
     return gh(fn, this.secrets);
   }
+}
+
+/** GitHub closes the issue when a PR whose body says `Closes #N` is merged. */
+export function closingReference(issueId: string): string {
+  return `Closes #${issueId}`;
 }
 
 function toPull(pull: { number: number; html_url: string; state: string; merged_at?: string | null; head: { ref: string } }): ForgePull {

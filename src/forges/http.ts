@@ -1,8 +1,10 @@
 /**
- * The one way this service talks HTTP to a forge: per-attempt timeout, retries with exponential backoff and
- * jitter, rate-limit waits, and errors that never carry a token.
+ * HTTP to a forge without an SDK (Gitee): per-attempt timeout, retries with exponential backoff and jitter,
+ * rate-limit waits, and errors that never carry a token. The rules both forges share (what may be replayed,
+ * how a failure maps to an AppError) live here too; GitHub's transport is Octokit with its plugins (octokit.ts).
  */
 import { AppError } from '../errors.js';
+import { redactSecrets } from '../log.js';
 
 export type Sleep = (ms: number) => Promise<void>;
 export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -63,17 +65,12 @@ export interface HttpResponse<T> {
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
 
-/** Scrubs tokens from text: `access_token=…` in URLs/forms, `"access_token":"…"` in JSON, auth headers, literals. */
-export function redact(text: string, secrets: readonly string[] = []): string {
-  let out = text
-    .replace(/(access_token|private_token|token)=[^&\s"']*/gi, '$1=[REDACTED]')
-    .replace(/("(?:access_token|private_token|token|password)"\s*:\s*)"[^"]*"/gi, '$1"[REDACTED]"')
-    .replace(/(authorization["']?\s*[:=]\s*["']?)(?:(?:token|bearer|basic)\s+)?[^\s"',}]+/gi, '$1[REDACTED]')
-    .replace(/\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})\b/g, '[REDACTED]');
-  for (const secret of secrets) {
-    if (secret.length >= 4) out = out.split(secret).join('[REDACTED]');
-  }
-  return out;
+/**
+ * Whether a request may be sent again after an ambiguous failure (timeout, reset connection, 5xx): idempotent
+ * methods always, POST/PATCH only when the caller says a replay cannot create a visible duplicate.
+ */
+export function mayReplay(method: string, retrySafe: boolean | undefined): boolean {
+  return IDEMPOTENT.has(method.toUpperCase()) || retrySafe === true;
 }
 
 export function isRateLimited(status: number, headers: Headers | Record<string, string | undefined>): boolean {
@@ -124,7 +121,7 @@ export function forgeHttpError(
   detail: string,
   secrets: readonly string[] = [],
 ): AppError {
-  const message = redact(`${what} failed: HTTP ${status}${detail ? ` ${truncate(detail, 300)}` : ''}`, secrets);
+  const message = redactSecrets(`${what} failed: HTTP ${status}${detail ? ` ${truncate(detail, 300)}` : ''}`, secrets);
   if (isRateLimited(status, headers)) return new AppError('forge_rate_limited', message, { status });
   if (status === 401 || status === 403) return new AppError('forge_auth', message, { status });
   if (status === 404) return new AppError('forge_not_found', message, { status });
@@ -137,9 +134,12 @@ function truncate(text: string, max: number): string {
 }
 
 /** A network failure that happened before the request could reach the server, so replaying it is harmless. */
-function neverSent(err: unknown): boolean {
-  const code = (err as { cause?: { code?: string } })?.cause?.code ?? (err as { code?: string })?.code;
-  return code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN';
+export function neverSent(err: unknown): boolean {
+  // the code sits on the error or on a cause: fetch wraps it once, Octokit once more
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return true;
+  }
+  return false;
 }
 
 /**
@@ -196,8 +196,8 @@ export class HttpClient {
 
   async request<T = unknown>(req: HttpRequest): Promise<HttpResponse<T>> {
     const url = buildUrl(req.url, req.query);
-    const what = redact(`${req.method} ${url}`, this.secrets);
-    const replayable = IDEMPOTENT.has(req.method) || req.retrySafe === true;
+    const what = redactSecrets(`${req.method} ${url}`, this.secrets);
+    const replayable = mayReplay(req.method, req.retrySafe);
     const headers: Record<string, string> = {
       accept: 'application/json',
       ...this.options.headers,
@@ -229,7 +229,7 @@ export class HttpClient {
         if (timedOut) {
           throw new AppError('forge_timeout', `${what} timed out after ${this.timeoutMs} ms`, { status: 504 });
         }
-        const reason = redact((err as { cause?: Error })?.cause?.message ?? (err as Error)?.message ?? String(err), this.secrets);
+        const reason = redactSecrets((err as { cause?: Error })?.cause?.message ?? (err as Error)?.message ?? String(err), this.secrets);
         throw new AppError('forge_http', `${what} failed: ${reason}`, { status: 502 });
       }
 
@@ -243,7 +243,7 @@ export class HttpClient {
           // the timeout also covers reading the body: a stalled download must not hang a scan
           const timedOut = (err as { name?: string })?.name === 'TimeoutError';
           if (timedOut) throw new AppError('forge_timeout', `${what} timed out after ${this.timeoutMs} ms`, { status: 504 });
-          throw new AppError('forge_http', redact(`${what} failed while reading the answer: ${(err as Error)?.message}`, this.secrets), {
+          throw new AppError('forge_http', redactSecrets(`${what} failed while reading the answer: ${(err as Error)?.message}`, this.secrets), {
             status: 502,
           });
         }
@@ -300,30 +300,4 @@ export function buildUrl(base: string, query: Record<string, QueryValue> | undef
     if (value !== undefined) url.searchParams.set(key, String(value));
   }
   return url.toString();
-}
-
-/**
- * Spaces out content-creating requests from one token. GitHub asks for at least a second between them and
- * answers bursts with secondary rate limits (403/429) that can lock a token out for minutes.
- */
-export class WritePacer {
-  private next = 0;
-  private chain: Promise<void> = Promise.resolve();
-
-  constructor(
-    private readonly intervalMs: number,
-    private readonly sleep: Sleep = realSleep,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  /** resolves when the caller may send its write; writes are released in call order */
-  turn(): Promise<void> {
-    const mine = this.chain.then(async () => {
-      const wait = this.next - this.now();
-      if (wait > 0) await this.sleep(wait);
-      this.next = this.now() + this.intervalMs;
-    });
-    this.chain = mine.catch(() => undefined);
-    return mine;
-  }
 }

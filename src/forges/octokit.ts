@@ -1,31 +1,31 @@
 /**
- * Builds the Octokit the GitHub adapters use and gives any Octokit the same retry, rate-limit and pacing
- * behaviour as the Gitee HttpClient; maps Octokit's errors to the forge AppError codes.
+ * Builds the Octokit the GitHub adapters use: @octokit/plugin-retry retries what may be replayed,
+ * @octokit/plugin-throttling waits out rate limits and paces writes (as Probot's Octokit does); maps
+ * Octokit's errors to the forge AppError codes.
  */
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
+import Bottleneck from 'bottleneck';
 import { AppError } from '../errors.js';
-import {
-  backoffMs,
-  defaultRetryPolicy,
-  forgeHttpError,
-  RateLimitGate,
-  rateLimitWaitMs,
-  realSleep,
-  redact,
-  WritePacer,
-  type RetryPolicy,
-  type Sleep,
-} from './http.js';
+import { redactSecrets } from '../log.js';
+import { forgeHttpError, isRateLimited, mayReplay, neverSent, realSleep, type Sleep } from './http.js';
 
 export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
 
 export interface ResilienceOptions {
-  retry?: Partial<RetryPolicy>;
+  retry?: {
+    /** retries after the first attempt, for failures and for rate limits alike */
+    retries?: number;
+    /** plugin-retry waits this × n² before retry n */
+    retryAfterBaseMs?: number;
+    /** longest we will wait for a rate limit to reset before giving up with forge_rate_limited */
+    maxRateLimitWaitMs?: number;
+  };
   /** gap between content-creating requests from this token; GitHub asks for at least 1 s */
   minWriteIntervalMs?: number;
+  /** how rate-limit waits are spent */
   sleep?: Sleep;
-  now?: () => number;
-  random?: () => number;
 }
 
 export interface GitHubOctokitOptions extends ResilienceOptions {
@@ -37,11 +37,39 @@ export interface GitHubOctokitOptions extends ResilienceOptions {
   timeoutMs?: number;
 }
 
+/**
+ * Runs first on a failed request (registered before plugin-retry): a POST/PATCH that may have been applied
+ * is not replayed unless the call passed `request: { retrySafe: true }`, so a lost answer never opens a
+ * second issue or PR. GraphQL here only reads.
+ */
+function replayPolicy(octokit: Pick<Octokit, 'hook'>): void {
+  octokit.hook.error('request', (error, options) => {
+    const graphql = String(options.url).endsWith('/graphql');
+    if (!graphql && !mayReplay(String(options.method), options.request?.retrySafe) && !neverSent(error)) {
+      options.request = { ...options.request, retries: 0 };
+    }
+    throw error;
+  });
+}
+
+const ResilientOctokit = Octokit.plugin(replayPolicy, retry, throttling);
+
 /** A token-authenticated Octokit with timeouts, retries, rate-limit waits and write pacing. */
 export function createGitHubOctokit(options: GitHubOctokitOptions): Octokit {
   if (!options.token) throw new AppError('forge_token_missing', 'GITHUB_ACCESS_TOKEN is not set');
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const octokit = new Octokit({
+  const retries = options.retry?.retries ?? 4;
+  const maxWaitMs = options.retry?.maxRateLimitWaitMs ?? 120_000;
+  const sleep = options.sleep ?? realSleep;
+  const interval = options.minWriteIntervalMs ?? 1000;
+  // the handler spends the wait itself (so it can refuse a long one), and the plugin then retries at once
+  const waitOut = async (retryAfterSeconds: number, retryCount: number): Promise<boolean> => {
+    const ms = retryAfterSeconds * 1000;
+    if (retryCount >= retries || ms > maxWaitMs) return false;
+    await sleep(ms);
+    return true;
+  };
+  return new ResilientOctokit({
     auth: options.token,
     baseUrl: (options.apiUrl ?? DEFAULT_GITHUB_API_URL).replace(/\/+$/, ''),
     userAgent: 'patch-tracking',
@@ -53,9 +81,17 @@ export function createGitHubOctokit(options: GitHubOctokitOptions): Octokit {
         return globalThis.fetch(url, { ...init, signal });
       },
     },
+    // 429 joins the plugin's list: a rate limit is the throttling plugin's to wait out, not a failure to retry
+    retry: { retries, retryAfterBaseValue: options.retry?.retryAfterBaseMs ?? 1000, doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] },
+    throttle: {
+      retryAfterBaseValue: 0,
+      // this token's own queues: the plugin's shared defaults would pace every Octokit in the process as one
+      write: new Bottleneck.Group({ maxConcurrent: 1, minTime: interval }),
+      notifications: new Bottleneck.Group({ maxConcurrent: 1, minTime: interval }),
+      onRateLimit: (retryAfter, _options, _octokit, retryCount) => waitOut(retryAfter, retryCount),
+      onSecondaryRateLimit: (retryAfter, _options, _octokit, retryCount) => waitOut(retryAfter, retryCount),
+    },
   });
-  installResilience(octokit, options);
-  return octokit;
 }
 
 interface OctokitErrorShape {
@@ -66,91 +102,28 @@ interface OctokitErrorShape {
   request?: { method?: string; url?: string };
 }
 
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
-
-/**
- * Adds retries to an Octokit (use it on a plain installation Octokit; Probot's already has its own retry and
- * throttling plugins). POST/PATCH replays after an ambiguous failure only when the call passes
- * `request: { retrySafe: true }`: the caller knows a replay cannot create a visible duplicate.
- */
-export function installResilience(octokit: Octokit, options: ResilienceOptions = {}): void {
-  const policy = { ...defaultRetryPolicy, ...options.retry };
-  const sleep = options.sleep ?? realSleep;
-  const now = options.now ?? Date.now;
-  const random = options.random ?? Math.random;
-  const pacer = new WritePacer(options.minWriteIntervalMs ?? 1000, sleep, now);
-  const gate = new RateLimitGate(policy, sleep, now);
-
-  octokit.hook.wrap('request', async (request, requestOptions) => {
-    const method = String(requestOptions.method ?? 'GET').toUpperCase();
-    const isGraphql = String(requestOptions.url).endsWith('/graphql');
-    const contentCreating = !IDEMPOTENT.has(method) && !isGraphql;
-    const retrySafe = IDEMPOTENT.has(method) || isGraphql || requestOptions.request?.retrySafe === true;
-    for (let attempt = 0; ; attempt++) {
-      if (contentCreating || method === 'PUT' || method === 'DELETE') await pacer.turn();
-      await gate.pass(redact(`${method} ${String(requestOptions.url)}`));
-      try {
-        const response = await request(requestOptions);
-        gate.note(response.headers as Record<string, string | undefined>);
-        return response;
-      } catch (err) {
-        const e = err as OctokitErrorShape;
-        if (e.response?.headers) gate.note(e.response.headers);
-        if (attempt >= policy.retries) throw err;
-        const headers = e.response?.headers ?? {};
-        if (!e.response) {
-          if (retrySafe || neverSent(e)) {
-            await sleep(backoffMs(attempt, policy, random));
-            continue;
-          }
-          throw err;
-        }
-        const status = e.status ?? 0;
-        if (isGitHubRateLimit(status, headers, e.response.data)) {
-          // secondary limits without a Retry-After: GitHub documents waiting at least a minute
-          const wait = rateLimitWaitMs(headers, now()) ?? 60_000;
-          if (wait > policy.maxRateLimitWaitMs) throw err;
-          await sleep(wait);
-          continue;
-        }
-        if (status >= 500 && retrySafe) {
-          await sleep(backoffMs(attempt, policy, random));
-          continue;
-        }
-        throw err;
-      }
-    }
-  });
-}
-
-function neverSent(e: OctokitErrorShape): boolean {
-  const code = e.cause?.cause?.code ?? e.cause?.code;
-  return code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN';
-}
-
 function isGitHubRateLimit(status: number, headers: Record<string, string | undefined>, data: unknown): boolean {
-  if (status === 429) return true;
-  if (status !== 403) return false;
-  if (headers['retry-after'] !== undefined || headers['x-ratelimit-remaining'] === '0') return true;
+  if (isRateLimited(status, headers)) return true;
+  // a secondary limit may come as a bare 403 that only its message tells apart
   const message = typeof data === 'object' && data !== null ? (data as { message?: unknown }).message : data;
-  return typeof message === 'string' && /rate limit/i.test(message);
+  return status === 403 && typeof message === 'string' && /rate limit/i.test(message);
 }
 
 /** Octokit error → AppError (forge_timeout, forge_rate_limited, forge_auth, forge_not_found, forge_http). */
 export function githubError(err: unknown, secrets: readonly string[] = []): AppError {
   if (err instanceof AppError) return err;
   const e = err as OctokitErrorShape;
-  const what = redact(`${e.request?.method ?? 'request'} ${e.request?.url ?? ''}`.trim(), secrets);
+  const what = redactSecrets(`${e.request?.method ?? 'request'} ${e.request?.url ?? ''}`.trim(), secrets);
   if (!e.response) {
     if (e.cause?.name === 'TimeoutError' || (err as { name?: string })?.name === 'TimeoutError') {
       return new AppError('forge_timeout', `${what} timed out`, { status: 504, cause: undefined });
     }
-    return new AppError('forge_http', redact(`${what} failed: ${e.message ?? String(err)}`, secrets), { status: 502 });
+    return new AppError('forge_http', redactSecrets(`${what} failed: ${e.message ?? String(err)}`, secrets), { status: 502 });
   }
   const status = e.status ?? 0;
   const headers = e.response.headers ?? {};
   if (isGitHubRateLimit(status, headers, e.response.data)) {
-    return new AppError('forge_rate_limited', redact(`${what} failed: HTTP ${status} ${e.message ?? ''}`.trim(), secrets), { status });
+    return new AppError('forge_rate_limited', redactSecrets(`${what} failed: HTTP ${status} ${e.message ?? ''}`.trim(), secrets), { status });
   }
   return forgeHttpError(status, headers, what, e.message ?? '', secrets);
 }

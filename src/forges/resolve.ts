@@ -14,7 +14,15 @@ export interface ForgeHosts {
   githubHosts?: readonly string[];
 }
 
+/** one segment of `owner/name` as GitHub and Gitee allow it */
 const NAME = /^[A-Za-z0-9_.-]+$/;
+
+/** The owner and name in a repository path (`o/r`, `/o/r.git/`); null unless it is exactly two valid segments. */
+export function ownerAndName(path: string): { owner: string; name: string } | null {
+  const parts = path.replace(/^\/+/, '').replace(/\/+$/, '').replace(/\.git$/, '').split('/');
+  if (parts.length !== 2 || !parts.every((part) => NAME.test(part))) return null;
+  return { owner: parts[0]!, name: parts[1]! };
+}
 
 /**
  * `https://gitee.com/o/r` → gitee, `https://github.com/o/r` → github, bare `o/r` → gitee (the old behaviour);
@@ -40,11 +48,9 @@ export function resolveForgeRepo(repo: string, hosts: ForgeHosts = {}): ForgeRep
     scheme = url.protocol;
     path = url.pathname;
   }
-  const parts = path.replace(/^\/+/, '').replace(/\/+$/, '').replace(/\.git$/, '').split('/');
-  if (parts.length !== 2 || !parts.every((part) => NAME.test(part))) {
-    throw bad('expected owner/name or https://<host>/owner/name');
-  }
-  const [owner, name] = parts as [string, string];
+  const parsed = ownerAndName(path);
+  if (!parsed) throw bad('expected owner/name or https://<host>/owner/name');
+  const { owner, name } = parsed;
   const forge = forgeForHost(host, hosts);
   if (!forge) {
     throw bad(`host ${host} is not a known forge (add it to GITEE_HOSTS or GITHUB_HOSTS)`);
@@ -105,7 +111,6 @@ export function createForges(settings: ForgeSettings): Forges {
       apiUrl: settings.githubApiUrl,
       timeoutMs: settings.forgeTimeoutMs,
       sleep: settings.sleep,
-      now: settings.now,
     });
     return new GitHubForge(octokit, { secrets: [settings.githubAccessToken] });
   };

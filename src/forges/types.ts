@@ -52,6 +52,9 @@ export interface Forge {
   findIssueByMarker(repo: ForgeRepo, marker: string): Promise<ForgeIssue | null>;
   createIssue(repo: ForgeRepo, input: { title: string; body: string }): Promise<ForgeIssue>;
   findPullByHead(repo: ForgeRepo, head: string): Promise<ForgePull | null>;
+  /** how a PR body names the issue so that the forge links it (GitHub: and closes it on merge) */
+  issueReference(issueId: string): string;
+  /** the body gets the issueReference appended when it does not carry it already */
   createPullRequest(
     repo: ForgeRepo,
     input: { title: string; body: string; head: string; base: string; issue: ForgeIssue },

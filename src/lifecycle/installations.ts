@@ -7,9 +7,8 @@
 import type { Octokit } from '@octokit/rest';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
-import { GitHubForge } from '../forges/github.js';
+import { InstallationAwareForge, type InstallationOctokits } from '../forges/installation-aware.js';
 import type { Forges } from '../forges/resolve.js';
-import type { Forge, ForgeRepo } from '../forges/types.js';
 import { GitHubSource, parseGitHubRepo } from '../sources/github.js';
 import type { HeadResult, Source, TrackedUpstream } from '../sources/types.js';
 import type { EngineParts } from '../tracker/wiring.js';
@@ -24,7 +23,7 @@ const installationEvent = z.object({
   repositories_removed: z.array(z.object({ full_name: z.string() })).optional(),
 });
 
-export class InstallationRegistry {
+export class InstallationRegistry implements InstallationOctokits {
   private readonly byRepo = new Map<string, { id: number | null; until: number }>();
   private readonly octokits = new Map<number, Promise<Octokit>>();
   private readonly ttlMs: number;
@@ -76,41 +75,6 @@ export class InstallationRegistry {
     }
     return octokit;
   }
-}
-
-/** A GitHub forge that publishes with the installation's Octokit where the app is installed, else with `fallback`. */
-export class InstallationAwareForge implements Forge {
-  readonly kind = 'github' as const;
-  private readonly forges = new WeakMap<Octokit, Forge>();
-
-  constructor(
-    private readonly registry: InstallationRegistry,
-    private readonly fallback: () => Forge,
-  ) {}
-
-  private async pick(repo: ForgeRepo): Promise<Forge> {
-    const octokit = await this.registry.octokitFor(repo.owner, repo.name);
-    if (!octokit) return this.fallback();
-    let forge = this.forges.get(octokit);
-    if (!forge) {
-      forge = new GitHubForge(octokit);
-      this.forges.set(octokit, forge);
-    }
-    return forge;
-  }
-
-  branchHead: Forge['branchHead'] = async (repo, ...a) => (await this.pick(repo)).branchHead(repo, ...a);
-  createBranch: Forge['createBranch'] = async (repo, ...a) => (await this.pick(repo)).createBranch(repo, ...a);
-  readFile: Forge['readFile'] = async (repo, ...a) => (await this.pick(repo)).readFile(repo, ...a);
-  listFiles: Forge['listFiles'] = async (repo, ...a) => (await this.pick(repo)).listFiles(repo, ...a);
-  commitFiles: Forge['commitFiles'] = async (repo, ...a) => (await this.pick(repo)).commitFiles(repo, ...a);
-  findIssueByMarker: Forge['findIssueByMarker'] = async (repo, ...a) => (await this.pick(repo)).findIssueByMarker(repo, ...a);
-  createIssue: Forge['createIssue'] = async (repo, ...a) => (await this.pick(repo)).createIssue(repo, ...a);
-  findPullByHead: Forge['findPullByHead'] = async (repo, ...a) => (await this.pick(repo)).findPullByHead(repo, ...a);
-  createPullRequest: Forge['createPullRequest'] = async (repo, ...a) => (await this.pick(repo)).createPullRequest(repo, ...a);
-  comment: Forge['comment'] = async (repo, ...a) => (await this.pick(repo)).comment(repo, ...a);
-  closeIssue: Forge['closeIssue'] = async (repo, ...a) => (await this.pick(repo)).closeIssue(repo, ...a);
-  deleteBranch: Forge['deleteBranch'] = async (repo, ...a) => (await this.pick(repo)).deleteBranch(repo, ...a);
 }
 
 /** github upstreams read through the installation where the app is installed (heads batched per installation). */

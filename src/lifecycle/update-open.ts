@@ -6,19 +6,15 @@
  * Not when a human pushed to the branch (its head is not the commit the bot recorded): then the range goes
  * to a new PR as usual and the old PR gets a comment saying so.
  */
-import { and, eq, sql } from 'drizzle-orm';
-import { issue, publication, tracking, type PublicationRow, type PublishedCommit, type TrackingRow } from '../db/schema/index.js';
-import { describeRange, planPublication } from '../publish/publish.js';
+import { and, eq } from 'drizzle-orm';
+import { issue, publication, type PublicationRow, type TrackingRow } from '../db/schema/index.js';
+import { describeRange, finishRange, planPublication, toPublished } from '../publish/publish.js';
 import * as texts from '../publish/texts.js';
 import type { UpstreamCommit } from '../sources/types.js';
 import { sourceFor, upstreamOf } from '../tracker/run.js';
 import type { LifecycleDeps } from './deps.js';
 
 type Deps = Pick<LifecycleDeps, 'db' | 'logger' | 'forges' | 'extras' | 'sources' | 'unavailable' | 'publish' | 'now'>;
-
-function toPublished(c: UpstreamCommit): PublishedCommit {
-  return { sha: c.sha, subject: c.subject, message: c.message, authorName: c.authorName, authorDate: c.authorDate, url: c.url };
-}
 
 export function extendOpenPull(deps: Deps) {
   return async (t: TrackingRow, range: { from: string; to: string; commits: UpstreamCommit[] }): Promise<PublicationRow | null> => {
@@ -74,22 +70,12 @@ export function extendOpenPull(deps: Deps) {
     await deps.db.update(publication).set({ commitSha: sha, updatedAt: new Date() }).where(eq(publication.id, p.id));
 
     const extras = deps.extras(repo);
-    const issueRef = repo.forge === 'github' ? `Closes #${p.issueId}` : `#${p.issueId}`;
     await extras.updateIssueBody(repo, p.issueId, texts.issueBody(description));
-    await extras.updatePullBody(repo, p.prNumber, texts.pullBody(description, issueRef));
+    await extras.updatePullBody(repo, p.prNumber, texts.pullBody(description, forge.issueReference(p.issueId)));
 
     const updated = await deps.db.transaction(async (tx) => {
-      const [row] = await tx
-        .update(publication)
-        .set({ rangeTo: range.to, commits, patchFiles: plan.patchFiles, warnings: plan.notes, commitSha: sha, updatedAt: new Date() })
-        .where(eq(publication.id, p.id))
-        .returning();
       await tx.update(issue).set({ rangeTo: range.to, updatedAt: new Date() }).where(eq(issue.id, open.id));
-      await tx
-        .update(tracking)
-        .set({ scmCommit: range.to, updatedAt: sql`now()` })
-        .where(and(eq(tracking.id, t.id), eq(tracking.scmCommit, range.from)));
-      return row!;
+      return finishRange(tx, t.id, p.id, { from: range.from, to: range.to }, { rangeTo: range.to, commits, patchFiles: plan.patchFiles, warnings: plan.notes, commitSha: sha });
     });
     await forge.comment(
       repo,

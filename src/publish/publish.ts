@@ -55,7 +55,8 @@ const STEPS = ['planned', 'branch', 'files', 'issue', 'pr', 'done'] as const;
 type Step = (typeof STEPS)[number];
 const reached = (row: PublicationRow, step: Step) => STEPS.indexOf(row.step as Step) >= STEPS.indexOf(step);
 
-function toPublished(commit: UpstreamCommit): PublishedCommit {
+/** What the publication row keeps of an upstream commit (no patch text: it is on the branch). */
+export function toPublished(commit: UpstreamCommit): PublishedCommit {
   return { sha: commit.sha, subject: commit.subject, message: commit.message, authorName: commit.authorName, authorDate: commit.authorDate, url: commit.url };
 }
 
@@ -198,12 +199,11 @@ export async function publishRange(ctx: PublishContext, t: TrackingRow, from: st
     }
 
     if (!reached(row, 'pr')) {
-      const issueRef = repo.forge === 'github' ? `Closes #${forgeIssue!.id}` : `#${forgeIssue!.id}`;
       const pull =
         (await forge.findPullByHead(repo, row.tempBranch)) ??
         (await forge.createPullRequest(repo, {
           title: texts.pullTitle(description),
-          body: texts.pullBody(description, issueRef),
+          body: texts.pullBody(description, forge.issueReference(forgeIssue!.id)),
           head: row.tempBranch,
           base: t.branch,
           issue: forgeIssue!,
@@ -243,11 +243,30 @@ async function recordPublished(ctx: PublishContext, t: TrackingRow, row: Publica
         tempBranch: row.tempBranch,
       })
       .onConflictDoNothing();
-    await tx
-      .update(tracking)
-      .set({ scmCommit: row.rangeTo, updatedAt: sql`now()` })
-      .where(and(eq(tracking.id, t.id), sql`${tracking.scmCommit} is not distinct from ${row.rangeFrom}`));
-    const [done] = await tx.update(publication).set({ step: 'done', updatedAt: new Date() }).where(eq(publication.id, row.id)).returning();
-    return done!;
+    return finishRange(tx, t.id, row.id, { from: row.rangeFrom, to: row.rangeTo }, { step: 'done' });
   });
+}
+
+/**
+ * The end of publishing (or extending) a range, inside the caller's transaction next to its issue row write:
+ * the publication row takes `values`, and scm_commit moves from `scm.from` to `scm.to` unless someone changed
+ * it meanwhile (a user's edit of scm_commit wins over the bot's bookkeeping).
+ */
+export async function finishRange(
+  tx: Database,
+  trackingId: number,
+  publicationId: number,
+  scm: { from: string; to: string },
+  values: Partial<typeof publication.$inferInsert>,
+): Promise<PublicationRow> {
+  await tx
+    .update(tracking)
+    .set({ scmCommit: scm.to, updatedAt: sql`now()` })
+    .where(and(eq(tracking.id, trackingId), sql`${tracking.scmCommit} is not distinct from ${scm.from}`));
+  const [row] = await tx
+    .update(publication)
+    .set({ ...values, updatedAt: new Date() })
+    .where(eq(publication.id, publicationId))
+    .returning();
+  return row!;
 }

@@ -65,7 +65,7 @@ export function pullTitle(d: RangeDescription): string {
   return `[patch tracking] ${d.stamp}`;
 }
 
-/** Gitee links the PR to the issue by `#I1ABCD`; GitHub closes it with `Closes #N`. */
+/** `issueRef` is the forge adapter's issueReference: each forge links (or closes) the issue its own way. */
 export function pullBody(d: RangeDescription, issueRef: string): string {
   return [
     issueRef,

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { AppError } from '../errors.js';
-import { ALLOWED_GIT_PROTOCOLS, redactCredentials } from './git-url.js';
+import { redactSecrets } from '../log.js';
+import { ALLOWED_GIT_PROTOCOLS } from './git-url.js';
 
 export interface GitRunOptions {
   gitBinary: string;
@@ -98,12 +99,12 @@ export function runGit(args: string[], options: GitRunOptions): Promise<GitResul
     child.on('error', (e) => {
       clearTimeout(timer);
       reject(
-        new GitCommandError(null, '', `could not run git (${options.gitBinary}): ${redactCredentials(e.message)}`, 'git_unavailable'),
+        new GitCommandError(null, '', `could not run git (${options.gitBinary}): ${redactSecrets(e.message)}`, 'git_unavailable'),
       );
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      const stderr = redactCredentials(Buffer.concat(err).toString('utf8')).trim();
+      const stderr = redactSecrets(Buffer.concat(err).toString('utf8')).trim();
       if (timedOut) {
         reject(
           new GitCommandError(
@@ -140,7 +141,7 @@ function killGroup(pid: number | undefined): void {
 
 /** The subcommand and its arguments, credentials redacted: enough to tell which step failed. */
 function describe(args: string[]): string {
-  const text = redactCredentials(args.filter((a) => a !== '--quiet' && !a.startsWith('--no-')).join(' '));
+  const text = redactSecrets(args.filter((a) => a !== '--quiet' && !a.startsWith('--no-')).join(' '));
   return text.length > 160 ? `${text.slice(0, 157)}...` : text;
 }
 

@@ -1,14 +1,10 @@
 import { createHash } from 'node:crypto';
 import { AppError } from '../errors.js';
-
-/** Hide the user-info part of every URL in `text` (`https://user:token@host` → `https://***@host`). */
-export function redactCredentials(text: string): string {
-  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@'"]+@/gi, '$1***@');
-}
+import { redactSecrets } from '../log.js';
 
 /** The URL without its credentials: what we show, log and name mirrors after. */
 export function publicUrl(url: string): string {
-  return redactCredentials(url).replace('://***@', '://');
+  return redactSecrets(url).replace('://***@', '://');
 }
 
 /**

@@ -1,7 +1,9 @@
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import pLimit from 'p-limit';
 import { AppError, errorMessage } from '../errors.js';
 import { MirrorLocks } from './git-lock.js';
+import { assertBranchName } from './git-ref.js';
 import { GitCommandError, runGit, runGitOk, type GitRunOptions } from './git-run.js';
 import { assertGitUrl, commitWebUrl, mirrorDirName, publicUrl, splitHttpCredentials } from './git-url.js';
 import type { HeadResult, Source, TrackedUpstream, UpstreamCommit } from './types.js';
@@ -50,7 +52,8 @@ export class GitSource implements Source {
     const byUrl = new Map<string, TrackedUpstream[]>();
     for (const u of upstreams) byUrl.set(u.scmRepo, [...(byUrl.get(u.scmRepo) ?? []), u]);
     const results = new Map<number, HeadResult>();
-    await mapLimit([...byUrl.entries()], this.concurrency, async ([url, group]) => {
+    const limit = pLimit(this.concurrency);
+    await limit.map([...byUrl.entries()], async ([url, group]) => {
       let refs: Map<string, string>;
       try {
         assertGitUrl(url);
@@ -282,15 +285,6 @@ function assertSha(sha: string, field: string): void {
   }
 }
 
-/** Branch names go into refspecs and ls-remote patterns: no option look-alikes, no refspec syntax. */
-function assertBranchName(branch: string): void {
-  if (!branch || branch.startsWith('-') || /[\s\x00-\x1f\x7f~^:?*[\\]|\.\.|@\{|\/\/|^\/|\/$|\.lock$|\.$/.test(branch)) {
-    throw new AppError('invalid_branch', `scm_branch ${JSON.stringify(branch)} is not a valid git branch name`, {
-      field: 'scm_branch',
-    });
-  }
-}
-
 function isoUtc(unixSeconds: string): string {
   return new Date(Number(unixSeconds) * 1000).toISOString().replace(/\.000Z$/, 'Z');
 }
@@ -300,15 +294,4 @@ async function exists(path: string): Promise<boolean> {
     () => true,
     () => false,
   );
-}
-
-async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      await fn(item);
-    }
-  });
-  await Promise.all(workers);
 }

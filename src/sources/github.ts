@@ -3,8 +3,10 @@
  * GraphQL query, commit ranges through the compare API, patch text through the patch media type.
  */
 import type { Octokit } from '@octokit/rest';
+import pLimit from 'p-limit';
 import { AppError } from '../errors.js';
 import { gh, githubError } from '../forges/octokit.js';
+import { ownerAndName } from '../forges/resolve.js';
 import type { HeadResult, Source, TrackedUpstream, UpstreamCommit } from './types.js';
 
 export interface GitHubSourceOptions {
@@ -19,7 +21,6 @@ export interface GitHubSourceOptions {
 }
 
 const COMPARE_PAGE_SIZE = 250;
-const NAME = /^[A-Za-z0-9_.-]+$/;
 
 export function parseGitHubRepo(scmRepo: string): { owner: string; name: string } {
   let path = scmRepo.trim();
@@ -30,13 +31,13 @@ export function parseGitHubRepo(scmRepo: string): { owner: string; name: string 
       path = '';
     }
   }
-  const parts = path.replace(/^\/+/, '').replace(/\/+$/, '').replace(/\.git$/, '').split('/');
-  if (parts.length !== 2 || !parts.every((part) => NAME.test(part))) {
+  const parsed = ownerAndName(path);
+  if (!parsed) {
     throw new AppError('invalid_scm_repo', `scm_repo "${scmRepo}": expected owner/name or https://github.com/owner/name`, {
       field: 'scm_repo',
     });
   }
-  return { owner: parts[0]!, name: parts[1]! };
+  return parsed;
 }
 
 interface HeadQueryTarget {
@@ -177,7 +178,7 @@ export class GitHubSource implements Source {
     }
     // git format-patch semantics: merge commits carry no patch of their own
     const wanted = listed.filter((commit) => commit.parents.length <= 1);
-    return mapLimit(wanted, this.patchConcurrency, async (commit) => this.toUpstreamCommit(owner, name, commit));
+    return pLimit(this.patchConcurrency).map(wanted, (commit) => this.toUpstreamCommit(owner, name, commit));
   }
 
   private async toUpstreamCommit(owner: string, name: string, commit: CompareCommit): Promise<UpstreamCommit> {
@@ -236,17 +237,4 @@ function isoUtc(date: string | undefined): string {
   if (!date) return '';
   const parsed = new Date(date);
   return Number.isNaN(parsed.getTime()) ? date : parsed.toISOString().replace('.000Z', 'Z');
-}
-
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

@@ -224,7 +224,6 @@ async function dryRun(
   for (const [index, range] of ranges.entries()) {
     const plan = await planPublication({ forge, repo, options: deps.publish }, t, range.from, range.to, range.commits, now, t.branch);
     if (index > 0) plan.notes.push('dry run: this PR would stack on the previous one; its spec diff is shown against the target branch');
-    const issueRef = repo.forge === 'github' ? 'Closes #<issue>' : '#<issue>';
     out.push({
       range: `${range.from}..${range.to}`,
       commits: range.commits.map((c) => ({ sha: c.sha, subject: c.subject })),
@@ -234,7 +233,7 @@ async function dryRun(
       issue_title: texts.issueTitle(plan.description),
       issue_body: texts.issueBody(plan.description),
       pr_title: texts.pullTitle(plan.description),
-      pr_body: texts.pullBody(plan.description, issueRef),
+      pr_body: texts.pullBody(plan.description, forge.issueReference('<issue>')),
       notes: plan.notes,
     });
   }

@@ -1,7 +1,8 @@
 import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors.js';
-import { HttpClient, redact, WritePacer } from '../../src/forges/http.js';
+import { HttpClient } from '../../src/forges/http.js';
+import { redactSecrets } from '../../src/log.js';
 
 const API = 'https://forge.test';
 const TOKEN = 'sekrit-token-123456';
@@ -187,7 +188,7 @@ describe('HttpClient timeouts and errors', () => {
     expect(auth.code).toBe('forge_auth');
     expect(auth.status).toBe(401);
     expect(auth.message).not.toContain(TOKEN);
-    expect(auth.message).toContain('access_token=[REDACTED]');
+    expect(auth.message).toContain('access_token=***');
     const missing = await failure(http.request({ method: 'GET', url: `${API}/b`, query: { access_token: TOKEN, ref: 'master' } }));
     expect(missing.code).toBe('forge_not_found');
     expect(missing.message).not.toContain(TOKEN);
@@ -202,7 +203,7 @@ describe('HttpClient timeouts and errors', () => {
   });
 });
 
-describe('redact', () => {
+describe('redactSecrets', () => {
   it('scrubs tokens in URLs, JSON bodies, authorization headers and known literals', () => {
     const text = [
       'GET https://gitee.com/api/v5/user?access_token=abc123&x=1',
@@ -211,20 +212,9 @@ describe('redact', () => {
       'Authorization: Bearer xyz.abc',
       'raw mysecretvalue here',
     ].join('\n');
-    const out = redact(text, ['mysecretvalue']);
+    const out = redactSecrets(text, ['mysecretvalue']);
     expect(out).not.toMatch(/abc123|ghp_abc|xyz\.abc|mysecretvalue/);
     expect(out).toContain('x=1');
     expect(out).toContain('"title":"t"');
-  });
-});
-
-describe('WritePacer', () => {
-  it('spaces writes at least the interval apart and releases them in order', async () => {
-    const time = fakeClock();
-    const pacer = new WritePacer(1000, time.sleep, time.now);
-    const order: number[] = [];
-    await Promise.all([1, 2, 3].map((n) => pacer.turn().then(() => order.push(n))));
-    expect(order).toEqual([1, 2, 3]);
-    expect(time.clock.sleeps).toEqual([1000, 1000]);
   });
 });

@@ -102,6 +102,10 @@ export class FakeForge implements Forge {
     return found ? { number: found.number, url: found.url, state: found.state, head: found.head } : null;
   }
 
+  issueReference(issueId: string): string {
+    return `#${issueId}`;
+  }
+
   async createPullRequest(_repo: ForgeRepo, input: { title: string; body: string; head: string; base: string; issue: ForgeIssue }) {
     return this.fault('createPullRequest', () => {
       const number = String(this.pulls.length + 1);

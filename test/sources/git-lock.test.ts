@@ -4,7 +4,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MirrorLocks } from '../../src/sources/git-lock.js';
-import { commitWebUrl, mirrorDirName, redactCredentials } from '../../src/sources/git-url.js';
+import { redactSecrets } from '../../src/log.js';
+import { commitWebUrl, mirrorDirName } from '../../src/sources/git-url.js';
 import { makeTempDir, removeTempDirs } from '../helpers/git-repo.js';
 
 afterAll(() => removeTempDirs());
@@ -66,10 +67,10 @@ describe('MirrorLocks', () => {
 
 describe('git URL helpers', () => {
   it('redacts user info of every URL in a text', () => {
-    expect(redactCredentials("fatal: unable to access 'https://bot:ghp_abc123@github.com/o/r.git/': 403")).toBe(
+    expect(redactSecrets("fatal: unable to access 'https://bot:ghp_abc123@github.com/o/r.git/': 403")).toBe(
       "fatal: unable to access 'https://***@github.com/o/r.git/': 403",
     );
-    expect(redactCredentials('ssh://git@host/x and git@host:y')).toBe('ssh://***@host/x and git@host:y');
+    expect(redactSecrets('ssh://git@host/x and git@host:y')).toBe('ssh://***@host/x and git@host:y');
   });
 
   it('names mirrors safely and identically with or without credentials', () => {

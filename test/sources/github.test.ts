@@ -9,7 +9,7 @@ const API = 'https://api.github.com';
 const TOKEN = 'ghp_sourceToken0123456789abcdefghijklmn';
 
 function source(retries = 2) {
-  const octokit = createGitHubOctokit({ token: TOKEN, sleep: async () => {}, retry: { retries } });
+  const octokit = createGitHubOctokit({ token: TOKEN, sleep: async () => {}, minWriteIntervalMs: 0, retry: { retries, retryAfterBaseMs: 1 } });
   return new GitHubSource({ octokit, secrets: [TOKEN] });
 }
 

@@ -8,7 +8,7 @@ import { AppError } from '../../errors.js';
 import type { Database } from '../../db/client.js';
 import type { Lifecycle } from '../../lifecycle/index.js';
 import { appErrorResponse, jsonError } from '../errors.js';
-import { giteeComment, giteePullClosed, giteePush } from './gitee-events.js';
+import { giteeComment, giteePullClosed, giteePush } from '../../lifecycle/gitee-events.js';
 import { verifyGiteeRequest } from './gitee-verify.js';
 
 export const GITEE_WEBHOOK_PATH = '/api/gitee/webhooks';

@@ -1,7 +1,7 @@
 /** Gitee webhook payloads (Merge Request Hook, Note Hook, Push Hook) → lifecycle events. */
 import { z } from 'zod';
-import type { ForgeRepo } from '../../forges/types.js';
-import type { CommentEvent, PullClosedEvent, PushEvent } from '../../lifecycle/events.js';
+import type { ForgeRepo } from '../forges/types.js';
+import type { CommentEvent, PullClosedEvent, PushEvent } from './events.js';
 
 const repository = z.object({
   full_name: z.string().optional(),
