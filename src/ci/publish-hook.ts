@@ -12,9 +12,9 @@ import { mailEvent, mailProject, mailSeries } from '../db/schema/mail.js';
 import { AppError, errorMessage } from '../errors.js';
 import type { ForgeRepo, Forge } from '../forges/types.js';
 import type { Settings } from '../settings.js';
-import { createPatchCheck, createRangeCheck, type CheckInput, type CheckState } from '../api/checks/service.js';
-import { recordRangeEvent } from '../api/events/service.js';
-import { patchesMbox, seriesPatches } from '../api/patchwork/mbox.js';
+import { createRangeCheck, createSeriesChecks, type CheckInput, type CheckState } from '../checks/service.js';
+import { recordRangeEvent } from '../events/service.js';
+import { patchesMbox, seriesPatches } from '../mail/export/mbox.js';
 import { runCiRequest, type CiHandlerOptions, type CiLogger, type CiResult } from './handler.js';
 import type { CiPatchFile, CiRequest } from './request.js';
 
@@ -176,7 +176,7 @@ export async function onSeriesCompleted(deps: CiHookDeps, seriesId: number): Pro
   };
   const result = await runCiRequest(options, request);
   const check = checkOfResult(result);
-  for (const patch of patches) await createPatchCheck(deps.db, patch.id, deps.checkUser ?? 'ci-handler', check);
+  await createSeriesChecks(deps.db, seriesId, deps.checkUser ?? 'ci-handler', check);
   return result;
 }
 

@@ -5,7 +5,7 @@
  * A redelivered event finds the row no longer open and changes nothing.
  */
 import { and, eq } from 'drizzle-orm';
-import { recordPullClosed } from '../api/events/service.js';
+import { recordPullClosed } from '../events/service.js';
 import { issue, publication } from '../db/schema/index.js';
 import type { LifecycleDeps } from './deps.js';
 import type { PullClosedEvent } from './events.js';

@@ -6,6 +6,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { engineLease, tracking } from '../db/schema/index.js';
+import { rowsOf } from '../db/rows.js';
 
 export async function queueTracking(db: Database, id: number): Promise<void> {
   await db
@@ -69,9 +70,4 @@ export async function acquireNamedLease(db: Database, name: string, owner: strin
 
 export async function releaseNamedLease(db: Database, name: string, owner: string): Promise<void> {
   await db.delete(engineLease).where(and(eq(engineLease.name, name), eq(engineLease.owner, owner)));
-}
-
-/** postgres.js returns an array, PGlite an object with `rows`. */
-export function rowsOf<T>(result: unknown): T[] {
-  return Array.isArray(result) ? (result as T[]) : ((result as { rows?: T[] }).rows ?? []);
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProject } from '../../src/mail/store/projects.js';
 import { onRangePublished } from '../../src/ci/publish-hook.js';
-import { recordPullClosed } from '../../src/api/events/service.js';
+import { recordPullClosed } from '../../src/events/service.js';
 import { corpusMessages } from '../mail/corpus.js';
 import { createIntegrationApi, NO_CI } from '../patchwork/integration-api.js';
 import { insertPublishedRange } from '../checks/fixtures.js';

@@ -136,4 +136,22 @@ describe('tester API', () => {
     expect((await call('/api/v1/testers/jobs/abc/report', alice, { result: 'fail' })).status).toBe(400);
     expect((await call('/api/v1/testers/jobs/999/report', alice, { result: 'fail' })).status).toBe(404);
   });
+
+  it('serves a job, its log only once reported, and lists jobs newest first by kind, subject, test and status', async () => {
+    const { body: all } = await call('/api/v1/testers/jobs', alice);
+    expect(all.map((j: any) => [j.kind, j.test, j.status])).toEqual([
+      ['range', 'build', 'done'],
+      ['series', 'lint', 'running'],
+      ['series', 'build', 'done'],
+    ]);
+    expect((await call('/api/v1/testers/jobs?kind=series&status=running', alice)).body.map((j: any) => j.test)).toEqual(['lint']);
+    expect((await call(`/api/v1/testers/jobs?kind=range&subject=${range.publication.id}&test=build`, alice)).body.map((j: any) => j.id)).toEqual([all[0].id]);
+    const lint = all[1];
+    expect((await call(`/api/v1/testers/jobs/${lint.id}`, null)).body).toEqual(lint);
+    expect((await call(`/api/v1/testers/jobs/${lint.id}/log`, null)).status).toBe(404);
+    expect((await call('/api/v1/testers/jobs/999', null)).status).toBe(404);
+    const bad = await call('/api/v1/testers/jobs?kind=bundle', alice);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.field).toBe('kind');
+  });
 });

@@ -4,11 +4,9 @@
  * checks. Reads follow READ_AUTH; posting needs write access (Basic or an API token).
  */
 import { z } from '@hono/zod-openapi';
-import { eq, inArray } from 'drizzle-orm';
 import { Hono, type Context } from 'hono';
 import type { Database } from '../../db/client.js';
-import { publication, rangeCheck, type PublicationRow } from '../../db/schema/index.js';
-import { mailCheck, mailPatch } from '../../db/schema/mail.js';
+import type { PublicationRow } from '../../db/schema/index.js';
 import { AppError } from '../../errors.js';
 import type { Guard } from '../auth-guard.js';
 import type { ApiEnv } from '../context.js';
@@ -20,12 +18,15 @@ import {
   CHECK_STATES,
   checkInputSchema,
   combinedState,
+  combinedStateOf,
   createPatchCheck,
   createRangeCheck,
-  listPatchChecks,
-  listRangeChecks,
+  createSeriesChecks,
+  listChecks,
+  rangeWithChecks,
   type CheckRecord,
-} from './service.js';
+  type CheckSubjects,
+} from '../../checks/service.js';
 
 export interface ChecksDeps {
   db: Database;
@@ -82,8 +83,8 @@ export function checksRoutes(deps: ChecksDeps): Hono<ApiEnv> {
   app.use('/api/v1/checks/*', async (c, next) => (await deps.requireRead(c)) ?? next());
   app.use('/api/v1/ranges/*', async (c, next) => (await deps.requireRead(c)) ?? next());
 
-  /** Which side a listing is about, from its filters: patch ids or publication ids. */
-  async function subjects(c: C): Promise<{ kind: 'patch'; ids?: number[] } | { kind: 'range'; ids?: number[] }> {
+  /** What a listing is about, from its filters: a patch, a series, a range, a tracking, or a whole side. */
+  function subjects(c: C): CheckSubjects {
     const patch = intParam(c, 'patch');
     const series = intParam(c, 'series');
     const range = intParam(c, 'range');
@@ -93,18 +94,12 @@ export function checksRoutes(deps: ChecksDeps): Hono<ApiEnv> {
     if ([patch, series, range, trackingId].filter((x) => x !== undefined).length > 1) {
       throw new AppError('invalid_request', 'patch, series, range, tracking: give at most one', { field: 'patch' });
     }
-    if (patch !== undefined) return { kind: 'patch', ids: [patch] };
-    if (series !== undefined) {
-      const rows = await db.select({ id: mailPatch.id }).from(mailPatch).where(eq(mailPatch.seriesId, series));
-      return { kind: 'patch', ids: rows.map((r) => r.id) };
-    }
-    if (range !== undefined) return { kind: 'range', ids: [range] };
-    if (trackingId !== undefined) {
-      const rows = await db.select({ id: publication.id }).from(publication).where(eq(publication.trackingId, trackingId));
-      return { kind: 'range', ids: rows.map((r) => r.id) };
-    }
+    if (patch !== undefined) return { on: 'patch', ids: [patch] };
+    if (series !== undefined) return { series };
+    if (range !== undefined) return { on: 'range', ids: [range] };
+    if (trackingId !== undefined) return { tracking: trackingId };
     if (!kind) throw new AppError('invalid_request', 'kind: give patch, series, range, tracking, or kind=patch|range', { field: 'kind' });
-    return { kind };
+    return { on: kind };
   }
 
   function filterOf(c: C) {
@@ -115,28 +110,14 @@ export function checksRoutes(deps: ChecksDeps): Hono<ApiEnv> {
 
   app.get('/api/v1/checks', async (c) => {
     const p = parsePage(c);
-    const s = await subjects(c);
-    const f = filterOf(c);
-    const page = { limit: p.limit, offset: p.offset };
-    const { count, rows } = s.kind === 'patch' ? await listPatchChecks(db, { ...f, patchIds: s.ids }, page) : await listRangeChecks(db, { ...f, rangeIds: s.ids }, page);
+    const s = subjects(c);
+    const { count, rows } = await listChecks(db, s, filterOf(c), { limit: p.limit, offset: p.offset });
     setPageLinks(c, p, count, originOf(c));
     return c.json(rows.map(checkV1Json));
   });
 
   /** The combined state (Patchwork's rule) of a patch, a series, a range or a tracking's ranges. */
-  app.get('/api/v1/checks/combined', async (c) => {
-    const s = await subjects(c);
-    if (!s.ids) throw new AppError('invalid_request', 'patch, series, range or tracking is required', { field: 'patch' });
-    const rows =
-      s.kind === 'patch'
-        ? s.ids.length
-          ? (await db.select().from(mailCheck).where(inArray(mailCheck.patchId, s.ids))).map((r) => ({ ...r, context: `${r.context}\0${r.patchId}` }))
-          : []
-        : s.ids.length
-          ? (await db.select().from(rangeCheck).where(inArray(rangeCheck.publicationId, s.ids))).map((r) => ({ ...r, context: `${r.context}\0${r.publicationId}` }))
-          : [];
-    return c.json({ state: combinedState(rows), checks: rows.length });
-  });
+  app.get('/api/v1/checks/combined', async (c) => c.json(await combinedStateOf(db, subjects(c))));
 
   app.post('/api/v1/checks', async (c) => {
     const body: unknown = await c.req.json().catch(() => {
@@ -150,10 +131,8 @@ export function checksRoutes(deps: ChecksDeps): Hono<ApiEnv> {
     if (input.patch !== undefined) created = [await createPatchCheck(db, input.patch, user, input)];
     else if (input.range !== undefined) created = [await createRangeCheck(db, input.range, user, input)];
     else {
-      const patches = await db.select({ id: mailPatch.id }).from(mailPatch).where(eq(mailPatch.seriesId, input.series!));
-      if (!patches.length) throw new AppError('not_found', `no series ${input.series} (or it has no patches)`, { status: 404, field: 'series' });
-      created = [];
-      for (const p of patches) created.push(await createPatchCheck(db, p.id, user, input));
+      created = await createSeriesChecks(db, input.series!, user, input);
+      if (!created.length) throw new AppError('not_found', `no series ${input.series} (or it has no patches)`, { status: 404, field: 'series' });
     }
     return c.json(created.map(checkV1Json), 201);
   });
@@ -161,10 +140,8 @@ export function checksRoutes(deps: ChecksDeps): Hono<ApiEnv> {
   app.get('/api/v1/ranges/:id', async (c) => {
     const raw = c.req.param('id');
     if (!/^\d{1,9}$/.test(raw)) throw new AppError('invalid_request', 'id: expected a numeric id', { field: 'id' });
-    const [p] = await db.select().from(publication).where(eq(publication.id, Number(raw)));
-    if (!p) throw new AppError('not_found', `no published range ${raw}`, { status: 404 });
-    const { rows } = await listRangeChecks(db, { rangeIds: [p.id] }, { limit: 1000, offset: 0 });
-    return c.json(rangeV1Json(p, rows));
+    const { range, checks } = await rangeWithChecks(db, Number(raw));
+    return c.json(rangeV1Json(range, checks));
   });
 
   return app;

@@ -8,7 +8,7 @@ import { AppError } from '../../errors.js';
 import type { Guard } from '../auth-guard.js';
 import type { ApiEnv } from '../context.js';
 import { eventFilterParams, intParam } from '../patchwork/filters.js';
-import { listEvents, type EventRecord } from './service.js';
+import { listEvents, type EventRecord } from '../../events/service.js';
 
 export interface EventsDeps {
   db: Database;

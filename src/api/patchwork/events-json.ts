@@ -7,7 +7,7 @@ import { inArray } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { mailCheck, mailCover, mailPatch, type MailCoverRow, type MailPatchRow } from '../../db/schema/mail.js';
 import { publication, rangeCheck, tracking, type PublicationRow, type TrackingRow } from '../../db/schema/index.js';
-import type { EventRecord } from '../events/service.js';
+import type { EventRecord } from '../../events/service.js';
 import { checkJson, embeddedCover, embeddedPatch, embeddedSeries, principalJson, projectJson, pwDate, Related, userJson } from './serialize.js';
 import type { Urls } from './urls.js';
 

@@ -1,7 +1,7 @@
 /** Patchwork's query filters, validated: a bad value is a 400 naming the parameter. */
 import type { Context } from 'hono';
 import { eq, ilike, or, sql } from 'drizzle-orm';
-import { EVENT_CATEGORIES, type EventFilter } from '../events/service.js';
+import { EVENT_CATEGORIES, type EventFilter } from '../../events/service.js';
 import type { Database } from '../../db/client.js';
 import { mailPerson, mailProject } from '../../db/schema/mail.js';
 import { AppError } from '../../errors.js';

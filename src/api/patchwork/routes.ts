@@ -25,11 +25,11 @@ import { AppError } from '../../errors.js';
 import type { Guard } from '../auth-guard.js';
 import type { ApiEnv } from '../context.js';
 import { parseOrThrow } from '../schemas.js';
-import { checkInputSchema, createPatchCheck, listPatchChecks } from '../checks/service.js';
-import { listEvents } from '../events/service.js';
+import { checkInputSchema, createPatchCheck, listChecks } from '../../checks/service.js';
+import { listEvents } from '../../events/service.js';
 import { eventsJson } from './events-json.js';
 import { bad, boolParam, dateParam, eventFilterParams, intParam, likeParam, msgidParam, orderParam, personParam, projectParam } from './filters.js';
-import { coverMbox, downloadName, patchesMbox, seriesPatches } from './mbox.js';
+import { coverMbox, downloadName, patchesMbox, seriesPatches } from '../../mail/export/mbox.js';
 import { parsePage, setPageLinks } from './paging.js';
 import {
   checkJson,
@@ -361,14 +361,13 @@ export function patchworkRoutes(deps: PatchworkDeps): Hono<ApiEnv> {
     const p = parsePage(c);
     const state = c.req.query('state');
     const filter = {
-      patchIds: [id],
       user: c.req.query('user') || undefined,
       state: state || undefined,
       context: c.req.query('context') || undefined,
       since: dateParam(c, 'since'),
       before: dateParam(c, 'before'),
     };
-    const { count, rows } = await listPatchChecks(db, filter, { limit: p.limit, offset: p.offset });
+    const { count, rows } = await listChecks(db, { on: 'patch', ids: [id] }, filter, { limit: p.limit, offset: p.offset });
     setPageLinks(c, p, count, u.origin);
     return c.json(rows.map((x) => checkJson(u, x)));
   });

@@ -19,7 +19,7 @@ import {
   type MailSeriesRow,
 } from '../../db/schema/mail.js';
 import { decodedHeaders } from '../../mail/parse.js';
-import { combinedState, combinedStateOfPatches, type CheckRecord } from '../checks/service.js';
+import { combinedState, combinedStateOfEach, type CheckRecord } from '../../checks/service.js';
 import type { Urls } from './urls.js';
 
 type Json = Record<string, unknown>;
@@ -135,7 +135,7 @@ export class Related {
     if (projectIds.length) for (const p of await db.select().from(mailProject).where(inArray(mailProject.id, projectIds))) r.projects.set(p.id, p);
     const peopleIds = ids([...(want.people ?? []), ...[...r.series.values()].map((s) => s.submitterId)]);
     if (peopleIds.length) for (const p of await db.select().from(mailPerson).where(inArray(mailPerson.id, peopleIds))) r.people.set(p.id, p);
-    if (want.patchChecks?.length) for (const [id, s] of await combinedStateOfPatches(db, want.patchChecks)) r.checkState.set(id, s);
+    if (want.patchChecks?.length) for (const [id, s] of await combinedStateOfEach(db, 'patch', want.patchChecks)) r.checkState.set(id, s);
     return r;
   }
 

@@ -5,11 +5,9 @@
  * principal (token:<name>) is who holds the lease and who the checks are from.
  */
 import { z } from '@hono/zod-openapi';
-import { and, desc, eq, type SQL } from 'drizzle-orm';
 import { Hono, type Context } from 'hono';
 import type { Database } from '../../db/client.js';
-import { publication, testerJob, tracking, type TesterJobRow } from '../../db/schema/index.js';
-import { mailProject, mailSeries } from '../../db/schema/mail.js';
+import type { TesterJobRow } from '../../db/schema/index.js';
 import { AppError } from '../../errors.js';
 import type { Guard } from '../auth-guard.js';
 import type { ApiEnv } from '../context.js';
@@ -17,7 +15,7 @@ import { parseOrThrow } from '../schemas.js';
 import { intParam } from '../patchwork/filters.js';
 import { originOf } from '../patchwork/urls.js';
 import { CI_HANDLER_TEST } from '../../ci/publish-hook.js';
-import { claimJob, reportJob } from './service.js';
+import { claimJob, findJob, jobLog, jobSubject, listJobs, reportJob, type JobSubject } from '../../testers/service.js';
 
 export interface TesterDeps {
   db: Database;
@@ -56,7 +54,7 @@ async function jsonBody(c: C): Promise<unknown> {
 }
 
 /** What the tester needs to run the test: where the code is, base and head, where the patches are. */
-async function jobJson(db: Database, c: C, job: TesterJobRow): Promise<Record<string, unknown>> {
+function jobJson(c: C, job: TesterJobRow, subject: JobSubject): Record<string, unknown> {
   const origin = originOf(c);
   const base = {
     id: job.id,
@@ -73,40 +71,32 @@ async function jobJson(db: Database, c: C, job: TesterJobRow): Promise<Record<st
     report_url: `${origin}/api/v1/testers/jobs/${job.id}/report`,
     log_url: `${origin}/api/v1/testers/jobs/${job.id}/log`,
   };
-  if (job.kind === 'series') {
-    const [row] = await db
-      .select({ s: mailSeries, p: mailProject })
-      .from(mailSeries)
-      .innerJoin(mailProject, eq(mailProject.id, mailSeries.projectId))
-      .where(eq(mailSeries.id, job.subjectId));
+  if (subject.kind === 'series') {
+    const { series, project } = subject;
     return {
       ...base,
-      repository: row?.p.scmUrl || null,
+      repository: project?.scmUrl || null,
       base: null,
       head: null,
-      project: row?.p.linkName ?? null,
-      name: row?.s.name ?? null,
-      version: row?.s.version ?? null,
-      based_on: row?.s.basedOn ?? [],
+      project: project?.linkName ?? null,
+      name: series?.name ?? null,
+      version: series?.version ?? null,
+      based_on: series?.basedOn ?? [],
       series_url: `${origin}/api/1.3/series/${job.subjectId}/`,
       patches_url: `${origin}/series/${job.subjectId}/mbox/`,
     };
   }
-  const [row] = await db
-    .select({ p: publication, t: tracking })
-    .from(publication)
-    .innerJoin(tracking, eq(tracking.id, publication.trackingId))
-    .where(eq(publication.id, job.subjectId));
+  const { range, tracking } = subject;
   return {
     ...base,
-    repository: row?.t.scmRepo ?? null,
-    base: row?.p.rangeFrom ?? null,
-    head: row?.p.rangeTo ?? null,
-    upstream_branch: row?.t.scmBranch ?? null,
-    target_repository: row?.p.targetRepo ?? null,
-    target_branch: row?.p.targetBranch ?? null,
-    branch: row?.p.tempBranch ?? null,
-    pr_url: row?.p.prUrl ?? null,
+    repository: tracking?.scmRepo ?? null,
+    base: range?.rangeFrom ?? null,
+    head: range?.rangeTo ?? null,
+    upstream_branch: tracking?.scmBranch ?? null,
+    target_repository: range?.targetRepo ?? null,
+    target_branch: range?.targetBranch ?? null,
+    branch: range?.tempBranch ?? null,
+    pr_url: range?.prUrl ?? null,
     range_url: `${origin}/api/v1/ranges/${job.subjectId}`,
     patches_url: null,
   };
@@ -117,12 +107,14 @@ export function testerRoutes(deps: TesterDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   app.use('/api/v1/testers/*', async (c, next) => (await (c.req.method === 'GET' ? deps.requireRead : deps.requireWrite)(c)) ?? next());
 
+  const jobAnswer = async (c: C, job: TesterJobRow) => jobJson(c, job, await jobSubject(db, job));
+
   app.post('/api/v1/testers/claim', async (c) => {
     const input = parseOrThrow(claimSchema, await jsonBody(c));
     const tester = c.get('principal') ?? 'anonymous';
     const job = await claimJob(db, tester, { test: input.test, kinds: input.kinds, projects: input.projects, repos: input.repos, leaseSeconds: input.lease_seconds });
     if (!job) return c.body(null, 204);
-    return c.json(await jobJson(db, c, job), 200);
+    return c.json(await jobAnswer(c, job), 200);
   });
 
   const jobId = (c: C) => {
@@ -136,44 +128,21 @@ export function testerRoutes(deps: TesterDeps): Hono<ApiEnv> {
     const input = parseOrThrow(reportSchema, await jsonBody(c));
     const tester = c.get('principal') ?? 'anonymous';
     const done = await reportJob(db, id, tester, { result: input.result, log: input.log, description: input.description, targetUrl: `${originOf(c)}/api/v1/testers/jobs/${id}/log` });
-    return c.json(await jobJson(db, c, done), 200);
+    return c.json(await jobAnswer(c, done), 200);
   });
 
   app.get('/api/v1/testers/jobs/:id', async (c) => {
-    const id = jobId(c);
-    const [job] = await db.select().from(testerJob).where(eq(testerJob.id, id));
-    if (!job) throw new AppError('not_found', `no tester job ${id}`, { status: 404 });
-    return c.json(await jobJson(db, c, job));
+    const job = await findJob(db, jobId(c));
+    return c.json(await jobAnswer(c, job));
   });
 
-  app.get('/api/v1/testers/jobs/:id/log', async (c) => {
-    const id = jobId(c);
-    const [job] = await db.select({ log: testerJob.log, status: testerJob.status }).from(testerJob).where(eq(testerJob.id, id));
-    if (!job) throw new AppError('not_found', `no tester job ${id}`, { status: 404 });
-    if (job.status !== 'done') throw new AppError('not_found', `job ${id} has not been reported yet`, { status: 404 });
-    return c.text(job.log ?? '');
-  });
+  app.get('/api/v1/testers/jobs/:id/log', async (c) => c.text(await jobLog(db, jobId(c))));
 
   app.get('/api/v1/testers/jobs', async (c) => {
-    const where: SQL[] = [];
-    const kind = c.req.query('kind');
-    if (kind) {
-      if (kind !== 'series' && kind !== 'range') throw new AppError('invalid_request', 'kind: expected series or range', { field: 'kind' });
-      where.push(eq(testerJob.kind, kind));
-    }
-    const subject = intParam(c, 'subject');
-    if (subject !== undefined) where.push(eq(testerJob.subjectId, subject));
-    const test = c.req.query('test');
-    if (test) where.push(eq(testerJob.test, test));
-    const status = c.req.query('status');
-    if (status) where.push(eq(testerJob.status, status));
-    const rows = await db
-      .select()
-      .from(testerJob)
-      .where(where.length ? and(...where) : undefined)
-      .orderBy(desc(testerJob.id))
-      .limit(200);
-    return c.json(await Promise.all(rows.map((r) => jobJson(db, c, r))));
+    const kind = c.req.query('kind') || undefined;
+    if (kind !== undefined && kind !== 'series' && kind !== 'range') throw new AppError('invalid_request', 'kind: expected series or range', { field: 'kind' });
+    const rows = await listJobs(db, { kind, subjectId: intParam(c, 'subject'), test: c.req.query('test') || undefined, status: c.req.query('status') || undefined });
+    return c.json(await Promise.all(rows.map((r) => jobAnswer(c, r))));
   });
 
   return app;

@@ -17,7 +17,7 @@ import {
 } from '../../db/trackings.js';
 import { createApiToken, listApiTokens, revokeApiToken } from '../../auth/tokens.js';
 import type { Guard } from '../auth-guard.js';
-import { combinedStateOfTrackings } from '../checks/service.js';
+import { combinedStateOfTrackings } from '../../checks/service.js';
 import type { ApiEnv } from '../context.js';
 import { jsonError } from '../errors.js';
 import { firstIssue, toTrackingInput, trackingInputSchema, trackingPatchSchema } from '../schemas.js';

@@ -1,6 +1,7 @@
 /** Writes a decided batch in multi-row statements: one round trip per table, not per mail. */
 import { sql, type SQL } from 'drizzle-orm';
 import { mailPerson } from '../../db/schema/mail.js';
+import { rowsOf } from '../../db/rows.js';
 import { normalizeTitle } from '../subject.js';
 import { sha256Hex } from './digest.js';
 import type { CommentNode, CoverNode, DropNode, PatchNode, SeriesNode } from './nodes.js';
@@ -18,12 +19,6 @@ export interface BatchWrites {
   drops: DropNode[];
   /** person id of a lower-cased address (every address of the batch's mails is known by now) */
   personOf: (email: string) => number;
-}
-
-/** Rows of `db.execute`, whichever driver answered (postgres.js gives an array, PGlite `{ rows }`). */
-export function rowsOf<T>(result: unknown): T[] {
-  if (Array.isArray(result)) return result as T[];
-  return ((result as { rows?: T[] }).rows ?? []) as T[];
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

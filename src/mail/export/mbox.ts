@@ -7,7 +7,7 @@
 import { and, asc, eq, inArray, isNotNull } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { mailComment, mailMessage, mailPatch, mailPerson, mailTag, type MailCoverRow, type MailPatchRow } from '../../db/schema/mail.js';
-import { splitHeaders } from '../../mail/headers.js';
+import { splitHeaders } from '../headers.js';
 
 const COPIED = ['To', 'Cc', 'Date', 'From', 'List-Id', 'Subject', 'In-Reply-To', 'References'];
 // Patchwork's Comment.patch_responses

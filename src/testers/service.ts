@@ -4,12 +4,13 @@
  * a result with a log. A lease that runs out without a report is handed to the next tester that asks. A
  * report becomes checks: one per patch of a series, or one on the range (context = the test name).
  */
-import { and, asc, eq, lt, sql, type SQL } from 'drizzle-orm';
-import type { Database } from '../../db/client.js';
-import { publication, testerJob, tracking, type TesterJobRow } from '../../db/schema/index.js';
-import { mailPatch, mailProject, mailSeries } from '../../db/schema/mail.js';
-import { AppError } from '../../errors.js';
-import { createPatchCheck, createRangeCheck, type CheckState } from '../checks/service.js';
+import { and, asc, desc, eq, lt, sql, type SQL } from 'drizzle-orm';
+import type { Database } from '../db/client.js';
+import { publication, testerJob, tracking, type PublicationRow, type TesterJobRow, type TrackingRow } from '../db/schema/index.js';
+import { mailProject, mailSeries, type MailProjectRow, type MailSeriesRow } from '../db/schema/mail.js';
+import { rowsOf } from '../db/rows.js';
+import { AppError } from '../errors.js';
+import { createRangeCheck, createSeriesChecks, type CheckState } from '../checks/service.js';
 
 export type JobKind = 'series' | 'range';
 
@@ -89,11 +90,6 @@ export async function claimJob(db: Database, tester: string, cap: Capabilities, 
   });
 }
 
-function rowsOf<T>(result: unknown): T[] {
-  if (Array.isArray(result)) return result as T[];
-  return ((result as { rows?: T[] }).rows ?? []) as T[];
-}
-
 export interface Report {
   result: Exclude<CheckState, 'pending'>;
   log: string;
@@ -103,8 +99,7 @@ export interface Report {
 
 /** Records the result of a job the tester holds, then the checks it becomes. */
 export async function reportJob(db: Database, jobId: number, tester: string, report: Report, now = new Date()): Promise<TesterJobRow> {
-  const [job] = await db.select().from(testerJob).where(eq(testerJob.id, jobId));
-  if (!job) throw new AppError('not_found', `no tester job ${jobId}`, { status: 404 });
+  const job = await findJob(db, jobId);
   if (job.tester !== tester) throw new AppError('conflict', `job ${jobId} is leased to another tester`, { status: 409, field: 'id' });
   if (job.status === 'done') throw new AppError('conflict', `job ${jobId} was reported already`, { status: 409, field: 'id' });
   const [done] = await db
@@ -116,9 +111,64 @@ export async function reportJob(db: Database, jobId: number, tester: string, rep
   if (!done) throw new AppError('conflict', `job ${jobId} is no longer leased to you`, { status: 409, field: 'id' });
   const input = { state: report.result, context: job.test, target_url: report.targetUrl, description: report.description ?? `${job.test}: ${report.result}` };
   if (job.kind === 'range') await createRangeCheck(db, job.subjectId, tester, input);
-  else {
-    const patches = await db.select({ id: mailPatch.id }).from(mailPatch).where(eq(mailPatch.seriesId, job.subjectId)).orderBy(asc(mailPatch.number));
-    for (const p of patches) await createPatchCheck(db, p.id, tester, input);
-  }
+  else await createSeriesChecks(db, job.subjectId, tester, input);
   return done;
+}
+
+export async function findJob(db: Database, jobId: number): Promise<TesterJobRow> {
+  const [job] = await db.select().from(testerJob).where(eq(testerJob.id, jobId));
+  if (!job) throw new AppError('not_found', `no tester job ${jobId}`, { status: 404 });
+  return job;
+}
+
+/** The log a tester reported; not_found until the job is reported. */
+export async function jobLog(db: Database, jobId: number): Promise<string> {
+  const job = await findJob(db, jobId);
+  if (job.status !== 'done') throw new AppError('not_found', `job ${jobId} has not been reported yet`, { status: 404 });
+  return job.log ?? '';
+}
+
+export interface JobFilter {
+  kind?: JobKind;
+  subjectId?: number;
+  test?: string;
+  status?: string;
+}
+
+/** Jobs, newest first (at most `limit`). */
+export async function listJobs(db: Database, f: JobFilter, limit = 200): Promise<TesterJobRow[]> {
+  const where: SQL[] = [];
+  if (f.kind) where.push(eq(testerJob.kind, f.kind));
+  if (f.subjectId !== undefined) where.push(eq(testerJob.subjectId, f.subjectId));
+  if (f.test) where.push(eq(testerJob.test, f.test));
+  if (f.status) where.push(eq(testerJob.status, f.status));
+  return db
+    .select()
+    .from(testerJob)
+    .where(where.length ? and(...where) : undefined)
+    .orderBy(desc(testerJob.id))
+    .limit(limit);
+}
+
+/** What a job is about (null parts when its subject is gone). */
+export type JobSubject =
+  | { kind: 'series'; series: MailSeriesRow | null; project: MailProjectRow | null }
+  | { kind: 'range'; range: PublicationRow | null; tracking: TrackingRow | null };
+
+/** The series and its project, or the published range and its tracking, that a tester needs to run a job. */
+export async function jobSubject(db: Database, job: TesterJobRow): Promise<JobSubject> {
+  if (job.kind === 'series') {
+    const [row] = await db
+      .select({ s: mailSeries, p: mailProject })
+      .from(mailSeries)
+      .innerJoin(mailProject, eq(mailProject.id, mailSeries.projectId))
+      .where(eq(mailSeries.id, job.subjectId));
+    return { kind: 'series', series: row?.s ?? null, project: row?.p ?? null };
+  }
+  const [row] = await db
+    .select({ p: publication, t: tracking })
+    .from(publication)
+    .innerJoin(tracking, eq(tracking.id, publication.trackingId))
+    .where(eq(publication.id, job.subjectId));
+  return { kind: 'range', range: row?.p ?? null, tracking: row?.t ?? null };
 }

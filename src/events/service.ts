@@ -5,8 +5,9 @@
  * ordered and paged by id.
  */
 import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
-import type { Database } from '../../db/client.js';
-import { publication, rangeEvent } from '../../db/schema/index.js';
+import type { Database } from '../db/client.js';
+import { publication, rangeEvent } from '../db/schema/index.js';
+import { rowsOf } from '../db/rows.js';
 
 export const RANGE_EVENT_CATEGORIES = ['range-published', 'range-check-created', 'pr-merged', 'pr-closed'] as const;
 export type RangeEventCategory = (typeof RANGE_EVENT_CATEGORIES)[number];
@@ -86,11 +87,6 @@ export async function recordPullClosed(db: Database, e: { repo: string; prNumber
     actor: e.actor ?? null,
     payload: { pr: e.prNumber, ...(e.prUrl ? { pr_url: e.prUrl } : {}) },
   });
-}
-
-function rowsOf<T>(result: unknown): T[] {
-  if (Array.isArray(result)) return result as T[];
-  return ((result as { rows?: T[] }).rows ?? []) as T[];
 }
 
 function union(f: EventFilter): SQL {
