@@ -64,7 +64,7 @@ export async function startService(settings: Settings, options: { logger?: Logge
     probot = app;
     installations = new InstallationRegistry(async (id) => (await app.auth(id)) as unknown as Octokit);
   }
-  const baseParts = buildEngineParts(settings);
+  const baseParts = buildEngineParts(settings, db.db);
   const parts = installations ? withInstallations(baseParts, installations) : baseParts;
   const publish = { specEdit: settings.specEdit, patchDir: settings.patchDir, botName: settings.botName, botEmail: settings.botEmail };
   const extras = extrasFactory(settings, installations);

@@ -1,30 +1,31 @@
 /**
  * Mailing-list series as an upstream (`version_control: mail`): scm_repo names the list (its List-Id or the
  * project's link name), scm_branch a subject tag (`PATCH` or `*` for every series, or e.g. `net-next`).
- * A complete series (every patch received) is one range; each patch becomes a patch file in mail format
- * (From/Date/Subject/Message-Id headers, the message, the diff), the way `git format-patch` lays it out.
+ * A complete series (every patch received) is one range and one PR of its own; each patch becomes a patch
+ * file in mail format (From/Date/Subject/Message-Id headers, the message, the diff), the way
+ * `git format-patch` lays it out.
+ *
+ * Positions: scm_commit is the newest series id of the list when the tracking started; every complete
+ * series after it that this tracking has not published yet is waiting. The head is that same id while
+ * nothing waits, else `<id>+s<newest waiting series>`; it starts with the id, so a run that writes the
+ * head back as scm_commit keeps the starting point. A published range is `s<series id>`..`v<version>`.
  */
 import { createHash } from 'node:crypto';
 import { and, asc, eq, gt, inArray, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
-import { mailPatch, mailPerson, mailProject, mailSeries, publication, type TrackingRow } from '../db/schema/index.js';
-import { AppError } from '../errors.js';
-import type { UpstreamCommit } from './types.js';
+import { mailPatch, mailPerson, mailProject, mailSeries, publication, type MailProjectRow, type MailSeriesRow } from '../db/schema/index.js';
+import { AppError, errorMessage } from '../errors.js';
+import type { HeadResult, PendingWork, PublishRange, Source, TrackedUpstream, UpstreamCommit } from './types.js';
 
-export interface SeriesRange {
-  seriesId: number;
-  version: number;
-  name: string;
-  previousVersionId: number | null;
-  /** publication keys: ref-name safe, stable */
-  from: string;
-  to: string;
-  commits: UpstreamCommit[];
-}
+/** At most this many series are published per run; the rest wait for the next one. */
+const SERIES_PER_RUN = 20;
 
 export const seriesRangeKeys = (seriesId: number, version: number) => ({ from: `s${seriesId}`, to: `v${version}` });
 
-async function projectFor(db: Database, t: TrackingRow) {
+/** The series id a position starts with (0 when it names none). */
+const floorOf = (position: string | null | undefined): number => Number.parseInt(position ?? '0', 10) || 0;
+
+async function projectFor(db: Database, t: TrackedUpstream): Promise<MailProjectRow> {
   const list = t.scmRepo.replace(/^<|>$/g, '');
   const [project] = await db
     .select()
@@ -36,8 +37,7 @@ async function projectFor(db: Database, t: TrackingRow) {
 }
 
 /** The newest series id of the list: a new mail tracking starts after it, like a git tracking starts at the head. */
-export async function latestSeriesId(db: Database, t: TrackingRow): Promise<string> {
-  const project = await projectFor(db, t);
+async function latestSeriesId(db: Database, project: MailProjectRow): Promise<string> {
   const [row] = await db.select({ max: sql<number | null>`max(${mailSeries.id})` }).from(mailSeries).where(eq(mailSeries.projectId, project.id));
   return String(row?.max ?? 0);
 }
@@ -50,34 +50,25 @@ function matchesTag(names: string[], tag: string): boolean {
 
 const rfc2822 = (d: Date) => d.toUTCString().replace('GMT', '+0000');
 
-/** Complete series after the tracking's starting point that no publication of this tracking covers yet, oldest first. */
-export async function pendingSeries(db: Database, t: TrackingRow, limit = 20): Promise<SeriesRange[]> {
-  const project = await projectFor(db, t);
-  const floor = Number(t.scmCommit ?? '0') || 0;
-  const candidates = await db
-    .select()
-    .from(mailSeries)
-    .where(
-      and(
-        eq(mailSeries.projectId, project.id),
-        eq(mailSeries.receivedAll, true),
-        gt(mailSeries.id, floor),
-        sql`not exists (select 1 from ${publication} p where p.tracking_id = ${t.id} and p.range_from = 's' || ${mailSeries.id}::text)`,
-      ),
-    )
-    .orderBy(asc(mailSeries.date), asc(mailSeries.id))
-    .limit(limit);
-  if (candidates.length === 0) return [];
+interface SeriesCommits {
+  series: MailSeriesRow;
+  name: string;
+  commits: UpstreamCommit[];
+}
+
+/** Each series' patches as commits, in patch order; series without a diff or outside the tag are left out. */
+async function seriesCommits(db: Database, project: MailProjectRow, tag: string, list: MailSeriesRow[]): Promise<SeriesCommits[]> {
+  if (list.length === 0) return [];
   const patches = await db
     .select({ patch: mailPatch, person: mailPerson })
     .from(mailPatch)
     .innerJoin(mailPerson, eq(mailPerson.id, mailPatch.submitterId))
-    .where(inArray(mailPatch.seriesId, candidates.map((s) => s.id)))
+    .where(inArray(mailPatch.seriesId, list.map((s) => s.id)))
     .orderBy(asc(mailPatch.seriesId), asc(mailPatch.number), asc(mailPatch.date));
-  const out: SeriesRange[] = [];
-  for (const series of candidates) {
+  const out: SeriesCommits[] = [];
+  for (const series of list) {
     const own = patches.filter((p) => p.patch.seriesId === series.id && p.patch.diff);
-    if (own.length === 0 || !matchesTag(own.map((p) => p.patch.name), t.scmBranch)) continue;
+    if (own.length === 0 || !matchesTag(own.map((p) => p.patch.name), tag)) continue;
     const commits = own.map(({ patch, person }): UpstreamCommit => {
       const subject = patch.name.replace(/^\[[^\]]*\]\s*/, '');
       const sha = patch.hash ?? createHashHex(patch.msgid);
@@ -99,9 +90,80 @@ export async function pendingSeries(db: Database, t: TrackingRow, limit = 20): P
         url: project.listArchiveUrl ? `${project.listArchiveUrl.replace(/\/$/, '')}/${encodeURIComponent(patch.msgid.replace(/^<|>$/g, ''))}` : undefined,
       };
     });
-    out.push({ seriesId: series.id, version: series.version, name: series.name ?? own[0]!.patch.name, previousVersionId: series.previousVersionId, ...seriesRangeKeys(series.id, series.version), commits });
+    out.push({ series, name: series.name ?? own[0]!.patch.name, commits });
   }
   return out;
+}
+
+/** Complete series after the tracking's starting point that no publication of this tracking covers yet, oldest first. */
+async function waitingSeries(db: Database, t: TrackedUpstream): Promise<SeriesCommits[]> {
+  const project = await projectFor(db, t);
+  const candidates = await db
+    .select()
+    .from(mailSeries)
+    .where(
+      and(
+        eq(mailSeries.projectId, project.id),
+        eq(mailSeries.receivedAll, true),
+        gt(mailSeries.id, floorOf(t.scmCommit)),
+        sql`not exists (select 1 from ${publication} p where p.tracking_id = ${t.id} and p.range_from = 's' || ${mailSeries.id}::text)`,
+      ),
+    )
+    .orderBy(asc(mailSeries.date), asc(mailSeries.id))
+    .limit(SERIES_PER_RUN);
+  return seriesCommits(db, project, t.scmBranch, candidates);
+}
+
+function publishRangeOf({ series, name, commits }: SeriesCommits): PublishRange {
+  return {
+    ...seriesRangeKeys(series.id, series.version),
+    commits,
+    label: `${name} (v${series.version})`,
+    // a new version tells the PR and issue of the version it replaces
+    ...(series.previousVersionId !== null ? { supersedes: { rangeFrom: `s${series.previousVersionId}`, by: `version ${series.version} of this series` } } : {}),
+  };
+}
+
+export class MailSource implements Source {
+  readonly kind = 'mail';
+
+  constructor(private readonly db: Database) {}
+
+  async heads(upstreams: TrackedUpstream[]): Promise<Map<number, HeadResult>> {
+    const out = new Map<number, HeadResult>();
+    for (const t of upstreams) {
+      try {
+        if (!t.scmCommit) {
+          out.set(t.id, { sha: await latestSeriesId(this.db, await projectFor(this.db, t)) });
+          continue;
+        }
+        const newest = (await waitingSeries(this.db, t)).at(-1);
+        out.set(t.id, { sha: newest ? `${floorOf(t.scmCommit)}+s${newest.series.id}` : t.scmCommit });
+      } catch (err) {
+        out.set(t.id, { error: errorMessage(err), ...(err instanceof AppError ? { code: err.code } : {}) });
+      }
+    }
+    return out;
+  }
+
+  /** The patches of one published series: `from` is `s<series id>` (`to`, its version, is implied by it). */
+  async range(upstream: TrackedUpstream, from: string, _to: string): Promise<UpstreamCommit[]> {
+    const id = /^s(\d+)$/.exec(from)?.[1];
+    if (!id) throw new AppError('invalid_range', `a mail range starts at s<series id>, not "${from}"`);
+    const project = await projectFor(this.db, upstream);
+    const rows = await this.db
+      .select()
+      .from(mailSeries)
+      .where(and(eq(mailSeries.projectId, project.id), eq(mailSeries.id, Number(id))));
+    const [found] = await seriesCommits(this.db, project, '*', rows);
+    if (!found) throw new AppError('upstream_not_found', `series ${id} of ${upstream.scmRepo} has no patches`);
+    return found.commits;
+  }
+
+  /** Every waiting series is a PR of its own, whatever its size. */
+  async pending(upstream: TrackedUpstream): Promise<PendingWork> {
+    return { stacked: false, ranges: (await waitingSeries(this.db, upstream)).map(publishRangeOf) };
+  }
 }
 
 function createHashHex(seed: string): string {

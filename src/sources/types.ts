@@ -6,9 +6,12 @@ export interface TrackedUpstream {
   versionControl: string;
   scmRepo: string;
   scmBranch: string;
+  /** where the tracking stands (null before its first run); a source whose heads depend on it (mail) reads it */
+  scmCommit?: string | null;
 }
 
-export type HeadResult = { sha: string } | { error: string };
+/** A failed head carries an AppError code when the source knows one (a retry won't fix `source_unavailable`). */
+export type HeadResult = { sha: string } | { error: string; code?: string };
 
 export interface UpstreamCommit {
   sha: string;
@@ -32,6 +35,28 @@ export interface UpstreamCommit {
   empty?: boolean;
 }
 
+/** One PR's worth of new upstream work. */
+export interface PublishRange {
+  /** the range's ends, as publication rows, branch names and hidden markers record them */
+  from: string;
+  to: string;
+  commits: UpstreamCommit[];
+  /** how a run reports it (default `from..to`) */
+  label?: string;
+  /** an earlier range of the same tracking that this one replaces: its open issue and PR are told, by whom */
+  supersedes?: { rangeFrom: string; by: string };
+}
+
+export interface PendingWork {
+  /**
+   * true: each range continues the previous one (its branch stacks on the previous range's, the tracking's
+   * position advances along, and a lone range may extend the open PR); false: every range is a PR of its own
+   * on the target branch.
+   */
+  stacked: boolean;
+  ranges: PublishRange[];
+}
+
 export interface Source {
   readonly kind: string;
   /** Current branch heads for many trackings at once (batched per upstream where possible). */
@@ -41,4 +66,20 @@ export interface Source {
    * (git format-patch semantics). Throws AppError('not_ancestor') when `from` is not an ancestor of `to`.
    */
   range(upstream: TrackedUpstream, from: string, to: string): Promise<UpstreamCommit[]>;
+  /**
+   * What is new between the tracking's position and `head`, split into PRs. A source without it is a
+   * history: `range(from, head)` in consecutive ranges of at most `maxPerRange` commits (historyRanges).
+   */
+  pending?(upstream: TrackedUpstream, from: string, head: string, maxPerRange: number): Promise<PendingWork>;
+}
+
+/** Successive ranges of at most `maxPerRange` commits, oldest first; the last one ends at the head itself. */
+export function historyRanges(commits: UpstreamCommit[], from: string, head: string, maxPerRange: number): PendingWork {
+  const ranges: PublishRange[] = [];
+  for (let i = 0; i < commits.length; i += maxPerRange) {
+    const list = commits.slice(i, i + maxPerRange);
+    const last = i + maxPerRange >= commits.length;
+    ranges.push({ from: ranges.at(-1)?.to ?? from, to: last ? head : list.at(-1)!.sha, commits: list });
+  }
+  return { stacked: true, ranges };
 }

@@ -13,8 +13,7 @@ import { tracking, type TrackingRow } from '../db/schema/index.js';
 import { AppError, errorMessage } from '../errors.js';
 import { redactSecrets, type Logger } from '../log.js';
 import type { HeadResult } from '../sources/types.js';
-import { pendingSeries } from '../sources/mail.js';
-import { acquireNamedLease, claimOne, claimWork, queueTracking, releaseNamedLease, releaseWork, renewLease } from './claim.js';
+import { acquireNamedLease, claimOne, claimWork, releaseNamedLease, releaseWork, renewLease } from './claim.js';
 import { runTracking, upstreamOf, type RunDeps, type RunResult } from './run.js';
 
 export interface EngineOptions extends RunDeps {
@@ -78,10 +77,6 @@ export class Engine {
       const byKind = new Map<string, TrackingRow[]>();
       for (const t of due) byKind.set(t.versionControl, [...(byKind.get(t.versionControl) ?? []), t]);
       for (const [kind, rows] of byKind) {
-        if (kind === 'mail') {
-          await this.queueMailTrackings(rows, report);
-          continue;
-        }
         const source = this.deps.sources[kind];
         if (!source) {
           const reason = this.deps.unavailable[kind] ?? `version_control "${kind}" is not supported`;
@@ -108,22 +103,6 @@ export class Engine {
     }
   }
 
-  /** Mail trackings have no head to ask for: they are due when a complete series is waiting (or to start). */
-  private async queueMailTrackings(rows: TrackingRow[], report: HeadsReport): Promise<void> {
-    for (const t of rows) {
-      report.checked += 1;
-      try {
-        const due = !t.scmCommit || (await pendingSeries(this.db, t, 1)).length > 0;
-        if (due) await queueTracking(this.db, t.id);
-        if (!t.scmCommit) report.initialized += 1;
-        else if (due) report.moved += 1;
-      } catch (err) {
-        report.failed += 1;
-        await this.recordFailure(t, err);
-      }
-    }
-  }
-
   private async applyHeads(batch: TrackingRow[], results: Map<number, HeadResult>, report: HeadsReport): Promise<void> {
     const heads: { id: number; sha: string }[] = [];
     for (const t of batch) {
@@ -131,7 +110,7 @@ export class Engine {
       report.checked += 1;
       if (!result || 'error' in result) {
         report.failed += 1;
-        await this.recordFailure(t, new AppError('upstream_error', result ? result.error : 'no answer for this upstream'));
+        await this.recordFailure(t, result ? new AppError(result.code ?? 'upstream_error', result.error) : new AppError('upstream_error', 'no answer for this upstream'));
         continue;
       }
       heads.push({ id: t.id, sha: result.sha });

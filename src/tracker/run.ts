@@ -1,6 +1,8 @@
 /**
- * One tracking, start to end: where is the upstream now, what is new since scm_commit, and publish it
- * (in PRs of at most MAX_PATCHES_PER_PR commits, oldest first). A dry run stops before the first write.
+ * One tracking, start to end, whatever its source (github, git, a mailing list): where is the upstream
+ * now, what is new since scm_commit (the source splits it into PRs: consecutive ranges of at most
+ * MAX_PATCHES_PER_PR commits for a history, one PR per complete series for a list), and publish it.
+ * A dry run stops before the first write.
  */
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
@@ -10,8 +12,7 @@ import type { Forges } from '../forges/resolve.js';
 import type { Logger } from '../log.js';
 import { planPublication, publishRange, type PublishOptions } from '../publish/publish.js';
 import * as texts from '../publish/texts.js';
-import { latestSeriesId, pendingSeries } from '../sources/mail.js';
-import type { Source, TrackedUpstream, UpstreamCommit } from '../sources/types.js';
+import { historyRanges, type PendingWork, type PublishRange, type Source, type TrackedUpstream, type UpstreamCommit } from '../sources/types.js';
 
 export interface RunDeps {
   db: Database;
@@ -67,7 +68,7 @@ export type RunResult =
   | { action: 'dry_run'; head: string; from: string; chunks: DryRunChunk[] };
 
 export function upstreamOf(t: TrackingRow): TrackedUpstream {
-  return { id: t.id, versionControl: t.versionControl, scmRepo: t.scmRepo, scmBranch: t.scmBranch };
+  return { id: t.id, versionControl: t.versionControl, scmRepo: t.scmRepo, scmBranch: t.scmBranch, scmCommit: t.scmCommit };
 }
 
 export function sourceFor(deps: Pick<RunDeps, 'sources' | 'unavailable'>, t: TrackingRow): Source {
@@ -79,68 +80,67 @@ export function sourceFor(deps: Pick<RunDeps, 'sources' | 'unavailable'>, t: Tra
 async function currentHead(source: Source, t: TrackingRow): Promise<string> {
   const result = (await source.heads([upstreamOf(t)])).get(t.id);
   if (!result) throw new AppError('upstream_error', `no answer for the head of ${t.scmRepo} ${t.scmBranch}`);
-  if ('error' in result) throw new AppError('upstream_error', result.error);
+  if ('error' in result) throw new AppError(result.code ?? 'upstream_error', result.error);
   return result.sha;
 }
 
-function chunk<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
 export async function runTracking(deps: RunDeps, t: TrackingRow, options: { dryRun?: boolean; head?: string } = {}): Promise<RunResult> {
-  if (t.versionControl === 'mail') return runMailTracking(deps, t, options);
   const source = sourceFor(deps, t);
+  // 1. Where the upstream is now.
   const head = options.head ?? (await currentHead(source, t));
-  await deps.db.update(tracking).set({ lastHead: head, lastCheckedAt: sql`now()` }).where(eq(tracking.id, t.id));
-
-  // 1. A new tracking starts from the current head, publishing nothing (as the old program did).
+  await recordHead(deps.db, t, head);
+  // 2. A new tracking starts from the current head, publishing nothing (as the old program did).
   if (!t.scmCommit) {
-    if (options.dryRun) return { action: 'initialized', head };
-    await deps.db.update(tracking).set({ scmCommit: head, updatedAt: sql`now()` }).where(eq(tracking.id, t.id));
+    if (!options.dryRun) await moveTo(deps.db, t, head);
     return { action: 'initialized', head };
   }
   if (t.scmCommit === head) return { action: 'up_to_date', head };
-
-  // 2. What is new, oldest first (merges skipped); refuses to walk past a force-push.
-  const commits = await source.range(upstreamOf(t), t.scmCommit, head);
-  if (commits.length === 0) {
-    if (!options.dryRun) await deps.db.update(tracking).set({ scmCommit: head, updatedAt: sql`now()` }).where(eq(tracking.id, t.id));
+  // 3. What is new, split into PRs (a git range refuses to walk past a force-push).
+  const work = await newWork(source, t, head, deps.maxPatchesPerPr);
+  if (work.ranges.length === 0) {
+    if (!options.dryRun) await moveTo(deps.db, t, head);
     return { action: 'advanced', head, reason: 'only merge commits since the last processed commit' };
   }
+  // 4. A dry run shows what each PR would be and writes nothing.
+  if (options.dryRun) return { action: 'dry_run', head, from: t.scmCommit, chunks: await dryRun(deps, t, work.ranges) };
+  // 5. Publish every range, exactly once each.
+  return { action: 'published', head, published: await publishAll(deps, t, work) };
+}
 
-  // 3. Successive ranges of at most MAX_PATCHES_PER_PR commits; the last one ends at the head itself.
-  const chunks = chunk(commits, deps.maxPatchesPerPr);
-  const ranges = chunks.map((list, i) => ({
-    from: i === 0 ? t.scmCommit! : chunks[i - 1]!.at(-1)!.sha,
-    to: i === chunks.length - 1 ? head : list.at(-1)!.sha,
-    commits: list,
-  }));
+async function recordHead(db: Database, t: TrackingRow, head: string): Promise<void> {
+  await db.update(tracking).set({ lastHead: head, lastCheckedAt: sql`now()` }).where(eq(tracking.id, t.id));
+}
 
+async function moveTo(db: Database, t: TrackingRow, position: string): Promise<void> {
+  await db.update(tracking).set({ scmCommit: position, updatedAt: sql`now()` }).where(eq(tracking.id, t.id));
+}
+
+async function newWork(source: Source, t: TrackingRow, head: string, maxPerRange: number): Promise<PendingWork> {
+  const from = t.scmCommit!;
+  if (source.pending) return source.pending(upstreamOf(t), from, head, maxPerRange);
+  return historyRanges(await source.range(upstreamOf(t), from, head), from, head, maxPerRange);
+}
+
+/**
+ * Each range through publish/publish.ts (or, for a lone stacked range, into the open PR when the lifecycle
+ * extends it). Stacked ranges build on the previous range's branch; each new publication goes to the
+ * lifecycle's hook, and a range that replaces an earlier one tells that one's issue and PR.
+ */
+async function publishAll(deps: RunDeps, t: TrackingRow, work: PendingWork): Promise<PublishedSummary[]> {
   const repo = deps.forges.resolve(t.repo);
   const forge = deps.forges.forRepo(repo);
-  if (options.dryRun) return { action: 'dry_run', head, from: t.scmCommit, chunks: await dryRun(deps, t, ranges, forge, repo) };
-
   const published: PublishedSummary[] = [];
   let current = t;
   let base = t.branch;
-  for (const range of ranges) {
-    const extended = ranges.length === 1 ? await deps.hooks?.extendOpen?.(current, range) : null;
+  for (const range of work.ranges) {
+    const extended = work.stacked && work.ranges.length === 1 ? await deps.hooks?.extendOpen?.(current, range) : null;
     const { publication: p, created } = extended
       ? { publication: extended, created: true }
-      : await publishRange(
-          { db: deps.db, forge, repo, options: deps.publish, logger: deps.logger, now: deps.now },
-          current,
-          range.from,
-          range.to,
-          range.commits,
-          base,
-        );
+      : await publishRange({ db: deps.db, forge, repo, options: deps.publish, logger: deps.logger, now: deps.now }, current, range.from, range.to, range.commits, base);
     if (created) await afterPublished(deps, current, p);
-    base = p.tempBranch;
+    if (range.supersedes && p.prUrl) await supersede(deps, t, range.supersedes, p.prUrl);
     published.push({
-      range: `${range.from}..${range.to}`,
+      range: range.label ?? `${range.from}..${range.to}`,
       commits: range.commits.length,
       issue: p.issueId,
       issue_url: p.issueUrl,
@@ -148,10 +148,13 @@ export async function runTracking(deps: RunDeps, t: TrackingRow, options: { dryR
       pr_url: p.prUrl,
       resumed: !created,
     });
-    current = { ...current, scmCommit: range.to };
+    if (work.stacked) {
+      base = p.tempBranch;
+      current = { ...current, scmCommit: range.to };
+    }
     await deps.heartbeat?.();
   }
-  return { action: 'published', head, published };
+  return published;
 }
 
 /** The lifecycle's hook (apply check, CI) after a new publication; its failure is logged, never fails the run. */
@@ -161,62 +164,24 @@ async function afterPublished(deps: RunDeps, t: TrackingRow, p: PublicationRow):
   );
 }
 
-/**
- * A mail tracking: every complete series on the list since the tracking started becomes one PR (one per
- * series version, exactly once, through the same publishing steps). A new version comments on the PR and
- * issue of the version it replaces.
- */
-async function runMailTracking(deps: RunDeps, t: TrackingRow, options: { dryRun?: boolean }): Promise<RunResult> {
-  if (!t.scmCommit) {
-    const latest = await latestSeriesId(deps.db, t);
-    if (!options.dryRun) await deps.db.update(tracking).set({ scmCommit: latest, lastHead: latest, updatedAt: sql`now()` }).where(eq(tracking.id, t.id));
-    return { action: 'initialized', head: latest };
-  }
-  const pending = await pendingSeries(deps.db, t);
-  const head = pending.length ? `s${pending.at(-1)!.seriesId}` : t.scmCommit;
-  if (pending.length === 0) return { action: 'up_to_date', head };
-  const repo = deps.forges.resolve(t.repo);
-  const forge = deps.forges.forRepo(repo);
-  if (options.dryRun) return { action: 'dry_run', head, from: t.scmCommit, chunks: await dryRun(deps, t, pending, forge, repo) };
-  const published: PublishedSummary[] = [];
-  for (const series of pending) {
-    const { publication: p, created } = await publishRange(
-      { db: deps.db, forge, repo, options: deps.publish, logger: deps.logger, now: deps.now },
-      t,
-      series.from,
-      series.to,
-      series.commits,
-    );
-    if (created) await afterPublished(deps, t, p);
-    published.push({ range: `${series.name} (v${series.version})`, commits: series.commits.length, issue: p.issueId, issue_url: p.issueUrl, pr: p.prNumber, pr_url: p.prUrl, resumed: !created });
-    if (series.previousVersionId !== null && p.prUrl) await supersede(deps, t, series.previousVersionId, p.prUrl, series.version);
-    await deps.heartbeat?.();
-  }
-  return { action: 'published', head, published };
-}
-
-/** Tell the PR and issue of an earlier version of a series that a newer one replaces them (once). */
-async function supersede(deps: RunDeps, t: TrackingRow, previousSeriesId: number, newPrUrl: string, version: number): Promise<void> {
+/** Tell the open issue and PR of the range a new one replaces (once: the issue is then marked superseded). */
+async function supersede(deps: RunDeps, t: TrackingRow, replaced: NonNullable<PublishRange['supersedes']>, newPrUrl: string): Promise<void> {
   const [old] = await deps.db
     .select()
     .from(issue)
-    .where(and(eq(issue.trackingId, t.id), eq(issue.rangeFrom, `s${previousSeriesId}`), eq(issue.state, 'open')));
+    .where(and(eq(issue.trackingId, t.id), eq(issue.rangeFrom, replaced.rangeFrom), eq(issue.state, 'open')));
   if (!old) return;
   const repo = deps.forges.resolve(t.repo);
   const forge = deps.forges.forRepo(repo);
-  const note = `Superseded by version ${version} of this series: ${newPrUrl}`;
+  const note = `Superseded by ${replaced.by}: ${newPrUrl}`;
   if (old.prNumber) await forge.comment(repo, { kind: 'pull', id: old.prNumber }, note);
   await forge.comment(repo, { kind: 'issue', id: old.issue }, note);
   await deps.db.update(issue).set({ state: 'superseded', updatedAt: sql`now()` }).where(eq(issue.id, old.id));
 }
 
-async function dryRun(
-  deps: RunDeps,
-  t: TrackingRow,
-  ranges: { from: string; to: string; commits: UpstreamCommit[] }[],
-  forge: ReturnType<Forges['forRepo']>,
-  repo: ReturnType<Forges['resolve']>,
-): Promise<DryRunChunk[]> {
+async function dryRun(deps: RunDeps, t: TrackingRow, ranges: PublishRange[]): Promise<DryRunChunk[]> {
+  const repo = deps.forges.resolve(t.repo);
+  const forge = deps.forges.forRepo(repo);
   const now = deps.now?.() ?? new Date();
   const out: DryRunChunk[] = [];
   // later chunks would stack on the earlier ones' branches, which a dry run doesn't create: their spec

@@ -1,10 +1,12 @@
 /** Builds the engine's sources and forges from the settings, explaining what can't run and why. */
 import type { Octokit } from '@octokit/rest';
+import type { Database } from '../db/client.js';
 import { createGitHubOctokit } from '../forges/octokit.js';
 import { createForges, type Forges } from '../forges/resolve.js';
 import type { Settings } from '../settings.js';
 import { GitSource } from '../sources/git.js';
 import { GitHubSource } from '../sources/github.js';
+import { MailSource } from '../sources/mail.js';
 import type { Source } from '../sources/types.js';
 
 export interface EngineParts {
@@ -13,8 +15,9 @@ export interface EngineParts {
   forges: Forges;
 }
 
-export function buildEngineParts(settings: Settings, options: { githubOctokit?: Octokit } = {}): EngineParts {
-  const sources: Partial<Record<string, Source>> = { git: new GitSource({ dataDir: settings.dataDir }) };
+/** `db` holds the mailing lists' series, the mail source's upstream. */
+export function buildEngineParts(settings: Settings, db: Database, options: { githubOctokit?: Octokit } = {}): EngineParts {
+  const sources: Partial<Record<string, Source>> = { git: new GitSource({ dataDir: settings.dataDir }), mail: new MailSource(db) };
   const unavailable: Partial<Record<string, string>> = {};
   if (options.githubOctokit || settings.githubAccessToken) {
     const octokit = options.githubOctokit ?? createGitHubOctokit({ token: settings.githubAccessToken, apiUrl: settings.githubApiUrl });

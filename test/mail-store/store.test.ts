@@ -93,14 +93,17 @@ describe('projects', () => {
       { raw: patchMail(11, { listId: 'shared.example.org' }) },
       { raw: patchMail(12, { listId: 'nobody.example.org' }) },
       { raw: patchMail(13, { listId: '' }) },
+      // --list-id overrides the mail's own List-Id
+      { raw: patchMail(14, { listId: 'nobody.example.org', subject: '[PATCH net] fix the stack' }), listId: 'shared.example.org' },
     ]);
     expect(out.map((o) => [o.status, o.projectId])).toEqual([
       ['patch', net.id],
       ['patch', plain.id],
       ['dropped', null],
       ['dropped', null],
+      ['patch', net.id],
     ]);
-    expect(out.slice(2).map((o) => (o.status === 'dropped' ? o.reason : ''))).toEqual(['no project for list-id nobody.example.org', 'no List-Id header (and no --list-id)']);
+    expect(out.slice(2, 4).map((o) => (o.status === 'dropped' ? o.reason : ''))).toEqual(['no project for list-id nobody.example.org', 'no List-Id header (and no --list-id)']);
     await expect(createProject(handle.db, { linkName: 'other', listId: 'shared.example.org' })).rejects.toThrow(/already takes list id shared\.example\.org/);
     await expect(createProject(handle.db, { linkName: 'bad name', listId: 'x.example.org' })).rejects.toThrow(/link name "bad name"/);
     await expect(createProject(handle.db, { linkName: 'badre', listId: 'x.example.org', subjectMatch: '[' })).rejects.toThrow(/subject match is not a regular expression/);

@@ -6,7 +6,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { hashDiff } from '../../src/mail/hash.js';
 import { readMbox } from '../../src/mail/mbox.js';
 import { parseMail, type ParsedMail } from '../../src/mail/parse.js';
-import { SeriesAssembler } from '../../src/mail/series.js';
+import { mailSeries } from '../../src/db/schema/mail.js';
+import { MailStore } from '../../src/mail/store/mail-store.js';
+import { createProject } from '../../src/mail/store/projects.js';
+import { createTestDatabase } from '../helpers/db.js';
 
 const env: NodeJS.ProcessEnv = {
   ...process.env,
@@ -54,7 +57,9 @@ describe('git format-patch → parser → git apply', () => {
 
     const mbox = execFileSync('git', ['format-patch', '--stdout', '--binary', '--cover-letter', '--thread', '-v3', `${base}..HEAD`], { cwd: dir, env });
     const mails: ParsedMail[] = [];
+    const raws: Buffer[] = [];
     for await (const m of readMbox([mbox])) {
+      raws.push(m.raw);
       const r = parseMail(m.raw);
       if (!r.ok) throw new Error(r.reason);
       mails.push(r.mail);
@@ -74,8 +79,14 @@ describe('git format-patch → parser → git apply', () => {
       expect(m.hash).toBe(hashDiff(git('diff', '--binary', `${commits[i]}^`, commits[i]!)));
     });
 
-    const series = new SeriesAssembler();
-    mails.forEach((m) => series.add(m));
-    expect(series.result()).toMatchObject([{ version: 3, total: 3, receivedAll: true, name: '*** SUBJECT HERE ***' }]);
+    // stored as production stores a list's mails: one complete v3 series named after the cover letter
+    const handle = await createTestDatabase();
+    try {
+      const project = await createProject(handle.db, { linkName: 'roundtrip', listId: 'roundtrip.example.org' });
+      await new MailStore(handle.db).storeBatch(raws.map((raw) => ({ raw, listId: project.listId })));
+      expect(await handle.db.select().from(mailSeries)).toMatchObject([{ version: 3, total: 3, receivedAll: true, name: '*** SUBJECT HERE ***' }]);
+    } finally {
+      await handle.close();
+    }
   });
 });

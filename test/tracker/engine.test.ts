@@ -2,7 +2,7 @@
  * The engine end to end: real upstream git repositories (file:// and git daemon) → patch files, spec edit,
  * branch, issue and PR on an in-memory forge; faults injected at every publishing step; replicas racing.
  */
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/client.js';
 import { issue, publication, tracking } from '../../src/db/schema/index.js';
@@ -231,9 +231,16 @@ describe('exactly once under failures', () => {
   it('a crash between the PR and the bookkeeping (process killed) is resumed from the database', async () => {
     const t = await addTracking(upstream.url, { scmCommit: upstream.head() });
     const sha = upstream.commit('one', { files: { o: '1\n' } });
-    // simulate: every forge step done, the record step never ran
-    forge.failNext('readFile', 'before', new Error('killed'));
+    // every forge step done, then the bookkeeping transaction dies on its first write (the issue row)
+    await handle.db.execute(sql`create function pt_test_kill() returns trigger language plpgsql as $$ begin raise exception 'killed'; end $$`);
+    await handle.db.execute(sql`create trigger pt_test_kill before insert on issue for each row execute function pt_test_kill()`);
     await engine().runCycle().catch(() => {});
+    await handle.db.execute(sql`drop trigger pt_test_kill on issue`);
+    const [crashed] = await handle.db.select().from(publication);
+    expect(crashed!.step).toBe('pr');
+    expect(forge.pulls).toHaveLength(1);
+    expect((await get(t.id)).scmCommit).not.toBe(sha);
+    expect(await handle.db.select().from(issue)).toHaveLength(0);
     await handle.db.update(tracking).set({ nextAttemptAt: null, leaseExpiresAt: null, leaseOwner: null }).where(eq(tracking.id, t.id));
     await engine().runCycle();
     expect(forge.pulls).toHaveLength(1);

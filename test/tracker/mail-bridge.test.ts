@@ -15,7 +15,9 @@ import { createLogger } from '../../src/log.js';
 import { readMbox } from '../../src/mail/mbox.js';
 import { MailStore } from '../../src/mail/store/mail-store.js';
 import { createProject } from '../../src/mail/store/projects.js';
+import { MailSource } from '../../src/sources/mail.js';
 import { Engine } from '../../src/tracker/engine.js';
+import { upstreamOf } from '../../src/tracker/run.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { FakeForge, fakeForges } from '../helpers/fake-forge.js';
 import { createUpstreamRepo, GIT, makeTempDir, removeTempDirs, testGitEnv, type TestRepo } from '../helpers/git-repo.js';
@@ -31,7 +33,7 @@ const engine = () =>
     db: handle.db,
     logger: createLogger('silent'),
     forges: fakeForges(forge),
-    sources: {},
+    sources: { mail: new MailSource(handle.db) },
     unavailable: {},
     publish: { specEdit: 'off', botName: 'patch-tracking', botEmail: 'bot@example.org' },
     maxPatchesPerPr: 100,
@@ -95,6 +97,14 @@ describe('version_control: mail', () => {
     // nothing new: nothing written
     await engine().runCycle();
     expect(forge.pulls).toHaveLength(1);
+
+    // a published series reads back as the same commits (what recreating its PR publishes again)
+    const [published] = await handle.db.select().from(issue);
+    const source = new MailSource(handle.db);
+    const again = await source.range(upstreamOf((await handle.db.select().from(tracking).where(eq(tracking.id, t.id)))[0]!), published!.rangeFrom!, published!.rangeTo!);
+    expect(again.map((c) => c.subject)).toEqual(['lib: drop b', 'lib: add d']);
+    expect(order).toEqual(again.map((c) => `${c.sha}.patch`));
+    await expect(source.range(upstreamOf(t), 'v1', 'v1')).rejects.toThrow(/a mail range starts at s<series id>/);
 
     // v2 of the series: a new PR, and v1's PR and issue are told
     upstream.git('reset', '--hard', start);

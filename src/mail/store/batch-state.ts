@@ -1,16 +1,14 @@
 /**
  * One batch's decisions: the database snapshot plus everything decided so far, answering the parser's
  * classification and series lookups, so mails are decided in arrival order exactly as if each had been
- * stored on its own; then ids, people, version links and dependencies for persist.ts.
+ * stored on its own; then ids and people for persist.ts, with version links and dependencies from
+ * series-links.ts.
  */
-import { inArray } from 'drizzle-orm';
-import { mailPatch, mailSeries } from '../../db/schema/mail.js';
 import { autodelegate } from '../delegate.js';
 import { classifyMail, type ClassifyLookup, type ParsedMail } from '../parse.js';
 import {
   decideCoverSeries,
   decidePatchSeries,
-  findPreviousVersion,
   parseDependencyRef,
   seriesMailOf,
   seriesNameAfterCover,
@@ -18,14 +16,12 @@ import {
   SERIES_WINDOW_MINUTES,
   type SeriesLookup,
   type SeriesRecord,
-  type VersionCandidate,
 } from '../series.js';
-import { normalizeTitle } from '../subject.js';
-import type { StoreOutcome } from './mail-store.js';
-import type { CommentNode, CoverNode, DropNode, PatchNode, SeriesKey, SeriesNode } from './nodes.js';
+import type { CommentNode, CoverNode, DropNode, PatchNode, SeriesKey, SeriesNode, StoreOutcome } from './nodes.js';
 import { allocateIds, upsertPeople, type BatchWrites } from './persist.js';
 import type { ProjectContext } from './projects.js';
-import { loadPatchNames, loadSnapshot, loadVersionCandidates, type StoredSeries, type Tx } from './snapshot.js';
+import { linkVersions, resolveDependencies, supersededMsgids, type BatchView } from './series-links.js';
+import { loadSnapshot, type StoredSeries, type Tx } from './snapshot.js';
 
 export interface Work {
   index: number;
@@ -43,10 +39,10 @@ function k(projectId: number, msgid: string): string {
 }
 
 /** The batch's view of the database: the snapshot plus everything decided so far. */
-export class BatchState {
+export class BatchState implements BatchView {
   private readonly messages = new Map<string, { kind: 'patch' | 'cover' | 'comment'; patch: number | PatchNode | null; cover: number | CoverNode | null; series: SeriesKey | null }>();
   private readonly refs = new Map<string, SeriesKey>();
-  private readonly series = new Map<SeriesKey, SeriesNode>();
+  readonly series = new Map<SeriesKey, SeriesNode>();
   private readonly coverNames = new Map<string, number>();
   private readonly patches: PatchNode[] = [];
   private readonly covers: CoverNode[] = [];
@@ -69,7 +65,7 @@ export class BatchState {
     for (const { mail } of this.works) {
       msgids.add(mail.msgid);
       for (const r of mail.refs) msgids.add(r);
-      for (const s of mail.seriesHints.supersedes) for (const id of s.match(/<[^<>\s]+>/g) ?? [`<${s.replace(/^<|>$/g, '')}>`]) msgids.add(id);
+      for (const s of mail.seriesHints.supersedes) for (const id of supersededMsgids(s)) msgids.add(id);
       for (const v of [...mail.seriesHints.dependsOn, ...mail.seriesHints.basedOn]) {
         const ref = parseDependencyRef(v);
         if (ref.kind === 'msgid') msgids.add(ref.msgid);
@@ -103,6 +99,10 @@ export class BatchState {
     }
     for (const r of snap.references) this.refs.set(k(r.projectId, r.msgid), r.seriesId);
     for (const c of snap.coverNames) this.coverNames.set(k(c.projectId, c.name), c.count);
+  }
+
+  seriesOfMessage(projectId: number, msgid: string): SeriesKey | null {
+    return this.messages.get(k(projectId, msgid))?.series ?? null;
   }
 
   private seriesLookup(projectId: number): SeriesLookup {
@@ -326,8 +326,8 @@ export class BatchState {
     for (const s of newSeries) s.submitterId = personOf(s.submitter);
 
     const touched = [...this.series.values()].filter((s) => s.dirty);
-    await this.linkVersions(touched);
-    const dependencies = this.resolveDependencies(touched, await this.loadDependencyTargets(touched));
+    await linkVersions(this.tx, this, touched);
+    const dependencies = await resolveDependencies(this.tx, this, touched);
 
     return {
       series: newSeries,
@@ -341,112 +341,6 @@ export class BatchState {
       drops,
       personOf,
     };
-  }
-
-  /** findPreviousVersion for every touched series that has no earlier version yet. */
-  private async linkVersions(touched: SeriesNode[]): Promise<void> {
-    const open = touched.filter((s) => s.previousVersionId === null && (s.name || s.changeId || s.supersedes.length || s.patchNames.length));
-    if (!open.length) return;
-    const supersededSeries = new Map<number, string[]>();
-    for (const s of open) {
-      for (const v of s.supersedes) {
-        for (const id of v.match(/<[^<>\s]+>/g) ?? [`<${v.replace(/^<|>$/g, '')}>`]) {
-          const hit = this.messages.get(k(s.projectId, id));
-          const target = hit?.series;
-          if (typeof target === 'number') supersededSeries.set(target, [...(supersededSeries.get(target) ?? []), id]);
-        }
-      }
-    }
-    const before = new Date(Math.max(...open.map((s) => s.date.getTime())));
-    const stored = await loadVersionCandidates(this.tx, {
-      projectIds: [...new Set(open.map((s) => s.projectId))],
-      nameKeys: open.filter((s) => s.name && normalizeTitle(s.name)).map((s) => ({ submitterId: s.submitterId, key: normalizeTitle(s.name!) })),
-      patchKeys: open.flatMap((s) => s.patchNames.map((n) => ({ submitterId: s.submitterId, key: normalizeTitle(n) })).filter((k) => k.key)),
-      changeIds: [...new Set(open.map((s) => s.changeId).filter((c): c is string => !!c))],
-      seriesIds: [...supersededSeries.keys()],
-      before,
-    });
-    const candidates = new Map<number, VersionCandidate & { projectId: number }>();
-    const patchNames = await loadPatchNames(this.tx, stored.filter((r) => !this.series.has(r.id)).map((r) => r.id));
-    for (const row of stored) {
-      candidates.set(row.id, { ...candidateOfRow(row), msgids: supersededSeries.get(row.id) ?? [], patchTitles: patchNames.get(row.id) ?? [], projectId: row.projectId });
-    }
-    for (const s of this.series.values()) candidates.set(s.id, { ...candidateOfNode(s), projectId: s.projectId });
-    // findPreviousVersion normalises every candidate's title: hand it only the ones that can match
-    const bySubmitter = new Map<string, Array<VersionCandidate & { projectId: number }>>();
-    for (const c of candidates.values()) {
-      const key = `${c.projectId}\0${c.submitter}`;
-      bySubmitter.set(key, [...(bySubmitter.get(key) ?? []), c]);
-    }
-    for (const s of open) {
-      const mine = candidates.get(s.id)!;
-      const pool = new Set(bySubmitter.get(`${s.projectId}\0${s.submitter}`) ?? []);
-      for (const c of candidates.values()) {
-        if (c.projectId !== s.projectId) continue;
-        if ((s.changeId && c.changeId === s.changeId) || (s.supersedes.length && c.msgids.length)) pool.add(c);
-      }
-      const prev = findPreviousVersion(mine, [...pool]);
-      if (prev && prev.id !== s.id) {
-        s.previousVersionId = Number(prev.id);
-        s.previousVersionReason = prev.reason;
-        s.dirty = true;
-      }
-    }
-  }
-
-  /** Series and patch ids named by Depends-on/Based-on URLs: id → [project, series]. */
-  private async loadDependencyTargets(touched: SeriesNode[]): Promise<{ series: Map<number, number>; patches: Map<number, { projectId: number; seriesId: number | null }> }> {
-    const seriesIds = new Set<number>();
-    const patchIds = new Set<number>();
-    for (const s of touched) {
-      for (const v of [...s.dependsOn, ...s.basedOn]) {
-        const ref = parseDependencyRef(v);
-        if (ref.kind === 'series') seriesIds.add(ref.id);
-        if (ref.kind === 'patch') patchIds.add(ref.id);
-      }
-    }
-    const series = new Map<number, number>();
-    const patches = new Map<number, { projectId: number; seriesId: number | null }>();
-    if (seriesIds.size) {
-      const rows = await this.tx.select({ id: mailSeries.id, projectId: mailSeries.projectId }).from(mailSeries).where(inArray(mailSeries.id, [...seriesIds]));
-      for (const r of rows) series.set(r.id, r.projectId);
-    }
-    if (patchIds.size) {
-      const rows = await this.tx.select({ id: mailPatch.id, projectId: mailPatch.projectId, seriesId: mailPatch.seriesId }).from(mailPatch).where(inArray(mailPatch.id, [...patchIds]));
-      for (const r of rows) patches.set(r.id, { projectId: r.projectId, seriesId: r.seriesId });
-    }
-    return { series, patches };
-  }
-
-  private resolveDependencies(
-    touched: SeriesNode[],
-    stored: { series: Map<number, number>; patches: Map<number, { projectId: number; seriesId: number | null }> },
-  ): Array<{ seriesId: number; dependencyId: number; position: number }> {
-    const out: Array<{ seriesId: number; dependencyId: number; position: number }> = [];
-    for (const s of touched) {
-      let position = 0;
-      const seen = new Set<number>();
-      for (const v of [...s.dependsOn, ...s.basedOn]) {
-        const ref = parseDependencyRef(v);
-        let target: number | null = null;
-        if (ref.kind === 'msgid') {
-          // the series of the patch or cover letter with that msgid (a comment's msgid names none)
-          const key = this.messages.get(k(s.projectId, ref.msgid))?.series ?? null;
-          const node = key === null ? undefined : this.series.get(key);
-          target = node ? node.id : typeof key === 'number' ? key : null;
-        } else if (ref.kind === 'series') {
-          // a cross-project reference is ignored, as in Patchwork
-          target = stored.series.get(ref.id) === s.projectId ? ref.id : null;
-        } else if (ref.kind === 'patch') {
-          const patch = stored.patches.get(ref.id);
-          target = patch && patch.projectId === s.projectId ? patch.seriesId : null;
-        }
-        if (target === null || target === s.id || seen.has(target)) continue;
-        seen.add(target);
-        out.push({ seriesId: s.id, dependencyId: target, position: position++ });
-      }
-    }
-    return out;
   }
 
   fillOutcomes(outcomes: StoreOutcome[]): void {
@@ -489,23 +383,5 @@ function seriesNodeFromRow(s: StoredSeries): SeriesNode {
     msgids: [],
     newReferences: [],
     dirty: false,
-  };
-}
-
-function candidateOfRow(s: StoredSeries): VersionCandidate {
-  return { id: s.id, submitter: s.submitter, name: s.name, version: s.version, date: s.date.toISOString(), changeId: s.changeId, msgids: [], supersedes: s.supersedes };
-}
-
-function candidateOfNode(s: SeriesNode): VersionCandidate {
-  return {
-    id: s.id,
-    submitter: s.submitter,
-    name: s.name,
-    version: s.version,
-    date: s.date.toISOString(),
-    changeId: s.changeId,
-    msgids: s.msgids,
-    supersedes: s.supersedes,
-    patchTitles: s.patchNames,
   };
 }

@@ -8,22 +8,18 @@ import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { parseMail, type ParsedMail, type ParseResult } from '../parse.js';
 import { BatchState, type Work } from './batch-state.js';
-import type { DropNode } from './nodes.js';
+import type { DropNode, StoreOutcome } from './nodes.js';
 import { persistBatch, type BatchWrites } from './persist.js';
 import { loadProjectContexts, matchProject, type ProjectContext } from './projects.js';
+
+// the ingest and the API name the outcome with the store they call
+export type { StoreOutcome } from './nodes.js';
 
 export interface IncomingMail {
   raw: Buffer;
   /** --list-id: overrides the mail's List-Id headers */
   listId?: string | null;
 }
-
-export type StoreOutcome =
-  | { status: 'patch'; msgid: string; projectId: number; id: number; seriesId: number | null; number: number | null }
-  | { status: 'cover'; msgid: string; projectId: number; id: number; seriesId: number }
-  | { status: 'comment'; msgid: string; projectId: number; id: number; on: 'patch' | 'cover'; parentId: number }
-  | { status: 'duplicate'; msgid: string; projectId: number }
-  | { status: 'dropped'; msgid: string | null; projectId: number | null; reason: string };
 
 export interface PreparedMail {
   raw: Buffer;

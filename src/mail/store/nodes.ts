@@ -74,3 +74,11 @@ export interface DropNode {
   projectId: number | null;
   raw: Buffer;
 }
+
+/** What became of one mail of a batch, in the batch's order. */
+export type StoreOutcome =
+  | { status: 'patch'; msgid: string; projectId: number; id: number; seriesId: number | null; number: number | null }
+  | { status: 'cover'; msgid: string; projectId: number; id: number; seriesId: number }
+  | { status: 'comment'; msgid: string; projectId: number; id: number; on: 'patch' | 'cover'; parentId: number }
+  | { status: 'duplicate'; msgid: string; projectId: number }
+  | { status: 'dropped'; msgid: string | null; projectId: number | null; reason: string };

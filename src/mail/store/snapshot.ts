@@ -229,3 +229,22 @@ export async function loadPatchNames(tx: Tx, seriesIds: number[]): Promise<Map<n
   }
   return out;
 }
+
+/** The project of each series id, and the project and series of each patch id, that Depends-on/Based-on URLs name. */
+export async function loadDependencyTargets(
+  tx: Tx,
+  seriesIds: number[],
+  patchIds: number[],
+): Promise<{ series: Map<number, number>; patches: Map<number, { projectId: number; seriesId: number | null }> }> {
+  const series = new Map<number, number>();
+  const patches = new Map<number, { projectId: number; seriesId: number | null }>();
+  if (seriesIds.length) {
+    const rows = await tx.select({ id: mailSeries.id, projectId: mailSeries.projectId }).from(mailSeries).where(inArray(mailSeries.id, seriesIds));
+    for (const r of rows) series.set(r.id, r.projectId);
+  }
+  if (patchIds.length) {
+    const rows = await tx.select({ id: mailPatch.id, projectId: mailPatch.projectId, seriesId: mailPatch.seriesId }).from(mailPatch).where(inArray(mailPatch.id, patchIds));
+    for (const r of rows) patches.set(r.id, { projectId: r.projectId, seriesId: r.seriesId });
+  }
+  return { series, patches };
+}
