@@ -203,7 +203,7 @@ export function v1Routes(deps: V1Deps) {
       request: { params: idParam, query: z.object({ dry_run: boolParam.optional() }).strict() },
       responses: {
         200: json(z.record(z.string(), z.unknown()), 'what the scan did (action: initialized, up_to_date, advanced, published) or would do (dry_run)'),
-        409: json(errorSchema, 'another replica holds the tracking'),
+        409: json(errorSchema, 'a scan of the tracking is running already (tracking_busy), or the tracking is paused (tracking_paused)'),
         503: json(errorSchema, 'the engine is not running'),
         ...errors,
       },
@@ -213,7 +213,7 @@ export function v1Routes(deps: V1Deps) {
       if (!(await getTracking(db, id))) return jsonError(c, 404, 'not_found', 'no such tracking') as never;
       if (!deps.scanNow) return jsonError(c, 503, 'engine_unavailable', 'the tracking engine is not running in this process') as never;
       const result = (await deps.scanNow(id, { dryRun: c.req.valid('query').dry_run ?? false })) as Record<string, unknown>;
-      if (result.action === 'busy') return jsonError(c, 409, 'busy', 'another replica is working on this tracking right now; try again shortly') as never;
+      if (result.action === 'busy') return jsonError(c, 409, 'tracking_busy', 'a scan of this tracking is running right now; try again when it is done') as never;
       return c.json(result, 200);
     },
   );
