@@ -7,7 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import cron from 'node-cron';
-import { AppError } from './errors.js';
+import { AppError, errorMessage } from './errors.js';
+import { assertGitUrl } from './sources/git-url.js';
 import { parseSettingsFile, type RawSetting } from './settings-file.js';
 
 export interface ListenAddress {
@@ -36,6 +37,11 @@ export interface Settings {
   githubApiUrl: string;
   giteeHosts: string[];
   githubHosts: string[];
+  /** empty: derived from the API URL (forges/resolve.ts, forgeBases) */
+  giteeWebUrl: string;
+  giteeGitUrl: string;
+  githubWebUrl: string;
+  githubGitUrl: string;
   specEdit: 'auto' | 'off';
   patchDir: string;
   botName: string;
@@ -54,7 +60,7 @@ export interface Settings {
   configFile: string | null;
 }
 
-type Kind = 'string' | 'int' | 'bool' | 'listen' | 'url' | 'list' | 'level' | 'spec-edit' | 'cron';
+type Kind = 'string' | 'int' | 'bool' | 'listen' | 'url' | 'git-url' | 'list' | 'level' | 'spec-edit' | 'cron';
 
 interface KeyDefinition {
   key: string;
@@ -85,6 +91,10 @@ export const SETTING_KEYS: readonly KeyDefinition[] = [
   { key: 'GITHUB_API_URL', kind: 'url', field: 'githubApiUrl', default: 'https://api.github.com' },
   { key: 'GITEE_HOSTS', kind: 'list', field: 'giteeHosts', default: 'gitee.com' },
   { key: 'GITHUB_HOSTS', kind: 'list', field: 'githubHosts', default: 'github.com' },
+  { key: 'GITEE_WEB_URL', kind: 'url', field: 'giteeWebUrl', default: '' },
+  { key: 'GITEE_GIT_URL', kind: 'git-url', field: 'giteeGitUrl', default: '' },
+  { key: 'GITHUB_WEB_URL', kind: 'url', field: 'githubWebUrl', default: '' },
+  { key: 'GITHUB_GIT_URL', kind: 'git-url', field: 'githubGitUrl', default: '' },
   { key: 'SPEC_EDIT', kind: 'spec-edit', field: 'specEdit', default: 'auto' },
   { key: 'PATCH_DIR', kind: 'string', field: 'patchDir', default: '' },
   { key: 'BOT_NAME', kind: 'string', field: 'botName', default: 'patch-tracking' },
@@ -191,6 +201,14 @@ function convert(def: KeyDefinition, raw: RawSetting): unknown {
         if (err instanceof AppError) throw err;
         // never echo the value: a database URL may hold a password
         fail(raw, 'not a valid URL');
+      }
+      return value.replace(/\/+$/, '');
+    case 'git-url':
+      if (value === '') return '';
+      try {
+        assertGitUrl(value, raw.key);
+      } catch (err) {
+        fail(raw, errorMessage(err));
       }
       return value.replace(/\/+$/, '');
     case 'level': {
