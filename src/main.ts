@@ -21,6 +21,7 @@ import { createLogger, type Logger } from './log.js';
 import { startServer, type NodeMiddleware, type RunningServer } from './server.js';
 import type { Settings } from './settings.js';
 import { VERSION } from './paths.js';
+import { resolveInputCommit } from './tracker/commit-id.js';
 import { Engine } from './tracker/engine.js';
 import { Scheduler } from './tracker/scheduler.js';
 import { buildEngineParts } from './tracker/wiring.js';
@@ -106,6 +107,7 @@ export async function startService(settings: Settings, options: { logger?: Logge
     bodyLimit: settings.bodyLimit,
     version: VERSION,
     scanNow: (id, options) => engine.scanNow(id, options),
+    resolveCommit: (input) => resolveInputCommit(parts.sources, input, logger),
     mount: (app, guards) => {
       mountGiteeWebhooks(app, { db: db.db, secret: settings.giteeWebhookSecret, lifecycle });
       mountIntegrationRoutes(app, { db: db.db, ...guards, settings, logger });

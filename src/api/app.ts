@@ -26,6 +26,7 @@ export interface ApiDeps {
   bodyLimit: number;
   version?: string;
   scanNow?: V1Deps['scanNow'];
+  resolveCommit?: V1Deps['resolveCommit'];
   /** extra route groups mounted by other parts of the service (mail, CI, webhooks) */
   mount?: (app: Hono<ApiEnv>, guards: { requireWrite: ReturnType<typeof makeGuard>; requireRead: ReturnType<typeof makeGuard> }) => void;
 }
@@ -59,9 +60,9 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   app.on(['GET', 'HEAD'], '/', (c) => c.text('patch-tracking'));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
-  app.route('/', compatRoutes(deps.db, compatWrite, compatRead));
+  app.route('/', compatRoutes(deps.db, compatWrite, compatRead, deps.resolveCommit));
 
-  const v1 = v1Routes({ db: deps.db, requireWrite: jsonWrite, requireRead: jsonRead, scanNow: deps.scanNow });
+  const v1 = v1Routes({ db: deps.db, requireWrite: jsonWrite, requireRead: jsonRead, scanNow: deps.scanNow, resolveCommit: deps.resolveCommit });
   const openapi = () =>
     v1.getOpenAPI31Document({
       openapi: '3.1.0',

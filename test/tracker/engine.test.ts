@@ -355,3 +355,30 @@ describe('a paused tracking', () => {
     expect(await get(t.id)).toMatchObject({ enabled: false, status: 'paused' });
   });
 });
+
+describe('an abbreviated scm_commit', () => {
+  /** a prefix of no commit of the upstream */
+  const unknownPrefix = () => ['0000', 'ffff', 'dead', 'beef'].find((p) => !upstream.git('rev-list', '--all').split('\n').some((s) => s.startsWith(p)))!;
+
+  it('is resolved to the full id at the first scan, which then publishes from there', async () => {
+    const start = upstream.head();
+    const t = await addTracking(upstream.url, { scmCommit: start.slice(0, 4) });
+    const sha = upstream.commit('after the abbreviated start', { files: { a: '1\n' } });
+    await engine().runCycle();
+    expect(await get(t.id)).toMatchObject({ scmCommit: sha, status: 'ok', lastError: null });
+    expect(forge.pulls).toHaveLength(1);
+    expect((await handle.db.select().from(issue))[0]).toMatchObject({ rangeFrom: start, rangeTo: sha });
+  });
+
+  it('that names no commit of the branch blocks the tracking and says so', async () => {
+    const prefix = unknownPrefix();
+    const t = await addTracking(upstream.url, { scmCommit: prefix });
+    upstream.commit('new', { files: { a: '1\n' } });
+    await engine().runCycle();
+    const after = await get(t.id);
+    expect(after.status).toBe('blocked');
+    expect(after.lastError).toBe(`scm_commit ${prefix}: branch "main" of ${upstream.url} has no commit by that id`);
+    expect(after.scmCommit).toBe(prefix);
+    expect(forge.writes).toEqual([]);
+  });
+});

@@ -18,6 +18,7 @@ import {
 import { createApiToken, listApiTokens, revokeApiToken } from '../../auth/tokens.js';
 import type { Guard } from '../auth-guard.js';
 import { combinedStateOfTrackings } from '../../checks/service.js';
+import type { ResolveCommit } from '../compat.js';
 import type { ApiEnv } from '../context.js';
 import { jsonError } from '../errors.js';
 import { firstIssue, toTrackingInput, trackingInputSchema, trackingPatchSchema } from '../schemas.js';
@@ -29,6 +30,7 @@ export interface V1Deps {
   requireRead: Guard;
   /** run one tracking now (the engine); absent when the engine is not wired */
   scanNow?: (id: number, options: { dryRun: boolean }) => Promise<unknown>;
+  resolveCommit?: ResolveCommit;
 }
 
 const idParam = z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: 'id', in: 'path' } }) });
@@ -134,7 +136,8 @@ export function v1Routes(deps: V1Deps) {
       if (await findTracking(db, input.repo, input.branch)) {
         return jsonError(c, 409, 'conflict', `a tracking for ${input.repo} ${input.branch} exists already`, 'repo') as never;
       }
-      const { row } = await upsertTracking(db, toTrackingInput(input));
+      const value = toTrackingInput(input);
+      const { row } = await upsertTracking(db, deps.resolveCommit ? await deps.resolveCommit(value) : value);
       c.header('Location', `/api/v1/trackings/${row.id}`);
       return c.json(trackingJson(row), 201);
     },
