@@ -4,6 +4,7 @@ import { AppError } from '../../src/errors.js';
 import { GiteeForge } from '../../src/forges/gitee.js';
 import { GitHubForge } from '../../src/forges/github.js';
 import { createForges, forgeBases, resolveForgeRepo } from '../../src/forges/resolve.js';
+import { compareUrl } from '../../src/publish/texts.js';
 
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());
@@ -34,6 +35,16 @@ describe('resolveForgeRepo', () => {
     expect(resolveForgeRepo('o/r', gitElsewhere)).toMatchObject({ webUrl: 'https://code.example.cn/o/r', gitUrl: 'ssh://git@code.example.cn:2222/o/r.git' });
     // a repository on another listed host is not at the forge's git address
     expect(resolveForgeRepo('https://gitee.com/o/r', gitElsewhere).gitUrl).toBe('https://gitee.com/o/r.git');
+  });
+
+  it('compare links of github upstreams are on the GitHub the settings name', () => {
+    const ghe = forgeBases({ githubApiUrl: 'https://ghe.example.com/api/v3' }).github.web;
+    expect(compareUrl('github', 'team/pkg', 'a1', 'b2', ghe)).toBe('https://ghe.example.com/team/pkg/compare/a1...b2');
+    expect(compareUrl('github', 'https://ghe.example.com/team/pkg', 'a1', 'b2', ghe)).toBe('https://ghe.example.com/team/pkg/compare/a1...b2');
+    expect(compareUrl('git', 'https://ghe.example.com/team/pkg.git', 'a1', 'b2', ghe)).toBe('https://ghe.example.com/team/pkg/compare/a1...b2');
+    expect(compareUrl('git', 'https://github.com/o/r.git', 'a1', 'b2', ghe)).toBe('https://github.com/o/r/compare/a1...b2');
+    expect(compareUrl('github', 'o/r', 'a1', 'b2')).toBe('https://github.com/o/r/compare/a1...b2');
+    expect(compareUrl('git', 'https://gitlab.com/o/r.git', 'a1', 'b2', ghe)).toBeUndefined();
   });
 
   it('maps configured web hosts (GitHub Enterprise, a self-hosted Gitee)', () => {
