@@ -76,4 +76,15 @@ describe('/api/v1/trackings', () => {
     expect(good.status).toBe(201);
     expect((await good.json()).scm_commit).toBe(upstream.head());
   });
+
+  it('PATCH resolves scm_commit against the tracking\'s upstream too', async () => {
+    const [row] = await (await api.app.request('/api/v1/trackings?repo=src-openeuler/lib&branch=v1')).json();
+    const first = upstream.head('HEAD~1');
+    const res = await api.app.request(`/api/v1/trackings/${row.id}`, jsonRequest('PATCH', { scm_commit: first.slice(0, 6) }));
+    expect(res.status).toBe(200);
+    expect((await res.json()).scm_commit).toBe(first);
+    const bad = await api.app.request(`/api/v1/trackings/${row.id}`, jsonRequest('PATCH', { scm_commit: unknown }));
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error.code).toBe('commit_unknown');
+  });
 });

@@ -170,11 +170,21 @@ export function v1Routes(deps: V1Deps) {
     }),
     async (c) => {
       const patch = c.req.valid('json');
-      const row = await updateTracking(db, c.req.valid('param').id, {
+      const { id } = c.req.valid('param');
+      let scmCommit = patch.scm_commit;
+      const current = scmCommit && deps.resolveCommit ? await getTracking(db, id) : undefined;
+      if (current && deps.resolveCommit) {
+        // the abbreviation names a commit of the upstream the tracking will have after this change
+        const { repo, branch, enabled } = current;
+        const versionControl = patch.version_control ?? current.versionControl;
+        const upstream = { versionControl, scmRepo: patch.scm_repo ?? current.scmRepo, scmBranch: patch.scm_branch ?? current.scmBranch };
+        scmCommit = (await deps.resolveCommit({ ...upstream, scmCommit, repo, branch, enabled })).scmCommit;
+      }
+      const row = await updateTracking(db, id, {
         versionControl: patch.version_control,
         scmRepo: patch.scm_repo,
         scmBranch: patch.scm_branch,
-        scmCommit: patch.scm_commit,
+        scmCommit,
         enabled: patch.enabled,
       });
       if (!row) return jsonError(c, 404, 'not_found', 'no such tracking') as never;
