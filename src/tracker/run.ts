@@ -75,13 +75,14 @@ export function upstreamOf(t: TrackingRow): TrackedUpstream {
 export function sourceFor(deps: Pick<RunDeps, 'sources' | 'unavailable'>, t: TrackingRow): Source {
   const source = deps.sources[t.versionControl];
   if (source) return source;
-  throw new AppError('source_unavailable', deps.unavailable[t.versionControl] ?? `version_control "${t.versionControl}" is not supported`);
+  throw new AppError('source_unavailable', deps.unavailable[t.versionControl] ?? `version_control "${t.versionControl}" is not supported`, { status: 503 });
 }
 
 async function currentHead(source: Source, t: TrackingRow): Promise<string> {
   const result = (await source.heads([upstreamOf(t)])).get(t.id);
-  if (!result) throw new AppError('upstream_error', `no answer for the head of ${t.scmRepo} ${t.scmBranch}`);
-  if ('error' in result) throw new AppError(result.code ?? 'upstream_error', result.error);
+  // the upstream's failure, not the request's: an on-demand scan answers 502, never 400
+  if (!result) throw new AppError('upstream_error', `no answer for the head of ${t.scmRepo} ${t.scmBranch}`, { status: 502 });
+  if ('error' in result) throw new AppError(result.code ?? 'upstream_error', result.error, { status: 502 });
   return result.sha;
 }
 

@@ -80,4 +80,15 @@ describe('POST /api/v1/trackings/{id}/scan', () => {
     const row = await (await api.app.request(`/api/v1/trackings/${id}`)).json();
     expect(row).toMatchObject({ enabled: false, status: 'paused' });
   });
+
+  it("an upstream that fails is the server's side: 502 upstream_error, not 400", async () => {
+    const res = await api.app.request(
+      '/api/v1/trackings',
+      jsonRequest('POST', { version_control: 'git', scm_repo: 'https://up.example/gone.git', scm_branch: 'main', repo: 'src-openeuler/gone', branch: 'master', enabled: true }),
+    );
+    const { id } = await res.json();
+    const scanned = await scan(id);
+    expect(scanned.status).toBe(502);
+    expect((await scanned.json()).error.code).toBe('upstream_error');
+  });
 });
