@@ -74,7 +74,7 @@ export function toTrackingInput(body: TrackingInputBody): TrackingInput {
     scmRepo: body.scm_repo,
     scmBranch: body.scm_branch,
     // git ids are lowercase; an abbreviation is resolved to the full id later (tracker/commit-id.ts)
-    scmCommit: body.version_control === 'mail' ? body.scm_commit : body.scm_commit?.toLowerCase(),
+    scmCommit: body.version_control !== 'mail' && typeof body.scm_commit === 'string' ? body.scm_commit.toLowerCase() : body.scm_commit,
     repo: body.repo,
     branch: body.branch,
     enabled: body.enabled,
