@@ -14,10 +14,12 @@ import { Lifecycle } from './lifecycle/index.js';
 import { InstallationRegistry, withInstallations } from './lifecycle/installations.js';
 import { extrasFactory, runHooks } from './lifecycle/wiring.js';
 import { openDatabase, type DatabaseHandle } from './db/client.js';
+import { forgeBases } from './forges/resolve.js';
 import { createLogger, type Logger } from './log.js';
 import { startServer, type NodeMiddleware, type RunningServer } from './server.js';
 import type { Settings } from './settings.js';
 import { VERSION } from './paths.js';
+import { resolveInputCommit } from './tracker/commit-id.js';
 import { Engine } from './tracker/engine.js';
 import { Scheduler } from './tracker/scheduler.js';
 import { buildEngineParts } from './tracker/wiring.js';
@@ -68,7 +70,7 @@ export async function startService(settings: Settings, options: { logger?: Logge
   }
   const baseParts = buildEngineParts(settings, db.db);
   const parts = installations ? withInstallations(baseParts, installations) : baseParts;
-  const publish = { specEdit: settings.specEdit, patchDir: settings.patchDir, botName: settings.botName, botEmail: settings.botEmail };
+  const publish = { specEdit: settings.specEdit, patchDir: settings.patchDir, botName: settings.botName, botEmail: settings.botEmail, githubWebUrl: forgeBases(settings).github.web };
   const extras = extrasFactory(settings, installations);
   const lifecycleHooks = runHooks(settings, { db: db.db, logger, parts, publish, extras, registry: installations });
   const ci = createCiPublishHook({ db: db.db, settings, logger, forges: parts.forges });
@@ -108,6 +110,7 @@ export async function startService(settings: Settings, options: { logger?: Logge
     bodyLimit: settings.bodyLimit,
     version: VERSION,
     scanNow: (id, options) => engine.scanNow(id, options),
+    resolveCommit: (input) => resolveInputCommit(parts.sources, input, logger),
     ci: settings,
     gitee: { secret: settings.giteeWebhookSecret, lifecycle },
   });

@@ -9,7 +9,8 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import cron from 'node-cron';
 import { z } from 'zod';
-import { AppError } from './errors.js';
+import { AppError, errorMessage } from './errors.js';
+import { assertGitUrl } from './sources/git-url.js';
 import { parseSettingsFile, type RawSetting } from './settings-file.js';
 
 export interface ListenAddress {
@@ -87,6 +88,20 @@ const url = (fallback: string, schemes: readonly string[], wrongScheme: (scheme:
     }),
   );
 const apiUrl = (fallback: string) => url(fallback, ['http:', 'https:'], (scheme) => `unsupported URL scheme ${scheme}`);
+/** a forge's git address: empty = derived from its web address (forges/resolve.ts, forgeBases) */
+const gitUrl = () =>
+  setting(
+    '',
+    z.string().transform((value, ctx) => {
+      if (value === '') return '';
+      try {
+        assertGitUrl(value, 'the git URL');
+      } catch (err) {
+        return invalid(ctx, value, errorMessage(err));
+      }
+      return value.replace(/\/+$/, '');
+    }),
+  );
 const databaseUrl = () => url('', ['postgres:', 'postgresql:'], () => 'expected a postgres:// URL');
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -136,6 +151,10 @@ const fileSchema = z.object({
   GITHUB_API_URL: apiUrl('https://api.github.com'),
   GITEE_HOSTS: list('gitee.com'),
   GITHUB_HOSTS: list('github.com'),
+  GITEE_WEB_URL: apiUrl(''),
+  GITEE_GIT_URL: gitUrl(),
+  GITHUB_WEB_URL: apiUrl(''),
+  GITHUB_GIT_URL: gitUrl(),
   SPEC_EDIT: specEdit('auto'),
   PATCH_DIR: text(''),
   BOT_NAME: text('patch-tracking'),
@@ -183,6 +202,10 @@ const settingsSchema = fileSchema
     githubApiUrl: s.GITHUB_API_URL,
     giteeHosts: s.GITEE_HOSTS,
     githubHosts: s.GITHUB_HOSTS,
+    giteeWebUrl: s.GITEE_WEB_URL,
+    giteeGitUrl: s.GITEE_GIT_URL,
+    githubWebUrl: s.GITHUB_WEB_URL,
+    githubGitUrl: s.GITHUB_GIT_URL,
     specEdit: s.SPEC_EDIT,
     patchDir: s.PATCH_DIR,
     botName: s.BOT_NAME,

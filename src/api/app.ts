@@ -36,6 +36,8 @@ export interface ApiDeps {
   bodyLimit: number;
   version?: string;
   scanNow?: V1Deps['scanNow'];
+  /** an abbreviated scm_commit made full when the upstream answers (tracker/commit-id.ts) */
+  resolveCommit?: V1Deps['resolveCommit'];
   /** the CI handler for /api/v1/ci; without it the route answers that CI is not configured */
   ci?: CiSettings;
   /** POST /api/v1/mail: its size limit and a shared store */
@@ -74,9 +76,9 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   app.on(['GET', 'HEAD'], '/', (c) => c.text('patch-tracking'));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
-  app.route('/', compatRoutes(deps.db, compatWrite, compatRead));
+  app.route('/', compatRoutes(deps.db, compatWrite, compatRead, deps.resolveCommit));
 
-  const v1 = v1Routes({ db: deps.db, requireWrite: jsonWrite, requireRead: jsonRead, scanNow: deps.scanNow });
+  const v1 = v1Routes({ db: deps.db, requireWrite: jsonWrite, requireRead: jsonRead, scanNow: deps.scanNow, resolveCommit: deps.resolveCommit });
   const openapi = () =>
     v1.getOpenAPI31Document({
       openapi: '3.1.0',

@@ -8,7 +8,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { Database } from '../db/client.js';
 import type { IssueRow, TrackingRow } from '../db/schema/index.js';
-import { deleteTrackings, listIssues, listTrackings, upsertTracking } from '../db/trackings.js';
+import { deleteTrackings, listIssues, listTrackings, upsertTracking, type TrackingInput } from '../db/trackings.js';
 import { guard, type Guard } from './auth-guard.js';
 import type { ApiEnv } from './context.js';
 import { firstIssue, toTrackingInput, trackingInputSchema } from './schemas.js';
@@ -70,7 +70,10 @@ function parseBool(value: string): boolean | undefined {
   return lower === 'true' ? true : lower === 'false' ? false : undefined;
 }
 
-export function compatRoutes(db: Database, requireWrite: Guard, requireRead: Guard) {
+/** An abbreviated scm_commit made full when the upstream answers (tracker/commit-id.ts); absent: kept as given. */
+export type ResolveCommit = (input: TrackingInput) => Promise<TrackingInput>;
+
+export function compatRoutes(db: Database, requireWrite: Guard, requireRead: Guard, resolveCommit: ResolveCommit = async (input) => input) {
   const app = new Hono<ApiEnv>();
 
   app.get('/tracking', guard(requireRead), async (c) => {
@@ -97,7 +100,7 @@ export function compatRoutes(db: Database, requireWrite: Guard, requireRead: Gua
     const parsed = trackingInputSchema.safeParse(body);
     if (!parsed.success) return badParameters(c, firstIssue(parsed.error).message);
     const input = parsed.data;
-    await upsertTracking(db, toTrackingInput(input));
+    await upsertTracking(db, await resolveCommit(toTrackingInput(input)));
     // the old program echoed the request body, keys sorted (Flask's jsonify)
     const echo = Object.fromEntries(Object.entries(input).sort(([a], [b]) => a.localeCompare(b)));
     return envelope(c, COMPAT_CODES.SUCCESS, echo);

@@ -6,6 +6,7 @@ import { z } from '@hono/zod-openapi';
 import type { TrackingInput } from '../db/trackings.js';
 import { AppError } from '../errors.js';
 import { isBranchName } from '../sources/git-ref.js';
+import { ABBREVIATED_COMMIT_ID } from '../sources/types.js';
 
 export const VERSION_CONTROLS = ['github', 'git', 'mail'] as const;
 
@@ -31,7 +32,8 @@ export const targetRepo = text(512).refine(
   { message: 'expected owner/name or https://host/owner/name' },
 );
 
-export const commitSha = z.string().regex(/^[0-9a-f]{7,64}$/, 'expected a hexadecimal commit id (7 to 64 characters)');
+const COMMIT_ID_MESSAGE = 'expected a hexadecimal commit id (4 to 64 characters)';
+export const commitSha = z.string().regex(ABBREVIATED_COMMIT_ID, COMMIT_ID_MESSAGE);
 
 export const trackingInputSchema = z
   .object({
@@ -51,7 +53,7 @@ export const trackingInputSchema = z
   .strict()
   .superRefine((value, ctx) => {
     if (value.version_control !== 'mail' && value.scm_commit != null && !commitSha.safeParse(value.scm_commit).success) {
-      ctx.addIssue({ code: 'custom', path: ['scm_commit'], message: 'expected a hexadecimal commit id (7 to 64 characters)' });
+      ctx.addIssue({ code: 'custom', path: ['scm_commit'], message: COMMIT_ID_MESSAGE });
     }
     if (value.version_control === 'github' && !/^([\w.-]+\/[\w.-]+|https?:\/\/\S+)$/.test(value.scm_repo)) {
       ctx.addIssue({ code: 'custom', path: ['scm_repo'], message: 'expected owner/name or a GitHub URL' });
@@ -71,7 +73,8 @@ export function toTrackingInput(body: TrackingInputBody): TrackingInput {
     versionControl: body.version_control,
     scmRepo: body.scm_repo,
     scmBranch: body.scm_branch,
-    scmCommit: body.scm_commit,
+    // git ids are lowercase; an abbreviation is resolved to the full id later (tracker/commit-id.ts)
+    scmCommit: body.version_control !== 'mail' && typeof body.scm_commit === 'string' ? body.scm_commit.toLowerCase() : body.scm_commit,
     repo: body.repo,
     branch: body.branch,
     enabled: body.enabled,

@@ -11,6 +11,7 @@ import { ciCursor, testerJob, type PublicationRow, type TrackingRow } from '../d
 import { mailEvent, mailProject, mailSeries } from '../db/schema/mail.js';
 import { AppError, errorMessage } from '../errors.js';
 import type { ForgeRepo, Forge } from '../forges/types.js';
+import { gitUrlOf } from '../forges/resolve.js';
 import type { Settings } from '../settings.js';
 import { createRangeCheck, createSeriesChecks, type CheckInput, type CheckState } from '../checks/service.js';
 import { recordRangeEvent } from '../events/service.js';
@@ -110,7 +111,7 @@ export async function runCiForRange(deps: CiHookDeps, t: TrackingRow, p: Publica
     files.push({ name: path.posix.basename(file), content: found.content });
   }
   const request: CiRequest = {
-    repository: `${repo.webUrl}.git`,
+    repository: gitUrlOf(repo),
     packages: PACKAGE_RE.test(repo.name) ? [repo.name] : [],
     custom: Object.assign(Object.create(null) as Record<string, string>, {
       kind: 'range',

@@ -1,17 +1,61 @@
 /** Which forge a tracking's `repo` value points at, and the adapter that publishes there. */
 import type { Octokit } from '@octokit/rest';
 import { AppError } from '../errors.js';
-import { GiteeForge } from './gitee.js';
+import { DEFAULT_GITEE_API_URL, GiteeForge } from './gitee.js';
 import { GitHubForge } from './github.js';
 import type { Sleep } from './http.js';
-import { createGitHubOctokit } from './octokit.js';
+import { createGitHubOctokit, DEFAULT_GITHUB_API_URL } from './octokit.js';
 import type { Forge, ForgeKind, ForgeRepo } from './types.js';
 
 export interface ForgeHosts {
-  /** web hosts whose repo URLs are Gitee repositories (GITEE_HOSTS); gitee.com always is */
+  /** web hosts whose repo URLs are Gitee repositories (GITEE_HOSTS); gitee.com and the Gitee web URL's host always are */
   giteeHosts?: readonly string[];
   /** web hosts whose repo URLs are GitHub repositories (GITHUB_HOSTS), e.g. a GitHub Enterprise host */
   githubHosts?: readonly string[];
+  giteeApiUrl?: string;
+  githubApiUrl?: string;
+  /** GITEE_WEB_URL, GITEE_GIT_URL, GITHUB_WEB_URL, GITHUB_GIT_URL: empty means derived (forgeBases) */
+  giteeWebUrl?: string;
+  giteeGitUrl?: string;
+  githubWebUrl?: string;
+  githubGitUrl?: string;
+}
+
+export interface ForgeBase {
+  /** web pages: `<web>/owner/name` */
+  web: string;
+  /** git repositories: `<git>/owner/name.git` */
+  git: string;
+}
+
+/**
+ * The one place that says where each forge lives, from its settings. Unset web URLs follow the API URL (a
+ * self-hosted Gitee or GitHub Enterprise serves its pages where its API is), unset git URLs the web URL.
+ */
+export function forgeBases(settings: ForgeHosts): Record<ForgeKind, ForgeBase> {
+  const base = (web: string | undefined, git: string | undefined, apiUrl: string): ForgeBase => {
+    const w = trimSlash(web || webOfApi(apiUrl));
+    return { web: w, git: trimSlash(git || w) };
+  };
+  return {
+    gitee: base(settings.giteeWebUrl, settings.giteeGitUrl, settings.giteeApiUrl || DEFAULT_GITEE_API_URL),
+    github: base(settings.githubWebUrl, settings.githubGitUrl, settings.githubApiUrl || DEFAULT_GITHUB_API_URL),
+  };
+}
+
+/** https://gitee.com/api/v5 → https://gitee.com; https://api.github.com → https://github.com; https://h/api/v3 → https://h */
+function webOfApi(apiUrl: string): string {
+  const url = new URL(apiUrl);
+  const host = url.host.replace(/^api\./, '');
+  const path = url.pathname.replace(/\/api(\/v\d+)?\/*$/, '');
+  return `${url.protocol}//${host}${path}`;
+}
+
+const trimSlash = (url: string) => url.replace(/\/+$/, '');
+
+/** Where git fetches a repository: its forge's git URL, or next to its web page for a repo built elsewhere. */
+export function gitUrlOf(repo: ForgeRepo): string {
+  return repo.gitUrl ?? `${repo.webUrl}.git`;
 }
 
 /** one segment of `owner/name` as GitHub and Gitee allow it */
@@ -25,16 +69,18 @@ export function ownerAndName(path: string): { owner: string; name: string } | nu
 }
 
 /**
- * `https://gitee.com/o/r` → gitee, `https://github.com/o/r` → github, bare `o/r` → gitee (the old behaviour);
- * a `.git` suffix and trailing slashes are tolerated.
+ * `https://gitee.com/o/r` → gitee, `https://github.com/o/r` → github, bare `o/r` → gitee (the old behaviour)
+ * at the Gitee web URL; a `.git` suffix and trailing slashes are tolerated.
  */
 export function resolveForgeRepo(repo: string, hosts: ForgeHosts = {}): ForgeRepo {
   const value = repo.trim();
   const bad = (why: string) => new AppError('invalid_repo', `repo "${repo}": ${why}`, { field: 'repo' });
   if (!value) throw bad('is empty');
+  const bases = forgeBases(hosts);
 
-  let host = 'gitee.com';
-  let scheme = 'https:';
+  const giteeWeb = new URL(bases.gitee.web);
+  let host = giteeWeb.host;
+  let scheme = giteeWeb.protocol;
   let path = value;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
     let url: URL;
@@ -51,27 +97,29 @@ export function resolveForgeRepo(repo: string, hosts: ForgeHosts = {}): ForgeRep
   const parsed = ownerAndName(path);
   if (!parsed) throw bad('expected owner/name or https://<host>/owner/name');
   const { owner, name } = parsed;
-  const forge = forgeForHost(host, hosts);
+  const forge = forgeForHost(host, hosts, bases);
   if (!forge) {
     throw bad(`host ${host} is not a known forge (add it to GITEE_HOSTS or GITHUB_HOSTS)`);
   }
-  return { forge, owner, name, webUrl: `${scheme}//${host}/${owner}/${name}` };
+  const webUrl = `${scheme}//${host}/${owner}/${name}`;
+  const base = bases[forge];
+  // a repository at the forge's own web address is fetched from the forge's git address
+  const gitUrl = webUrl.toLowerCase() === `${base.web}/${owner}/${name}`.toLowerCase() ? `${base.git}/${owner}/${name}.git` : `${webUrl}.git`;
+  return { forge, owner, name, webUrl, gitUrl };
 }
 
-function forgeForHost(host: string, hosts: ForgeHosts): ForgeKind | undefined {
-  const matches = (list: readonly string[] | undefined, fixed: string) =>
-    host === fixed || (list ?? []).some((h) => h.trim().toLowerCase() === host);
-  if (matches(hosts.giteeHosts, 'gitee.com')) return 'gitee';
-  if (matches(hosts.githubHosts, 'github.com')) return 'github';
+function forgeForHost(host: string, hosts: ForgeHosts, bases: Record<ForgeKind, ForgeBase>): ForgeKind | undefined {
+  const matches = (list: readonly string[] | undefined, fixed: string, base: ForgeBase) =>
+    host === fixed || host === new URL(base.web).host || (list ?? []).some((h) => h.trim().toLowerCase() === host);
+  if (matches(hosts.giteeHosts, 'gitee.com', bases.gitee)) return 'gitee';
+  if (matches(hosts.githubHosts, 'github.com', bases.github)) return 'github';
   return undefined;
 }
 
 /** The settings fields createForges reads (names as in src/settings.ts). */
 export interface ForgeSettings extends ForgeHosts {
   giteeAccessToken?: string;
-  giteeApiUrl?: string;
   githubAccessToken?: string;
-  githubApiUrl?: string;
   /** per-request timeout for both forges */
   forgeTimeoutMs?: number;
   /** e.g. a GitHub App installation's Octokit; used instead of building one from githubAccessToken */

@@ -8,6 +8,8 @@ export interface ForgeRepo {
   name: string;
   /** https://gitee.com/owner/name */
   webUrl: string;
+  /** where git fetches it (the forge's GIT_URL setting); absent: `webUrl.git` (see gitUrlOf) */
+  gitUrl?: string;
 }
 
 export interface FileChange {

@@ -47,7 +47,7 @@ export function extendOpenPull(deps: Deps) {
     const files = plan.files.filter((f) => !p.patchFiles.includes(f.path));
     const lastNew = plan.patchFiles.filter((f) => !p.patchFiles.includes(f)).at(-1);
     const commits = all.map(toPublished);
-    const description = describeRange(t, p.rangeFrom, range.to, commits, plan.patchFiles, p.stamp, plan.notes);
+    const description = describeRange(t, p.rangeFrom, range.to, commits, plan.patchFiles, p.stamp, plan.notes, deps.publish);
 
     let sha: string;
     if (head === p.commitSha) {

@@ -29,6 +29,8 @@ export interface PublishOptions {
   patchDir?: string;
   botName: string;
   botEmail: string;
+  /** where GitHub's pages are (forgeBases), for compare links of github upstreams; default github.com */
+  githubWebUrl?: string;
 }
 
 export interface PublishContext {
@@ -59,7 +61,16 @@ export function toPublished(commit: UpstreamCommit): PublishedCommit {
   return { sha: commit.sha, subject: commit.subject, message: commit.message, authorName: commit.authorName, authorDate: commit.authorDate, url: commit.url };
 }
 
-export function describeRange(t: TrackingRow, from: string, to: string, commits: PublishedCommit[], patchFiles: string[], stamp: string, notes: string[]): texts.RangeDescription {
+export function describeRange(
+  t: TrackingRow,
+  from: string,
+  to: string,
+  commits: PublishedCommit[],
+  patchFiles: string[],
+  stamp: string,
+  notes: string[],
+  options: Pick<PublishOptions, 'githubWebUrl'> = {},
+): texts.RangeDescription {
   return {
     trackingId: t.id,
     upstream: { versionControl: t.versionControl, scmRepo: t.scmRepo, scmBranch: t.scmBranch },
@@ -69,7 +80,7 @@ export function describeRange(t: TrackingRow, from: string, to: string, commits:
     stamp,
     commits,
     patchFiles,
-    compareUrl: texts.compareUrl(t.versionControl, t.scmRepo, from, to),
+    compareUrl: texts.compareUrl(t.versionControl, t.scmRepo, from, to, options.githubWebUrl),
     notes,
   };
 }
@@ -103,7 +114,7 @@ export async function planPublication(
   const specAfter = specPath ? plan.files.find((f) => f.path === specPath)?.content : undefined;
   const specDiff = specPath && specBefore !== null && specAfter !== undefined ? lineDiff(specBefore, specAfter, specPath) : null;
   const patchFiles = plan.patches.map((p) => p.path);
-  const description = describeRange(t, from, to, commits.map(toPublished), patchFiles, texts.publicationStamp(createdAt), plan.notes);
+  const description = describeRange(t, from, to, commits.map(toPublished), patchFiles, texts.publicationStamp(createdAt), plan.notes, ctx.options);
   return { files: plan.files, patchFiles, specPath, specDiff, notes: plan.notes, description };
 }
 
@@ -187,7 +198,7 @@ export async function publishRange(ctx: PublishContext, t: TrackingRow, from: st
       row = await advance(ctx, row.id, 'files', { commitSha: sha, warnings: p.notes, patchFiles: p.patchFiles });
     }
 
-    const description = describeRange(t, from, to, row.commits, row.patchFiles, row.stamp, row.warnings);
+    const description = describeRange(t, from, to, row.commits, row.patchFiles, row.stamp, row.warnings, ctx.options);
 
     let forgeIssue: ForgeIssue | null = row.issueId ? { id: row.issueId, url: row.issueUrl ?? '', state: 'open' } : null;
     if (!reached(row, 'issue')) {

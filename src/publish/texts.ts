@@ -4,6 +4,7 @@
  * notes for the maintainer, and a hidden marker by which a resumed run finds its own issue.
  */
 import type { PublishedCommit } from '../db/schema/index.js';
+import { ownerAndName } from '../forges/resolve.js';
 
 export interface RangeDescription {
   trackingId: number;
@@ -83,12 +84,21 @@ export function commitMessage(d: RangeDescription): string {
     .join('\n')}\n`;
 }
 
-/** A web compare link for upstreams that have one. */
-export function compareUrl(versionControl: string, scmRepo: string, from: string, to: string): string | undefined {
+/**
+ * A web compare link for upstreams on GitHub: a github upstream (on the GitHub that GITHUB_API_URL names, whose
+ * pages are at `githubWebUrl`), or a git URL on github.com or on that GitHub.
+ */
+export function compareUrl(versionControl: string, scmRepo: string, from: string, to: string, githubWebUrl = 'https://github.com'): string | undefined {
+  const web = githubWebUrl.replace(/\/+$/, '');
+  let base: string | undefined = web;
+  let path = scmRepo;
   if (versionControl === 'github') {
-    const path = scmRepo.replace(/^https?:\/\/github\.com\//, '').replace(/\.git$/, '');
-    return `https://github.com/${path}/compare/${from}...${to}`;
+    if (/^https?:\/\//i.test(scmRepo)) path = URL.canParse(scmRepo) ? new URL(scmRepo).pathname : '';
+  } else {
+    base = [web, 'https://github.com'].find((b) => scmRepo.toLowerCase().startsWith(`${b.toLowerCase()}/`));
+    if (!base) return undefined;
+    path = scmRepo.slice(base.length);
   }
-  const github = /^https:\/\/github\.com\/([\w.-]+\/[\w.-]+?)(\.git)?$/.exec(scmRepo);
-  return github ? `https://github.com/${github[1]}/compare/${from}...${to}` : undefined;
+  const repo = ownerAndName(path);
+  return repo ? `${base}/${repo.owner}/${repo.name}/compare/${from}...${to}` : undefined;
 }

@@ -6,7 +6,7 @@ import { MirrorLocks } from './git-lock.js';
 import { assertBranchName } from './git-ref.js';
 import { GitCommandError, runGit, runGitOk, type GitRunOptions } from './git-run.js';
 import { assertGitUrl, commitWebUrl, mirrorDirName, publicUrl, splitHttpCredentials } from './git-url.js';
-import type { HeadResult, Source, TrackedUpstream, UpstreamCommit } from './types.js';
+import { ABBREVIATED_COMMIT_ID, commitNotResolved, type HeadResult, type Source, type TrackedUpstream, type UpstreamCommit } from './types.js';
 
 export interface GitSourceOptions {
   /** DATA_DIR: mirrors live in `<dataDir>/mirrors/` */
@@ -73,6 +73,26 @@ export class GitSource implements Source {
       }
     });
     return results;
+  }
+
+  /** The full id of the commit of the tracked branch that `abbrev` names, after fetching the branch. */
+  async resolveCommit(upstream: TrackedUpstream, abbrev: string): Promise<string> {
+    const given = abbrev.toLowerCase();
+    if (SHA_RE.test(given)) return given;
+    assertGitUrl(upstream.scmRepo);
+    assertBranchName(upstream.scmBranch);
+    if (!ABBREVIATED_COMMIT_ID.test(given)) throw new AppError('invalid_sha', `scm_commit must be 4 to 64 hex digits, got ${JSON.stringify(abbrev)}`, { field: 'scm_commit' });
+    const mirror = join(this.mirrorsDir, mirrorDirName(upstream.scmRepo));
+    await mkdir(this.mirrorsDir, { recursive: true });
+    return this.locks.withLock(`${mirror}.lock`, async () => {
+      await this.ensureMirror(mirror);
+      await this.fetchBranch(mirror, upstream);
+      const where = `branch "${upstream.scmBranch}" of ${publicUrl(upstream.scmRepo)}`;
+      // the branch's own commits only: the mirror holds nothing else it could match by mistake
+      const found = await runGit(['rev-parse', '--verify', `${given}^{commit}`], this.opts(mirror));
+      if (found.exitCode === 0) return found.stdout.toString('utf8').trim();
+      throw commitNotResolved(/ambiguous/i.test(found.stderr) ? 'commit_ambiguous' : 'commit_unknown', abbrev, where);
+    });
   }
 
   /** Commits in from..to, oldest first, merges skipped, each with its exact `git format-patch` text. */
@@ -144,16 +164,23 @@ export class GitSource implements Source {
    */
   private async fetchMissing(mirror: string, upstream: TrackedUpstream, shas: string[]): Promise<string[]> {
     if ((await this.missing(mirror, shas)).length === 0) return [];
-    const branch = upstream.scmBranch;
-    const remote = splitHttpCredentials(upstream.scmRepo);
-    const fetch = ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', remote.url];
-    const options = this.opts(mirror, remote.authorization);
-    await runGitOk([...fetch, `+refs/heads/${branch}:refs/heads/${branch}`], options);
+    await this.fetchBranch(mirror, upstream);
     const stillMissing = await this.missing(mirror, shas);
     if (stillMissing.length === 0) return [];
     // Servers refuse unadvertised shas unless configured to allow them; that refusal is the answer we want.
-    await runGit([...fetch, ...stillMissing], options);
+    const remote = splitHttpCredentials(upstream.scmRepo);
+    await runGit([...this.fetchArgs(remote.url), ...stillMissing], this.opts(mirror, remote.authorization));
     return this.missing(mirror, stillMissing);
+  }
+
+  private fetchArgs(url: string): string[] {
+    return ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', url];
+  }
+
+  private async fetchBranch(mirror: string, upstream: TrackedUpstream): Promise<void> {
+    const branch = upstream.scmBranch;
+    const remote = splitHttpCredentials(upstream.scmRepo);
+    await runGitOk([...this.fetchArgs(remote.url), `+refs/heads/${branch}:refs/heads/${branch}`], this.opts(mirror, remote.authorization));
   }
 
   private async missing(mirror: string, shas: string[]): Promise<string[]> {

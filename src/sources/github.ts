@@ -7,7 +7,7 @@ import pLimit from 'p-limit';
 import { AppError } from '../errors.js';
 import { gh, githubError } from '../forges/octokit.js';
 import { ownerAndName } from '../forges/resolve.js';
-import type { HeadResult, Source, TrackedUpstream, UpstreamCommit } from './types.js';
+import { commitNotResolved, type HeadResult, type Source, type TrackedUpstream, type UpstreamCommit } from './types.js';
 
 export interface GitHubSourceOptions {
   /** token or installation Octokit; createGitHubOctokit gives one with retries and timeouts */
@@ -131,6 +131,22 @@ export class GitHubSource implements Source {
       if (!oid) return [target, { error: `branch ${target.branch} not found in ${where}` }];
       return [target, { sha: oid }];
     });
+  }
+
+  /** GitHub resolves an abbreviated sha like git does; 404 and 422 are its "no such commit". */
+  async resolveCommit(upstream: TrackedUpstream, abbrev: string): Promise<string> {
+    const { owner, name } = parseGitHubRepo(upstream.scmRepo);
+    const given = abbrev.toLowerCase();
+    const where = `${owner}/${name}`;
+    try {
+      const { data } = await gh(() => this.octokit.rest.repos.getCommit({ owner, repo: name, ref: given, per_page: 1 }), this.secrets);
+      return data.sha;
+    } catch (err) {
+      if (err instanceof AppError && (err.code === 'forge_not_found' || err.upstreamStatus === 422)) {
+        throw commitNotResolved(/ambiguous/i.test(err.message) ? 'commit_ambiguous' : 'commit_unknown', abbrev, where);
+      }
+      throw err;
+    }
   }
 
   async range(upstream: TrackedUpstream, from: string, to: string): Promise<UpstreamCommit[]> {

@@ -1,3 +1,5 @@
+import { AppError } from '../errors.js';
+
 /** What the tracking engine needs from an upstream, whatever kind it is (github API, any git URL, a mail list). */
 
 export interface TrackedUpstream {
@@ -57,8 +59,29 @@ export interface PendingWork {
   ranges: PublishRange[];
 }
 
+/** A full object id as git prints it (SHA-1, or SHA-256 in a SHA-256 repository). */
+export const FULL_COMMIT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+
+/** What git takes as a commit id from a user: 4 or more hex digits, in either case. */
+export const ABBREVIATED_COMMIT_ID = /^[0-9a-fA-F]{4,64}$/;
+
+/** The upstream knows no commit, or several, by the abbreviation the user gave: a retry won't change that. */
+export function commitNotResolved(code: 'commit_unknown' | 'commit_ambiguous', abbrev: string, where: string): AppError {
+  const message =
+    code === 'commit_unknown'
+      ? `scm_commit ${abbrev}: ${where} has no commit by that id`
+      : `scm_commit ${abbrev}: more than one commit of ${where} starts with it; give more digits`;
+  return new AppError(code, message, { field: 'scm_commit' });
+}
+
 export interface Source {
   readonly kind: string;
+  /**
+   * The full id of the commit an abbreviation (4+ hex digits, as git accepts) names on the tracked branch.
+   * Throws commitNotResolved(...) when the upstream answers that none or several match; other failures
+   * (unreachable upstream) keep their own codes. A source without it has no hex commit ids (mail).
+   */
+  resolveCommit?(upstream: TrackedUpstream, abbrev: string): Promise<string>;
   /** Current branch heads for many trackings at once (batched per upstream where possible). */
   heads(upstreams: TrackedUpstream[]): Promise<Map<number, HeadResult>>;
   /**

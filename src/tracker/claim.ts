@@ -31,12 +31,16 @@ export async function claimWork(db: Database, owner: string, limit: number, leas
   return rowsOf<{ id: number }>(rows).map((r) => Number(r.id));
 }
 
-/** Take the lease of one tracking right now (an API-requested scan), unless another replica holds it. */
+/**
+ * Take the lease of one enabled tracking right now (an API-requested scan) when nobody holds it. A lease this
+ * replica holds already is not taken again: that would be a second run of the tracking beside the first
+ * (one scheduled, one on demand), publishing the same range twice.
+ */
 export async function claimOne(db: Database, id: number, owner: string, leaseMs: number): Promise<boolean> {
   const rows = await db
     .update(tracking)
     .set({ leaseOwner: owner, leaseExpiresAt: sql`now() + make_interval(secs => ${leaseMs / 1000})`, status: 'running', queuedAt: sql`coalesce(${tracking.queuedAt}, now())` })
-    .where(and(eq(tracking.id, id), sql`(${tracking.leaseExpiresAt} is null or ${tracking.leaseExpiresAt} < now() or ${tracking.leaseOwner} = ${owner})`))
+    .where(and(eq(tracking.id, id), eq(tracking.enabled, true), sql`(${tracking.leaseExpiresAt} is null or ${tracking.leaseExpiresAt} < now())`))
     .returning({ id: tracking.id });
   return rows.length > 0;
 }

@@ -36,7 +36,7 @@ export interface HeadsReport {
 }
 
 /** Errors a retry won't fix: the tracking waits for a human (state `blocked`). */
-const BLOCKING = new Set(['not_ancestor', 'source_unavailable', 'forge_token_missing', 'invalid_repo', 'invalid_scm_repo', 'upstream_not_found', 'forge_auth', 'invalid_patch']);
+const BLOCKING = new Set(['not_ancestor', 'source_unavailable', 'forge_token_missing', 'invalid_repo', 'invalid_scm_repo', 'upstream_not_found', 'forge_auth', 'invalid_patch', 'commit_unknown', 'commit_ambiguous']);
 
 const HEADS_BATCH = 500;
 
@@ -48,6 +48,8 @@ export class Engine {
   private readonly backoffMaxMs: number;
   private readonly db: Database;
   private readonly logger: Logger;
+  /** trackings this process is running now: a lease that outlived its time must not start a second run here */
+  private readonly inFlight = new Set<number>();
 
   constructor(private readonly deps: EngineOptions) {
     this.owner = deps.owner ?? `engine-${randomUUID().slice(0, 8)}`;
@@ -126,7 +128,7 @@ export class Engine {
         last_head = v.head,
         scm_commit = coalesce(t.scm_commit, v.head),
         queued_at = case when t.scm_commit is not null and t.scm_commit <> v.head then coalesce(t.queued_at, now()) else t.queued_at end,
-        status = case when t.scm_commit is not null and t.scm_commit <> v.head then 'queued' else 'ok' end,
+        status = case when not t.enabled then 'paused' when t.scm_commit is not null and t.scm_commit <> v.head then 'queued' else 'ok' end,
         last_error = case when t.scm_commit is not null and t.scm_commit <> v.head then t.last_error else null end,
         consecutive_failures = case when t.scm_commit is not null and t.scm_commit <> v.head then t.consecutive_failures else 0 end,
         next_attempt_at = case when t.scm_commit is not null and t.scm_commit <> v.head then t.next_attempt_at else null end
@@ -146,33 +148,49 @@ export class Engine {
     }
   }
 
-  /** An on-demand scan (API, CLI): runs now under a lease; a dry run takes no lease and writes nothing. */
+  /**
+   * An on-demand scan (API, CLI, a maintainer's retry): runs now under a lease, or answers `busy` while a run
+   * of the tracking is under way here or on another replica. A dry run takes no lease and writes nothing, so it
+   * also shows a paused tracking; a real scan of a paused one publishes nothing.
+   */
   async scanNow(id: number, options: { dryRun?: boolean } = {}): Promise<RunResult | { action: 'busy' }> {
     const [t] = await this.db.select().from(tracking).where(eq(tracking.id, id));
     if (!t) throw new AppError('not_found', 'no such tracking');
     if (options.dryRun) return runTracking(this.deps, t, { dryRun: true });
-    if (!(await claimOne(this.db, id, this.owner, this.leaseMs))) return { action: 'busy' };
+    if (!t.enabled) throw pausedError(id);
+    if (this.inFlight.has(id) || !(await claimOne(this.db, id, this.owner, this.leaseMs))) {
+      const [now] = await this.db.select({ enabled: tracking.enabled }).from(tracking).where(eq(tracking.id, id));
+      if (now && !now.enabled) throw pausedError(id);
+      return { action: 'busy' };
+    }
     return this.runClaimed(id, true);
   }
 
   private async runClaimed(id: number, rethrow: true): Promise<RunResult>;
   private async runClaimed(id: number, rethrow?: false, useRecordedHead?: boolean): Promise<RunResult | null>;
   private async runClaimed(id: number, rethrow = false, useRecordedHead = false): Promise<RunResult | null> {
+    // claimed again here after its lease ran out while the first run goes on: that run keeps the tracking
+    if (this.inFlight.has(id)) return null;
     const [t] = await this.db.select().from(tracking).where(eq(tracking.id, id));
     if (!t) throw new AppError('not_found', 'no such tracking');
     const heartbeat = async () => {
-      if (!(await renewLease(this.db, id, this.owner, this.leaseMs))) throw new AppError('lease_lost', 'another replica took over this tracking');
+      if (!(await renewLease(this.db, id, this.owner, this.leaseMs))) {
+        throw new AppError('lease_lost', 'another replica took over this tracking');
+      }
     };
+    this.inFlight.add(id);
     try {
       const head = useRecordedHead && t.lastHead && t.lastHead !== t.scmCommit ? t.lastHead : undefined;
       const result = await runTracking({ ...this.deps, heartbeat }, t, { head });
       await this.recordSuccess(id);
       return result;
     } catch (err) {
-      await this.recordFailure(t, err);
+      // the replica that took over owns the tracking's status now
+      if (!(err instanceof AppError && err.code === 'lease_lost')) await this.recordFailure(t, err);
       if (rethrow) throw err;
       return null;
     } finally {
+      this.inFlight.delete(id);
       await releaseWork(this.db, id, this.owner);
     }
   }
@@ -180,7 +198,7 @@ export class Engine {
   private async recordSuccess(id: number): Promise<void> {
     await this.db
       .update(tracking)
-      .set({ status: 'ok', lastError: null, consecutiveFailures: 0, nextAttemptAt: null, lastCheckedAt: sql`now()` })
+      .set({ status: statusUnlessPaused('ok'), lastError: null, consecutiveFailures: 0, nextAttemptAt: null, lastCheckedAt: sql`now()` })
       .where(eq(tracking.id, id));
   }
 
@@ -194,7 +212,7 @@ export class Engine {
     await this.db
       .update(tracking)
       .set({
-        status,
+        status: statusUnlessPaused(status),
         lastError: message,
         consecutiveFailures: sql`${tracking.consecutiveFailures} + 1`,
         nextAttemptAt: new Date(Date.now() + delay),
@@ -202,4 +220,13 @@ export class Engine {
       })
       .where(eq(tracking.id, t.id));
   }
+}
+
+/** A tracking paused while it ran stays `paused`: its status says what `enabled` says. */
+function statusUnlessPaused(status: string) {
+  return sql<string>`case when ${tracking.enabled} then ${status} else 'paused' end`;
+}
+
+function pausedError(id: number): AppError {
+  return new AppError('tracking_paused', `tracking ${id} is paused: nothing is published until it is resumed (a dry run shows what would be)`);
 }

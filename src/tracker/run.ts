@@ -10,6 +10,7 @@ import { issue, tracking, type PublicationRow, type TrackingRow } from '../db/sc
 import { AppError, errorMessage } from '../errors.js';
 import type { Forges } from '../forges/resolve.js';
 import type { Logger } from '../log.js';
+import { withFullCommit } from './commit-id.js';
 import { planPublication, publishRange, type PublishOptions } from '../publish/publish.js';
 import * as texts from '../publish/texts.js';
 import { historyRanges, type PendingWork, type PublishRange, type Source, type TrackedUpstream, type UpstreamCommit } from '../sources/types.js';
@@ -79,6 +80,7 @@ export function sourceFor(deps: Pick<RunDeps, 'sources' | 'unavailable'>, t: Tra
 
 async function currentHead(source: Source, t: TrackingRow): Promise<string> {
   const result = (await source.heads([upstreamOf(t)])).get(t.id);
+  // the upstream's failure, not the request's: an on-demand scan answers 502 (api/errors.ts), never 400
   if (!result) throw new AppError('upstream_error', `no answer for the head of ${t.scmRepo} ${t.scmBranch}`);
   if ('error' in result) throw new AppError(result.code ?? 'upstream_error', result.error);
   return result.sha;
@@ -86,6 +88,8 @@ async function currentHead(source: Source, t: TrackingRow): Promise<string> {
 
 export async function runTracking(deps: RunDeps, t: TrackingRow, options: { dryRun?: boolean; head?: string } = {}): Promise<RunResult> {
   const source = sourceFor(deps, t);
+  // 0. An abbreviated scm_commit becomes the full id (a range and its markers name full ids).
+  t = await withFullCommit(deps.db, source, t, options);
   // 1. Where the upstream is now.
   const head = options.head ?? (await currentHead(source, t));
   await recordHead(deps.db, t, head);

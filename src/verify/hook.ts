@@ -3,7 +3,7 @@
  * status on GitHub, a PR comment on Gitee), labelling the PR `conflict` when the patches don't apply.
  */
 import type { PublicationRow, TrackingRow } from '../db/schema/index.js';
-import type { Forges } from '../forges/resolve.js';
+import { gitUrlOf, type Forges } from '../forges/resolve.js';
 import type { ForgeRepo } from '../forges/types.js';
 import type { ForgeExtras } from '../lifecycle/extras.js';
 import type { Logger } from '../log.js';
@@ -27,7 +27,7 @@ export interface VerifierDeps {
 export const CONFLICT_LABEL = 'conflict';
 
 /**
- * `webUrl + .git`, with the forge token as a Basic Authorization header (Gitee: oauth2:<token>, GitHub:
+ * The repository's git URL (its forge's GIT_URL setting), with the forge token as a Basic Authorization header (Gitee: oauth2:<token>, GitHub:
  * x-access-token:<token>); `overrides` maps `owner/name` to another URL (tests: a file:// repository).
  */
 export function cloneSourceFrom(tokens: { gitee?: string; github?: string }, overrides: Record<string, string> = {}) {
@@ -36,7 +36,7 @@ export function cloneSourceFrom(tokens: { gitee?: string; github?: string }, ove
     if (override) return { url: override };
     const token = repo.forge === 'gitee' ? tokens.gitee : tokens.github;
     const user = repo.forge === 'gitee' ? 'oauth2' : 'x-access-token';
-    return { url: `${repo.webUrl}.git`, authorization: token ? basicAuthorization(user, token) : undefined };
+    return { url: gitUrlOf(repo), authorization: token ? basicAuthorization(user, token) : undefined };
   };
 }
 

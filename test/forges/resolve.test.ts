@@ -3,7 +3,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors.js';
 import { GiteeForge } from '../../src/forges/gitee.js';
 import { GitHubForge } from '../../src/forges/github.js';
-import { createForges, resolveForgeRepo } from '../../src/forges/resolve.js';
+import { createForges, forgeBases, resolveForgeRepo } from '../../src/forges/resolve.js';
+import { compareUrl } from '../../src/publish/texts.js';
 
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());
@@ -18,7 +19,32 @@ describe('resolveForgeRepo', () => {
     ['https://github.com/acme/pkg', 'github', 'acme', 'pkg', 'https://github.com/acme/pkg'],
     ['https://GitHub.com/acme/pkg.git/', 'github', 'acme', 'pkg', 'https://github.com/acme/pkg'],
   ])('%s → %s %s/%s', (input, forge, owner, name, webUrl) => {
-    expect(resolveForgeRepo(input)).toEqual({ forge, owner, name, webUrl });
+    expect(resolveForgeRepo(input)).toEqual({ forge, owner, name, webUrl, gitUrl: `${webUrl}.git` });
+  });
+
+  it("takes every forge address from that forge's settings: web and git follow the API URL unless set", () => {
+    const selfHosted = { giteeApiUrl: 'http://127.0.0.1:8123/api/v5', githubApiUrl: 'https://ghe.example.com/api/v3' };
+    expect(forgeBases(selfHosted)).toEqual({
+      gitee: { web: 'http://127.0.0.1:8123', git: 'http://127.0.0.1:8123' },
+      github: { web: 'https://ghe.example.com', git: 'https://ghe.example.com' },
+    });
+    expect(resolveForgeRepo('o/r', selfHosted)).toEqual({ forge: 'gitee', owner: 'o', name: 'r', webUrl: 'http://127.0.0.1:8123/o/r', gitUrl: 'http://127.0.0.1:8123/o/r.git' });
+    // the GitHub Enterprise host is GitHub without listing it in GITHUB_HOSTS
+    expect(resolveForgeRepo('https://ghe.example.com/team/pkg', selfHosted)).toMatchObject({ forge: 'github', webUrl: 'https://ghe.example.com/team/pkg' });
+    const gitElsewhere = { ...selfHosted, giteeWebUrl: 'https://code.example.cn', giteeGitUrl: 'ssh://git@code.example.cn:2222' };
+    expect(resolveForgeRepo('o/r', gitElsewhere)).toMatchObject({ webUrl: 'https://code.example.cn/o/r', gitUrl: 'ssh://git@code.example.cn:2222/o/r.git' });
+    // a repository on another listed host is not at the forge's git address
+    expect(resolveForgeRepo('https://gitee.com/o/r', gitElsewhere).gitUrl).toBe('https://gitee.com/o/r.git');
+  });
+
+  it('compare links of github upstreams are on the GitHub the settings name', () => {
+    const ghe = forgeBases({ githubApiUrl: 'https://ghe.example.com/api/v3' }).github.web;
+    expect(compareUrl('github', 'team/pkg', 'a1', 'b2', ghe)).toBe('https://ghe.example.com/team/pkg/compare/a1...b2');
+    expect(compareUrl('github', 'https://ghe.example.com/team/pkg', 'a1', 'b2', ghe)).toBe('https://ghe.example.com/team/pkg/compare/a1...b2');
+    expect(compareUrl('git', 'https://ghe.example.com/team/pkg.git', 'a1', 'b2', ghe)).toBe('https://ghe.example.com/team/pkg/compare/a1...b2');
+    expect(compareUrl('git', 'https://github.com/o/r.git', 'a1', 'b2', ghe)).toBe('https://github.com/o/r/compare/a1...b2');
+    expect(compareUrl('github', 'o/r', 'a1', 'b2')).toBe('https://github.com/o/r/compare/a1...b2');
+    expect(compareUrl('git', 'https://gitlab.com/o/r.git', 'a1', 'b2', ghe)).toBeUndefined();
   });
 
   it('maps configured web hosts (GitHub Enterprise, a self-hosted Gitee)', () => {

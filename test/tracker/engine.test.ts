@@ -287,3 +287,98 @@ describe('replicas', () => {
     }
   });
 });
+
+describe('one run per tracking', () => {
+  /** the forge takes `ms` to answer an issue creation, as a loaded Gitee does */
+  function slowIssues(ms: number) {
+    const create = forge.createIssue.bind(forge);
+    forge.createIssue = async (repo, input) => {
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      return create(repo, input);
+    };
+  }
+
+  it('an on-demand scan while one is running answers busy instead of publishing beside it', async () => {
+    const t = await addTracking(upstream.url, { scmCommit: upstream.head() });
+    const sha = upstream.commit('one', { files: { o: '1\n' } });
+    slowIssues(1_500);
+    const e = engine();
+    const first = e.scanNow(t.id);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const second = await e.scanNow(t.id);
+    expect(second).toEqual({ action: 'busy' });
+    expect((await first).action).toBe('published');
+    expect(forge.issues).toHaveLength(1);
+    expect(forge.pulls).toHaveLength(1);
+    expect(await get(t.id)).toMatchObject({ scmCommit: sha, status: 'ok', lastError: null, consecutiveFailures: 0, leaseOwner: null });
+  });
+
+  it("a scheduled cycle and an on-demand scan of one process don't run one tracking twice", async () => {
+    const t = await addTracking(upstream.url, { scmCommit: upstream.head() });
+    upstream.commit('one', { files: { o: '1\n' } });
+    slowIssues(1_500);
+    const e = engine();
+    const cycle = e.runCycle();
+    // wait until the cycle holds the tracking
+    while ((await get(t.id)).leaseOwner === null) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await e.scanNow(t.id)).toEqual({ action: 'busy' });
+    await cycle;
+    expect(forge.issues).toHaveLength(1);
+    expect((await get(t.id)).status).toBe('ok');
+  });
+});
+
+describe('a paused tracking', () => {
+  it('an explicit scan publishes nothing and the status stays paused; a dry run still shows the range', async () => {
+    const t = await addTracking(upstream.url, { scmCommit: upstream.head() });
+    const start = upstream.head();
+    upstream.commit('one', { files: { o: '1\n' } });
+    await handle.db.update(tracking).set({ enabled: false, status: 'paused' }).where(eq(tracking.id, t.id));
+    await expect(engine().scanNow(t.id)).rejects.toMatchObject({ code: 'tracking_paused', status: 409 });
+    expect(forge.writes).toEqual([]);
+    expect(await get(t.id)).toMatchObject({ enabled: false, status: 'paused', scmCommit: start, leaseOwner: null });
+    const dry = await engine().scanNow(t.id, { dryRun: true });
+    expect(dry.action).toBe('dry_run');
+    expect(forge.writes).toEqual([]);
+    expect((await get(t.id)).status).toBe('paused');
+  });
+
+  it('paused while its run goes on: the run ends with the status still paused', async () => {
+    const t = await addTracking(upstream.url, { scmCommit: upstream.head() });
+    upstream.commit('one', { files: { o: '1\n' } });
+    const create = forge.createIssue.bind(forge);
+    forge.createIssue = async (repo, input) => {
+      await handle.db.update(tracking).set({ enabled: false, status: 'paused' }).where(eq(tracking.id, t.id));
+      return create(repo, input);
+    };
+    await engine().scanNow(t.id);
+    expect(await get(t.id)).toMatchObject({ enabled: false, status: 'paused' });
+  });
+});
+
+describe('an abbreviated scm_commit', () => {
+  /** a prefix of no commit of the upstream */
+  const unknownPrefix = () => ['0000', 'ffff', 'dead', 'beef'].find((p) => !upstream.git('rev-list', '--all').split('\n').some((s) => s.startsWith(p)))!;
+
+  it('is resolved to the full id at the first scan, which then publishes from there', async () => {
+    const start = upstream.head();
+    const t = await addTracking(upstream.url, { scmCommit: start.slice(0, 4) });
+    const sha = upstream.commit('after the abbreviated start', { files: { a: '1\n' } });
+    await engine().runCycle();
+    expect(await get(t.id)).toMatchObject({ scmCommit: sha, status: 'ok', lastError: null });
+    expect(forge.pulls).toHaveLength(1);
+    expect((await handle.db.select().from(issue))[0]).toMatchObject({ rangeFrom: start, rangeTo: sha });
+  });
+
+  it('that names no commit of the branch blocks the tracking and says so', async () => {
+    const prefix = unknownPrefix();
+    const t = await addTracking(upstream.url, { scmCommit: prefix });
+    upstream.commit('new', { files: { a: '1\n' } });
+    await engine().runCycle();
+    const after = await get(t.id);
+    expect(after.status).toBe('blocked');
+    expect(after.lastError).toBe(`scm_commit ${prefix}: branch "main" of ${upstream.url} has no commit by that id`);
+    expect(after.scmCommit).toBe(prefix);
+    expect(forge.writes).toEqual([]);
+  });
+});

@@ -4,13 +4,14 @@
  * or commit status when check runs are not allowed; `conflict` label) and Gitee (PR comment, label).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Octokit } from '@octokit/rest';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PublicationRow, TrackingRow } from '../../src/db/schema/index.js';
-import { resolveForgeRepo } from '../../src/forges/resolve.js';
+import { createForges, resolveForgeRepo } from '../../src/forges/resolve.js';
+import { extrasFactory, runHooks } from '../../src/lifecycle/wiring.js';
 import { GiteeExtras, GitHubExtras } from '../../src/lifecycle/extras.js';
 import { createLogger } from '../../src/log.js';
 import { checkPatchesApply } from '../../src/verify/apply-check.js';
@@ -213,6 +214,30 @@ describe('the verifier after a publication', () => {
       .reply(201, {});
     const { t, p } = rows('https://github.com/acme/widget', files);
     expect((await verify(t, p))?.outcome).toBe('clean');
+  });
+
+  it("a self-hosted Gitee: the check fetches from the forge's git URL, not gitee.com, and reports through its API", async () => {
+    const { target, files, workRoot } = sourceTreeWithPatches({ conflict: true });
+    const GITEE = 'https://gitee.test/api/v5';
+    // the forge's git side is a local directory of owner/name.git repositories
+    const forgeRoot = makeTempDir();
+    mkdirSync(join(forgeRoot, 'src-openeuler'));
+    symlinkSync(target.dir, join(forgeRoot, 'src-openeuler', 'lib.git'));
+    const settings = { giteeAccessToken: 'gt', giteeApiUrl: GITEE, giteeGitUrl: `file://${forgeRoot}`, githubAccessToken: '', githubApiUrl: 'https://api.github.com' };
+    const forges = createForges(settings);
+    expect(forges.resolve('src-openeuler/lib').webUrl).toBe('https://gitee.test/src-openeuler/lib');
+    const hooks = runHooks(
+      { ...settings, updateOpenPr: false, dataDir: join(workRoot, '..') },
+      { db: undefined as never, logger: silent, parts: { sources: {}, unavailable: {}, forges }, publish: { specEdit: 'auto', botName: 'b', botEmail: 'b@example.org' }, extras: extrasFactory(settings) },
+    );
+    nock(GITEE)
+      .post('/repos/src-openeuler/lib/pulls/7/comments', (b) => /conflict: .*\.patch does not apply/.test(b.body))
+      .reply(201, {})
+      .post('/repos/src-openeuler/lib/pulls/7/labels', ['conflict'])
+      .query({ access_token: 'gt' })
+      .reply(201, []);
+    const { t, p } = rows('src-openeuler/lib', files);
+    await hooks.onPublished(t, p);
   });
 
   it('Gitee: the result as a PR comment and the conflict label', async () => {

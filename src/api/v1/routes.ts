@@ -18,6 +18,7 @@ import {
 import { createApiToken, listApiTokens, revokeApiToken } from '../../auth/tokens.js';
 import { guard, guardByMethod, type Guard } from '../auth-guard.js';
 import { combinedStateOfTrackings } from '../../checks/service.js';
+import type { ResolveCommit } from '../compat.js';
 import type { ApiEnv } from '../context.js';
 import { AppError } from '../../errors.js';
 import { jsonError } from '../errors.js';
@@ -30,6 +31,7 @@ export interface V1Deps {
   requireRead: Guard;
   /** run one tracking now (the engine); absent when the engine is not wired */
   scanNow?: (id: number, options: { dryRun: boolean }) => Promise<unknown>;
+  resolveCommit?: ResolveCommit;
 }
 
 const idParam = z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: 'id', in: 'path' } }) });
@@ -135,7 +137,8 @@ export function v1Routes(deps: V1Deps) {
       if (await findTracking(db, input.repo, input.branch)) {
         throw new AppError('conflict', `a tracking for ${input.repo} ${input.branch} exists already`, { field: 'repo' });
       }
-      const { row } = await upsertTracking(db, toTrackingInput(input));
+      const value = toTrackingInput(input);
+      const { row } = await upsertTracking(db, deps.resolveCommit ? await deps.resolveCommit(value) : value);
       c.header('Location', `/api/v1/trackings/${row.id}`);
       return c.json(trackingJson(row), 201);
     },
@@ -168,11 +171,21 @@ export function v1Routes(deps: V1Deps) {
     }),
     async (c) => {
       const patch = c.req.valid('json');
-      const row = await updateTracking(db, c.req.valid('param').id, {
+      const { id } = c.req.valid('param');
+      let scmCommit = patch.scm_commit;
+      const current = scmCommit && deps.resolveCommit ? await getTracking(db, id) : undefined;
+      if (current && deps.resolveCommit) {
+        // the abbreviation names a commit of the upstream the tracking will have after this change
+        const { repo, branch, enabled } = current;
+        const versionControl = patch.version_control ?? current.versionControl;
+        const upstream = { versionControl, scmRepo: patch.scm_repo ?? current.scmRepo, scmBranch: patch.scm_branch ?? current.scmBranch };
+        scmCommit = (await deps.resolveCommit({ ...upstream, scmCommit, repo, branch, enabled })).scmCommit;
+      }
+      const row = await updateTracking(db, id, {
         versionControl: patch.version_control,
         scmRepo: patch.scm_repo,
         scmBranch: patch.scm_branch,
-        scmCommit: patch.scm_commit,
+        scmCommit,
         enabled: patch.enabled,
       });
       if (!row) throw new AppError('not_found', 'no such tracking');
@@ -204,7 +217,7 @@ export function v1Routes(deps: V1Deps) {
       request: { params: idParam, query: z.object({ dry_run: boolParam.optional() }).strict() },
       responses: {
         200: json(z.record(z.string(), z.unknown()), 'what the scan did (action: initialized, up_to_date, advanced, published) or would do (dry_run)'),
-        409: json(errorSchema, 'another replica holds the tracking'),
+        409: json(errorSchema, 'a scan of the tracking is running already (tracking_busy), or the tracking is paused (tracking_paused)'),
         503: json(errorSchema, 'the engine is not running'),
         ...errors,
       },
@@ -214,7 +227,7 @@ export function v1Routes(deps: V1Deps) {
       if (!(await getTracking(db, id))) throw new AppError('not_found', 'no such tracking');
       if (!deps.scanNow) throw new AppError('engine_unavailable', 'the tracking engine is not running in this process');
       const result = (await deps.scanNow(id, { dryRun: c.req.valid('query').dry_run ?? false })) as Record<string, unknown>;
-      if (result.action === 'busy') throw new AppError('busy', 'another replica is working on this tracking right now; try again shortly');
+      if (result.action === 'busy') throw new AppError('tracking_busy', 'a scan of this tracking is running right now; try again when it is done');
       return c.json(result, 200);
     },
   );
