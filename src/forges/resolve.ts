@@ -3,6 +3,7 @@ import type { Octokit } from '@octokit/rest';
 import { AppError } from '../errors.js';
 import { GiteeForge } from './gitee.js';
 import { GitHubForge } from './github.js';
+import { isLocalTarget, LocalForge, resolveLocalTarget } from './local.js';
 import type { Sleep } from './http.js';
 import { createGitHubOctokit } from './octokit.js';
 import type { Forge, ForgeKind, ForgeRepo } from './types.js';
@@ -26,12 +27,14 @@ export function ownerAndName(path: string): { owner: string; name: string } | nu
 
 /**
  * `https://gitee.com/o/r` → gitee, `https://github.com/o/r` → github, bare `o/r` → gitee (the old behaviour);
- * a `.git` suffix and trailing slashes are tolerated.
+ * a `.git` suffix and trailing slashes are tolerated. An absolute path or a file:// URL is a local
+ * repository (read-only, for dry runs).
  */
 export function resolveForgeRepo(repo: string, hosts: ForgeHosts = {}): ForgeRepo {
   const value = repo.trim();
   const bad = (why: string) => new AppError('invalid_repo', `repo "${repo}": ${why}`, { field: 'repo' });
   if (!value) throw bad('is empty');
+  if (isLocalTarget(value)) return resolveLocalTarget(value);
 
   let host = 'gitee.com';
   let scheme = 'https:';
@@ -43,7 +46,7 @@ export function resolveForgeRepo(repo: string, hosts: ForgeHosts = {}): ForgeRep
     } catch {
       throw bad('is not a valid URL');
     }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw bad('expected an https:// URL or owner/name');
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw bad('expected an https:// URL, owner/name or a local path');
     host = url.host.toLowerCase();
     scheme = url.protocol;
     path = url.pathname;
@@ -89,6 +92,7 @@ export interface Forges {
 export function createForges(settings: ForgeSettings): Forges {
   const built = new Map<ForgeKind, Forge>();
   const build = (repo: ForgeRepo): Forge => {
+    if (repo.forge === 'local') return new LocalForge();
     const where = repo.webUrl.replace(/^https?:\/\//, '');
     if (repo.forge === 'gitee') {
       if (!settings.giteeAccessToken) {
