@@ -114,10 +114,12 @@ export function buildProgram(context: RunContext): Command {
 
   const scan = program
     .command('scan')
-    .description('scan trackings now (all, those of --repo, or one with --repo and --branch) and print the result as JSON')
+    .description('scan trackings now (all, those of --repo, or one with --repo and --branch) and report what happened')
     .option('--repo <repo>', 'target repository')
     .option('--branch <branch>', 'target branch (needs --repo)')
-    .option('--dry-run', 'show what would be published, change nothing');
+    .option('--dry-run', 'show what would be published (commits, patches, spec diff, issue and PR), change nothing')
+    .option('--out <dir>', 'with --dry-run: write the patch files, the edited spec, the spec diff and the issue and PR texts into DIR (new or empty)')
+    .option('--json', "print the server's answer as JSON (for scripts)");
   addConnectionOptions(scan, 'write').action((options) => scanAction(context, options));
 
   const token = program.command('token').description('API tokens for scripts and CI (sent as Authorization: Bearer)');

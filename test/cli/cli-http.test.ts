@@ -222,13 +222,13 @@ describe('the old documented commands, verbatim, against a plain HTTP server', (
     const flags = ['--version_control', 'git', '--scm_repo', upstream.url, '--scm_branch', 'main', '--branch', 'master', '--enabled', 'true'];
     expect((await cli(['add', ...auth(), '--repo', 'scan/git', ...flags])).code).toBe(0);
 
-    const dry = await cli(['scan', ...auth(), '--repo', 'scan/git', '--branch', 'master', '--dry-run']);
+    const dry = await cli(['scan', ...auth(), '--repo', 'scan/git', '--branch', 'master', '--dry-run', '--json']);
     expect(dry).toMatchObject({ code: 0, stderr: '' });
     expect(JSON.parse(dry.stdout)).toEqual({ action: 'initialized', head });
     expect(await trackings(['--repo', 'scan/git'])).toMatchObject([{ scm_commit: null }]);
 
     const real = await cli(['scan', ...auth(), '--repo', 'scan/git', '--branch', 'master']);
-    expect(JSON.parse(real.stdout)).toEqual({ action: 'initialized', head });
+    expect(real.stdout).toBe(`scan/git master: starts at ${head.slice(0, 12)} (the current upstream head); nothing to publish until the upstream moves\n`);
     expect(await trackings(['--repo', 'scan/git'])).toMatchObject([{ scm_commit: head }]);
 
     // github upstreams need GITHUB_ACCESS_TOKEN, which the test service does not have
