@@ -11,6 +11,7 @@ import { generatePasswordAction } from './commands/generate-password.js';
 import { exportAction } from './commands/export.js';
 import { queryAction } from './commands/query.js';
 import { scanAction } from './commands/scan.js';
+import { showAction } from './commands/show.js';
 import { tokenCreateAction, tokenListAction, tokenRevokeAction } from './commands/token.js';
 import { enableAction, updateAction } from './commands/update.js';
 import type { RunContext } from './context.js';
@@ -79,6 +80,14 @@ export function buildProgram(context: RunContext): Command {
     .option('--enabled <bool>', 'only enabled (true) or disabled (false) trackings', parseBooleanFlag)
     .option('--json', 'print JSON instead of a table');
   addConnectionOptions(query, 'read').action((options) => queryAction(context, options));
+
+  const show = program
+    .command('show')
+    .description('print one tracking in full: its status, last head, next attempt and the whole last error')
+    .requiredOption('--repo <repo>', 'target repository')
+    .requiredOption('--branch <branch>', 'target branch')
+    .option('--json', 'print JSON');
+  addConnectionOptions(show, 'read').action((options) => showAction(context, options));
 
   const del = program
     .command('delete')
