@@ -5,22 +5,12 @@
  */
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { DryRunChunk as ServerDryRunChunk } from '../../src/tracker/run.js';
 import { paintDiff, type Paint } from './colour.js';
 import { operationError, usageError } from './errors.js';
 
-interface DryRunChunk {
-  range: string;
-  commits: { sha: string; subject: string }[];
-  patch_files: string[];
-  spec_file: string | null;
-  spec_diff: string | null;
-  issue_title: string;
-  issue_body: string;
-  pr_title: string;
-  pr_body: string;
-  notes: string[];
-  files?: { path: string; content: string }[];
-}
+/** An older server's dry run has no `files`. */
+type DryRunChunk = Omit<ServerDryRunChunk, 'files'> & Partial<Pick<ServerDryRunChunk, 'files'>>;
 
 type Result = Record<string, unknown> & { action?: string };
 

@@ -12,16 +12,6 @@ import { createUpstreamRepo, GIT, makeTempDir, removeTempDirs, testGitEnv } from
 
 afterAll(() => removeTempDirs());
 
-function caught(fn: () => unknown): AppError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof AppError) return err;
-    throw err;
-  }
-  throw new Error('expected an AppError');
-}
-
 describe('resolving a local target', () => {
   it.each([
     ['/srv/pkgs/hello', 'hello', 'file:///srv/pkgs/hello'],
@@ -36,9 +26,9 @@ describe('resolving a local target', () => {
     ['/srv/../etc/hello', /must not contain "\.\."/],
     ['/', /names no repository folder/],
   ])('refuses %j naming the repo field', (input, message) => {
-    const err = caught(() => resolveLocalTarget(input));
-    expect(err).toMatchObject({ code: 'invalid_repo', field: 'repo' });
-    expect(err.message).toMatch(message);
+    expect(() => resolveLocalTarget(input)).toThrow(
+      expect.objectContaining({ constructor: AppError, code: 'invalid_repo', field: 'repo', message: expect.stringMatching(message) }),
+    );
   });
 
   it('needs no forge token', () => {
