@@ -5,8 +5,9 @@
  * repository has no issues or pull requests, and the service must not change a maintainer's checkout, so
  * every write is refused with `local_target_read_only` (a blocking error: a retry won't help).
  */
+import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { AppError } from '../errors.js';
 import { assertBranchName } from '../sources/git-ref.js';
@@ -57,24 +58,24 @@ export class LocalForge implements Forge {
   async branchHead(repo: ForgeRepo, branch: string): Promise<string | null> {
     assertBranchName(branch, 'branch');
     await this.assertRepository(repo);
-    const result = await runGit(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`], this.opts(repo));
+    const result = await runGit(this.args(repo, 'rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`), this.opts());
     const sha = result.stdout.toString('utf8').trim();
     return result.exitCode === 0 && SHA.test(sha) ? sha : null;
   }
 
   async readFile(repo: ForgeRepo, path: string, ref: string): Promise<{ content: string; sha: string } | null> {
     const commit = await this.commitOf(repo, ref);
-    const entry = await runGitOk(['ls-tree', '-z', commit, '--', path.replace(/^\/+/, '')], this.opts(repo));
+    const entry = await runGitOk(this.args(repo, 'ls-tree', '-z', commit, '--', path.replace(/^\/+/, '')), this.opts());
     // `<mode> blob <id>\t<path>`; nothing (absent) or a tree is no file
     const m = /^\d+ blob ([0-9a-f]+)\t/.exec(entry.toString('utf8'));
     if (!m) return null;
-    const content = await runGitOk(['cat-file', 'blob', m[1]!], this.opts(repo));
+    const content = await runGitOk(this.args(repo, 'cat-file', 'blob', m[1]!), this.opts());
     return { content: content.toString('utf8'), sha: m[1]! };
   }
 
   async listFiles(repo: ForgeRepo, ref: string): Promise<string[]> {
     const commit = await this.commitOf(repo, ref);
-    const out = await runGitOk(['ls-tree', '--name-only', '-z', commit], this.opts(repo));
+    const out = await runGitOk(this.args(repo, 'ls-tree', '--name-only', '-z', commit), this.opts());
     return out.toString('utf8').split('\0').filter(Boolean);
   }
 
@@ -129,13 +130,22 @@ export class LocalForge implements Forge {
   /** A missing folder would otherwise surface as "could not run git": say what is wrong with the repo instead. */
   private async assertRepository(repo: ForgeRepo): Promise<void> {
     const isDir = await stat(fileURLToPath(repo.webUrl)).then((s) => s.isDirectory(), () => false);
-    const probe = isDir ? await runGit(['rev-parse', '--git-dir'], this.opts(repo)) : null;
+    const probe = isDir ? await runGit(this.args(repo, 'rev-parse', '--git-dir'), this.opts()) : null;
     if (!probe || probe.exitCode !== 0) {
       throw new AppError('invalid_repo', `repo ${repo.webUrl} is not a git repository the service can read`, { field: 'repo' });
     }
   }
 
-  private opts(repo: ForgeRepo): GitRunOptions {
-    return { gitBinary: this.options.gitBinary ?? 'git', timeoutMs: this.options.timeoutMs ?? 60_000, cwd: fileURLToPath(repo.webUrl) };
+  /**
+   * git pointed at the repository itself (`<dir>/.git` for a checkout, `<dir>` for a bare one), so a folder
+   * that merely sits inside some other repository is not read as that repository.
+   */
+  private args(repo: ForgeRepo, ...rest: string[]): string[] {
+    const dir = fileURLToPath(repo.webUrl);
+    return [`--git-dir=${existsSync(join(dir, '.git')) ? join(dir, '.git') : dir}`, ...rest];
+  }
+
+  private opts(): GitRunOptions {
+    return { gitBinary: this.options.gitBinary ?? 'git', timeoutMs: this.options.timeoutMs ?? 60_000 };
   }
 }

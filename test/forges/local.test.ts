@@ -79,6 +79,8 @@ describe('LocalForge', () => {
       code: 'invalid_repo',
       message: expect.stringMatching(/is not a git repository the service can read/),
     });
+    // a folder inside a repository is not that repository
+    await expect(forge.branchHead(resolveForgeRepo(join(checkout.dir, 'src')), 'master')).rejects.toMatchObject({ code: 'invalid_repo' });
     await expect(forge.listFiles(resolveForgeRepo(checkout.dir), 'nope')).rejects.toMatchObject({ code: 'forge_not_found' });
     await expect(forge.branchHead(resolveForgeRepo(checkout.dir), '--upload-pack=x')).rejects.toMatchObject({ code: 'invalid_branch' });
   });
