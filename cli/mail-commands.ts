@@ -5,7 +5,7 @@
  */
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { AppError, errorMessage } from '../src/errors.js';
+import { AppError } from '../src/errors.js';
 import { createLogger } from '../src/log.js';
 import { mailParseCommand } from '../src/mail/describe.js';
 import { archiveBytes, importArchives } from '../src/mail/ingest/archive.js';

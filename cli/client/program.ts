@@ -11,6 +11,7 @@ import { generatePasswordAction } from './commands/generate-password.js';
 import { exportAction } from './commands/export.js';
 import { queryAction } from './commands/query.js';
 import { scanAction } from './commands/scan.js';
+import { showAction } from './commands/show.js';
 import { tokenCreateAction, tokenListAction, tokenRevokeAction } from './commands/token.js';
 import { enableAction, updateAction } from './commands/update.js';
 import type { RunContext } from './context.js';
@@ -80,6 +81,14 @@ export function buildProgram(context: RunContext): Command {
     .option('--json', 'print JSON instead of a table');
   addConnectionOptions(query, 'read').action((options) => queryAction(context, options));
 
+  const show = program
+    .command('show')
+    .description('print one tracking in full: its status, last head, next attempt and the whole last error')
+    .requiredOption('--repo <repo>', 'target repository')
+    .requiredOption('--branch <branch>', 'target branch')
+    .option('--json', 'print JSON');
+  addConnectionOptions(show, 'read').action((options) => showAction(context, options));
+
   const del = program
     .command('delete')
     .description('delete the tracking of a repository branch, or of all its branches when --branch is omitted')
@@ -114,10 +123,12 @@ export function buildProgram(context: RunContext): Command {
 
   const scan = program
     .command('scan')
-    .description('scan trackings now (all, those of --repo, or one with --repo and --branch) and print the result as JSON')
+    .description('scan trackings now (all, those of --repo, or one with --repo and --branch) and report what happened')
     .option('--repo <repo>', 'target repository')
     .option('--branch <branch>', 'target branch (needs --repo)')
-    .option('--dry-run', 'show what would be published, change nothing');
+    .option('--dry-run', 'show what would be published (commits, patches, spec diff, issue and PR), change nothing')
+    .option('--out <dir>', 'with --dry-run: write the patch files, the edited spec, the spec diff and the issue and PR texts into DIR (new or empty)')
+    .option('--json', "print the server's answer as JSON (for scripts)");
   addConnectionOptions(scan, 'write').action((options) => scanAction(context, options));
 
   const token = program.command('token').description('API tokens for scripts and CI (sent as Authorization: Bearer)');

@@ -26,10 +26,13 @@ const text = (max: number) =>
     .max(max)
     .refine((v) => !CONTROL_CHARS.test(v) && v.trim() === v, { message: 'must not contain control characters or surrounding spaces' });
 
-/** `owner/name` (Gitee, as the old program took it) or an http(s) URL of the repository. */
+/**
+ * `owner/name` (Gitee, as the old program took it), an http(s) URL of the repository, or a local
+ * repository (absolute path or file:// URL) that only dry runs read (src/forges/local.ts).
+ */
 export const targetRepo = text(512).refine(
-  (v) => /^[\w.-]+\/[\w.-]+$/.test(v) || /^https?:\/\/[^\s/@]+(\/[\w.-]+){2,}\/?$/.test(v),
-  { message: 'expected owner/name or https://host/owner/name' },
+  (v) => /^[\w.-]+\/[\w.-]+$/.test(v) || /^https?:\/\/[^\s/@]+(\/[\w.-]+){2,}\/?$/.test(v) || (/^(\/|file:\/\/\/)\S*$/.test(v) && !v.split('/').includes('..')),
+  { message: 'expected owner/name, https://host/owner/name, or (for dry runs) an absolute path or file:/// URL of a local repository' },
 );
 
 const COMMIT_ID_MESSAGE = 'expected a hexadecimal commit id (4 to 64 characters)';
@@ -46,7 +49,7 @@ export const trackingInputSchema = z
       .nullable()
       .optional()
       .openapi({ description: 'last upstream commit processed; omit to keep the stored value, null to restart from the current head' }),
-    repo: targetRepo.openapi({ description: 'target repository: owner/name (Gitee) or https://gitee.com/o/r, https://github.com/o/r', example: 'src-openeuler/foo' }),
+    repo: targetRepo.openapi({ description: 'target repository: owner/name (Gitee) or https://gitee.com/o/r, https://github.com/o/r; a local path or file:/// URL for dry runs', example: 'src-openeuler/foo' }),
     branch: refName.openapi({ description: 'target branch', example: 'master' }),
     enabled: z.boolean().openapi({ description: 'whether the scheduler tracks it' }),
   })

@@ -3,6 +3,7 @@ import type { Octokit } from '@octokit/rest';
 import { AppError } from '../errors.js';
 import { DEFAULT_GITEE_API_URL, GiteeForge } from './gitee.js';
 import { GitHubForge } from './github.js';
+import { isLocalTarget, LocalForge, resolveLocalTarget } from './local.js';
 import type { Sleep } from './http.js';
 import { createGitHubOctokit, DEFAULT_GITHUB_API_URL } from './octokit.js';
 import type { Forge, ForgeKind, ForgeRepo } from './types.js';
@@ -32,7 +33,10 @@ export interface ForgeBase {
  * The one place that says where each forge lives, from its settings. Unset web URLs follow the API URL (a
  * self-hosted Gitee or GitHub Enterprise serves its pages where its API is), unset git URLs the web URL.
  */
-export function forgeBases(settings: ForgeHosts): Record<ForgeKind, ForgeBase> {
+/** the forges that live at an address (a local target is a path) */
+type RemoteForge = Exclude<ForgeKind, 'local'>;
+
+export function forgeBases(settings: ForgeHosts): Record<RemoteForge, ForgeBase> {
   const base = (web: string | undefined, git: string | undefined, apiUrl: string): ForgeBase => {
     const w = trimSlash(web || webOfApi(apiUrl));
     return { web: w, git: trimSlash(git || w) };
@@ -70,12 +74,14 @@ export function ownerAndName(path: string): { owner: string; name: string } | nu
 
 /**
  * `https://gitee.com/o/r` → gitee, `https://github.com/o/r` → github, bare `o/r` → gitee (the old behaviour)
- * at the Gitee web URL; a `.git` suffix and trailing slashes are tolerated.
+ * at the Gitee web URL; a `.git` suffix and trailing slashes are tolerated. An absolute path or a file:// URL
+ * is a local repository (read-only, for dry runs).
  */
 export function resolveForgeRepo(repo: string, hosts: ForgeHosts = {}): ForgeRepo {
   const value = repo.trim();
   const bad = (why: string) => new AppError('invalid_repo', `repo "${repo}": ${why}`, { field: 'repo' });
   if (!value) throw bad('is empty');
+  if (isLocalTarget(value)) return resolveLocalTarget(value);
   const bases = forgeBases(hosts);
 
   const giteeWeb = new URL(bases.gitee.web);
@@ -89,7 +95,7 @@ export function resolveForgeRepo(repo: string, hosts: ForgeHosts = {}): ForgeRep
     } catch {
       throw bad('is not a valid URL');
     }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw bad('expected an https:// URL or owner/name');
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw bad('expected an https:// URL, owner/name or a local path');
     host = url.host.toLowerCase();
     scheme = url.protocol;
     path = url.pathname;
@@ -108,7 +114,7 @@ export function resolveForgeRepo(repo: string, hosts: ForgeHosts = {}): ForgeRep
   return { forge, owner, name, webUrl, gitUrl };
 }
 
-function forgeForHost(host: string, hosts: ForgeHosts, bases: Record<ForgeKind, ForgeBase>): ForgeKind | undefined {
+function forgeForHost(host: string, hosts: ForgeHosts, bases: Record<RemoteForge, ForgeBase>): RemoteForge | undefined {
   const matches = (list: readonly string[] | undefined, fixed: string, base: ForgeBase) =>
     host === fixed || host === new URL(base.web).host || (list ?? []).some((h) => h.trim().toLowerCase() === host);
   if (matches(hosts.giteeHosts, 'gitee.com', bases.gitee)) return 'gitee';
@@ -137,6 +143,7 @@ export interface Forges {
 export function createForges(settings: ForgeSettings): Forges {
   const built = new Map<ForgeKind, Forge>();
   const build = (repo: ForgeRepo): Forge => {
+    if (repo.forge === 'local') return new LocalForge();
     const where = repo.webUrl.replace(/^https?:\/\//, '');
     if (repo.forge === 'gitee') {
       if (!settings.giteeAccessToken) {

@@ -1,6 +1,9 @@
-/** One interface over the forges that host target repositories (Gitee, GitHub). Adapters keep auth and quirks inside. */
+/**
+ * One interface over the forges that host target repositories (Gitee, GitHub; and a read-only local
+ * repository for dry runs, forges/local.ts). Adapters keep auth and quirks inside.
+ */
 
-export type ForgeKind = 'gitee' | 'github';
+export type ForgeKind = 'gitee' | 'github' | 'local';
 
 export interface ForgeRepo {
   forge: ForgeKind;

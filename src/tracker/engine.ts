@@ -36,7 +36,7 @@ export interface HeadsReport {
 }
 
 /** Errors a retry won't fix: the tracking waits for a human (state `blocked`). */
-const BLOCKING = new Set(['not_ancestor', 'source_unavailable', 'forge_token_missing', 'invalid_repo', 'invalid_scm_repo', 'upstream_not_found', 'forge_auth', 'invalid_patch', 'commit_unknown', 'commit_ambiguous']);
+const BLOCKING = new Set(['not_ancestor', 'source_unavailable', 'forge_token_missing', 'invalid_repo', 'invalid_scm_repo', 'upstream_not_found', 'forge_auth', 'invalid_patch', 'commit_unknown', 'commit_ambiguous', 'local_target_read_only']);
 
 const HEADS_BATCH = 500;
 

@@ -8,7 +8,9 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { issue, tracking, type PublicationRow, type TrackingRow } from '../db/schema/index.js';
 import { AppError, errorMessage } from '../errors.js';
+import { localTargetReadOnly } from '../forges/local.js';
 import type { Forges } from '../forges/resolve.js';
+import type { FileChange } from '../forges/types.js';
 import type { Logger } from '../log.js';
 import { withFullCommit } from './commit-id.js';
 import { planPublication, publishRange, type PublishOptions } from '../publish/publish.js';
@@ -59,6 +61,8 @@ export interface DryRunChunk {
   pr_title: string;
   pr_body: string;
   notes: string[];
+  /** every file the PR's commit would hold (patch files, then the edited spec), with its content */
+  files: FileChange[];
 }
 
 export type RunResult =
@@ -132,6 +136,8 @@ async function newWork(source: Source, t: TrackingRow, head: string, maxPerRange
  */
 async function publishAll(deps: RunDeps, t: TrackingRow, work: PendingWork): Promise<PublishedSummary[]> {
   const repo = deps.forges.resolve(t.repo);
+  // before the first write (the publication row): a local target only ever serves dry runs
+  if (repo.forge === 'local') throw localTargetReadOnly(repo);
   const forge = deps.forges.forRepo(repo);
   const published: PublishedSummary[] = [];
   let current = t;
@@ -204,6 +210,7 @@ async function dryRun(deps: RunDeps, t: TrackingRow, ranges: PublishRange[]): Pr
       pr_title: texts.pullTitle(plan.description),
       pr_body: texts.pullBody(plan.description, forge.issueReference('<issue>')),
       notes: plan.notes,
+      files: plan.files,
     });
   }
   return out;

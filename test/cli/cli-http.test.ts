@@ -48,8 +48,10 @@ describe('the old documented commands, verbatim, against a plain HTTP server', (
     expect(table.code).toBe(0);
     const lines = table.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^repo\s+branch\s+version_control\s+scm_repo\s+scm_branch\s+scm_commit\s+enabled\s+status\s+last_error$/);
-    const row = lines.find((line) => line.startsWith('testPatchTrack/testPatch1'))!;
-    expect(row.split(/\s{2,}/)).toEqual(['testPatchTrack/testPatch1', 'master', 'github', 'BJMX/testPatch01', 'test', '-', 'true', 'idle', '-']);
+    // nine columns of these widths make 121: the widest cuttable one (repo) gives one character at its start
+    const row = lines.find((line) => line.startsWith('…stPatchTrack/testPatch1'))!;
+    expect(lines[0]!.length).toBe(120);
+    expect(row.split(/\s{2,}/)).toEqual(['…stPatchTrack/testPatch1', 'master', 'github', 'BJMX/testPatch01', 'test', '-', 'true', 'idle', '-']);
     // aligned: every column starts at the same offset on every line
     expect(row.indexOf('github')).toBe(lines[0]!.indexOf('version_control'));
 
@@ -222,13 +224,13 @@ describe('the old documented commands, verbatim, against a plain HTTP server', (
     const flags = ['--version_control', 'git', '--scm_repo', upstream.url, '--scm_branch', 'main', '--branch', 'master', '--enabled', 'true'];
     expect((await cli(['add', ...auth(), '--repo', 'scan/git', ...flags])).code).toBe(0);
 
-    const dry = await cli(['scan', ...auth(), '--repo', 'scan/git', '--branch', 'master', '--dry-run']);
+    const dry = await cli(['scan', ...auth(), '--repo', 'scan/git', '--branch', 'master', '--dry-run', '--json']);
     expect(dry).toMatchObject({ code: 0, stderr: '' });
     expect(JSON.parse(dry.stdout)).toEqual({ action: 'initialized', head });
     expect(await trackings(['--repo', 'scan/git'])).toMatchObject([{ scm_commit: null }]);
 
     const real = await cli(['scan', ...auth(), '--repo', 'scan/git', '--branch', 'master']);
-    expect(JSON.parse(real.stdout)).toEqual({ action: 'initialized', head });
+    expect(real.stdout).toBe(`scan/git master: starts at ${head.slice(0, 12)} (the current upstream head); nothing to publish until the upstream moves\n`);
     expect(await trackings(['--repo', 'scan/git'])).toMatchObject([{ scm_commit: head }]);
 
     // github upstreams need GITHUB_ACCESS_TOKEN, which the test service does not have

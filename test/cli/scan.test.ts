@@ -57,7 +57,7 @@ describe('scan', () => {
     const fix = upstream.commit('fix overflow', { files: { 'lib/url.c': 'fixed\n' } });
     const writesBefore = gitee.writes;
 
-    const out = await cli(['scan', ...auth, '--repo', 'src-openeuler/curl', '--branch', 'master', '--dry-run']);
+    const out = await cli(['scan', ...auth, '--repo', 'src-openeuler/curl', '--branch', 'master', '--dry-run', '--json']);
     expect(out.stderr).toBe('');
     expect(out.code).toBe(0);
     const result = JSON.parse(out.stdout) as { action: string; head: string; from: string; chunks: Record<string, unknown>[] };
@@ -77,7 +77,7 @@ describe('scan', () => {
     expect((await cli(['add', ...auth, '--repo', 'scan/multi', '--branch', 'next', ...github])).code).toBe(0);
     const [master, next] = [await trackingRow('scan/multi', 'master'), await trackingRow('scan/multi', 'next')];
 
-    const out = await cli(['scan', ...auth, '--repo', 'scan/multi']);
+    const out = await cli(['scan', ...auth, '--repo', 'scan/multi', '--json']);
     expect(out.code).toBe(1);
     expect(JSON.parse(out.stdout)).toEqual([
       { id: master.id, repo: 'scan/multi', branch: 'master', result: { action: 'up_to_date', head: upstream.head() } },

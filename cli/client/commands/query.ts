@@ -1,8 +1,8 @@
-/** `query`: trackings or issues as an aligned table (the old keys first), or JSON with --json. */
+/** `query`: trackings or issues as an aligned table fitted to the width (the old keys first), or JSON with --json. */
 import { connect, type RunContext } from '../context.js';
 import { usageError } from '../errors.js';
 import type { ConnectionFlags } from '../options.js';
-import { formatTable, issueColumns, trackingColumns } from '../table.js';
+import { formatTable, issueColumns, TABLE_WIDTH, trackingColumns } from '../table.js';
 
 export async function queryAction(context: RunContext, options: ConnectionFlags & { table: 'tracking' | 'issue'; repo?: string; branch?: string; enabled?: boolean; json?: boolean }) {
   const { io } = context;
@@ -20,5 +20,7 @@ export async function queryAction(context: RunContext, options: ConnectionFlags 
     io.stderr.write(`no ${options.table === 'tracking' ? 'trackings' : 'issues'} found\n`);
     return;
   }
-  io.stdout.write(formatTable(rows, options.table === 'tracking' ? trackingColumns(rows) : issueColumns(rows)));
+  // a terminal's own width; 120 columns for a pipe or a file
+  const width = io.stdout.isTTY && io.stdout.columns ? io.stdout.columns : TABLE_WIDTH;
+  io.stdout.write(formatTable(rows, options.table === 'tracking' ? trackingColumns(rows) : issueColumns(rows), width));
 }
