@@ -334,7 +334,7 @@ describe('a paused tracking', () => {
     const start = upstream.head();
     upstream.commit('one', { files: { o: '1\n' } });
     await handle.db.update(tracking).set({ enabled: false, status: 'paused' }).where(eq(tracking.id, t.id));
-    await expect(engine().scanNow(t.id)).rejects.toMatchObject({ code: 'tracking_paused', status: 409 });
+    await expect(engine().scanNow(t.id)).rejects.toMatchObject({ code: 'tracking_paused' });
     expect(forge.writes).toEqual([]);
     expect(await get(t.id)).toMatchObject({ enabled: false, status: 'paused', scmCommit: start, leaseOwner: null });
     const dry = await engine().scanNow(t.id, { dryRun: true });

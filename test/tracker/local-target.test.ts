@@ -49,7 +49,7 @@ function engine(): Engine {
   });
 }
 
-async function addTracking(repo: string) {
+async function addTracking(repo: string, enabled = false) {
   const { row } = await upsertTracking(handle.db, {
     versionControl: 'git',
     scmRepo: upstream.url,
@@ -57,7 +57,7 @@ async function addTracking(repo: string) {
     scmCommit: upstream.head(),
     repo,
     branch: 'master',
-    enabled: false,
+    enabled,
   });
   return row;
 }
@@ -92,7 +92,8 @@ describe('a local target', () => {
   });
 
   it('blocks a real scan with the reason, before any publication is recorded', async () => {
-    const t = await addTracking(target.dir);
+    // enabled: a paused tracking is refused before the target is even looked at
+    const t = await addTracking(target.dir, true);
     upstream.commit('one', { files: { o: '1\n' } });
     await expect(engine().scanNow(t.id)).rejects.toMatchObject({ code: 'local_target_read_only' });
     const [row] = await handle.db.select().from(tracking).where(eq(tracking.id, t.id));
