@@ -21,6 +21,7 @@ import type { ApiEnv } from './context.js';
 import { appErrorResponse, jsonError } from './errors.js';
 import { eventsRoutes } from './events/routes.js';
 import { mailRoutes, type MailRouteDeps } from './mail.js';
+import { refuseNul } from './nul-guard.js';
 import { patchworkRoutes } from './patchwork/routes.js';
 import { publicInboxRoutes } from './public-inbox/routes.js';
 import { testerRoutes } from './testers/routes.js';
@@ -69,6 +70,8 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   });
   // the mail route takes mails as large as the CLI does and keeps a larger one as dropped: its own limit
   app.use('*', (c, next) => (OWN_BODY_LIMIT_PATHS.has(c.req.path) ? next() : appBodyLimit(c, next)));
+
+  app.use('*', refuseNul);
 
   // The old CLI probes HEAD / before every command.
   app.on(['GET', 'HEAD'], '/', (c) => c.text('patch-tracking'));

@@ -21,7 +21,7 @@ import { combinedStateOfTrackings } from '../../checks/service.js';
 import type { ApiEnv } from '../context.js';
 import { AppError } from '../../errors.js';
 import { jsonError } from '../errors.js';
-import { firstIssue, toTrackingInput, trackingInputSchema, trackingPatchSchema } from '../schemas.js';
+import { decimalText, firstIssue, patchedTracking, rowIdText, toTrackingInput, trackingInputSchema, trackingPatchSchema } from '../schemas.js';
 import { errorSchema, issueJson, issueSchema, tokenJson, tokenSchema, trackingJson, trackingSchema } from './representations.js';
 
 export interface V1Deps {
@@ -32,11 +32,11 @@ export interface V1Deps {
   scanNow?: (id: number, options: { dryRun: boolean }) => Promise<unknown>;
 }
 
-const idParam = z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: 'id', in: 'path' } }) });
+const idParam = z.object({ id: rowIdText.openapi({ param: { name: 'id', in: 'path' } }) });
 
 const pageQuery = {
-  limit: z.coerce.number().int().min(1).max(500).default(100).openapi({ description: 'page size (1-500)' }),
-  after: z.coerce.number().int().min(0).optional().openapi({ description: 'return rows whose id is greater (from the Link header)' }),
+  limit: decimalText(1, 500).default(100).openapi({ description: 'page size (1-500)' }),
+  after: decimalText(0).optional().openapi({ description: 'return rows whose id is greater (from the Link header)' }),
 };
 
 const boolParam = z.enum(['true', 'false']).transform((v) => v === 'true');
@@ -57,7 +57,7 @@ const issueListQuery = z
     repo: z.string().min(1).optional(),
     branch: z.string().min(1).optional(),
     state: z.string().min(1).optional(),
-    tracking_id: z.coerce.number().int().positive().optional(),
+    tracking_id: rowIdText.optional(),
     ...pageQuery,
   })
   .strict();
@@ -167,13 +167,17 @@ export function v1Routes(deps: V1Deps) {
       responses: { 200: json(trackingSchema, 'the changed tracking'), ...errors },
     }),
     async (c) => {
+      const { id } = c.req.valid('param');
+      const current = await getTracking(db, id);
+      if (!current) throw new AppError('not_found', 'no such tracking');
       const patch = c.req.valid('json');
-      const row = await updateTracking(db, c.req.valid('param').id, {
-        versionControl: patch.version_control,
-        scmRepo: patch.scm_repo,
-        scmBranch: patch.scm_branch,
+      const next = patchedTracking(current, patch);
+      const row = await updateTracking(db, id, {
+        versionControl: next.version_control,
+        scmRepo: next.scm_repo,
+        scmBranch: next.scm_branch,
         scmCommit: patch.scm_commit,
-        enabled: patch.enabled,
+        enabled: next.enabled,
       });
       if (!row) throw new AppError('not_found', 'no such tracking');
       return c.json(trackingJson(row), 200);
