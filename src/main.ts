@@ -105,6 +105,7 @@ export async function startService(settings: Settings, options: { logger?: Logge
     logger,
     readAuth: settings.readAuth,
     bodyLimit: settings.bodyLimit,
+    trustedProxies: settings.trustedProxies,
     version: VERSION,
     scanNow: (id, options) => engine.scanNow(id, options),
     ci: settings,

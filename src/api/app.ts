@@ -13,7 +13,8 @@ import type { CiSettings } from '../ci/publish-hook.js';
 import type { Database } from '../db/client.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { makeGuard, openGuard } from './auth-guard.js';
+import { TrustedProxies } from '../client-address.js';
+import { makeGuard, openGuard, socketAddress } from './auth-guard.js';
 import { checksRoutes } from './checks/routes.js';
 import { ciRoutes, CI_DISABLED } from './ci.js';
 import { compatRoutes, COMPAT_CODES, envelope } from './compat.js';
@@ -41,6 +42,8 @@ export interface ApiDeps {
   ci?: CiSettings;
   /** POST /api/v1/mail: its size limit and a shared store */
   mail?: Pick<MailRouteDeps, 'maxBytes' | 'store'>;
+  /** proxies believed about X-Forwarded-For (TRUSTED_PROXIES) */
+  trustedProxies?: readonly string[];
   /** Gitee's webhooks (served only when given) */
   gitee?: Omit<GiteeWebhookDeps, 'db'>;
 }
@@ -56,8 +59,10 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   const jsonWrite = makeGuard(deps.authenticator, 'json');
   const jsonRead = deps.readAuth ? jsonWrite : openGuard;
 
+  const proxies = new TrustedProxies(deps.trustedProxies ?? []);
   app.use('*', async (c, next) => {
     c.set('logger', deps.logger);
+    c.set('client', proxies.clientOf(socketAddress(c), c.req.header('x-forwarded-for')));
     await next();
   });
 
