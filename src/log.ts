@@ -18,7 +18,31 @@ const REDACT = [
 ];
 
 export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info', destination?: NodeJS.WritableStream): Logger {
-  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: { name: 'patch-tracking' } }, destination as never);
+  return pino(
+    { level, redact: { paths: REDACT, censor: '[redacted]' }, serializers: { err: safeErr }, base: { name: 'patch-tracking' } },
+    destination as never,
+  );
+}
+
+/**
+ * How an error is logged. A failed query carries its parameters (a tracking's upstream URL with a token in
+ * it, a password hash) in `params` and in its message: both are dropped, the SQL kept; every text field is
+ * scrubbed, and so is the cause chain.
+ */
+export function safeErr(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  const out = pino.stdSerializers.err(err) as unknown as Record<string, unknown>;
+  delete out.params;
+  for (const [key, value] of Object.entries(out)) {
+    if (typeof value === 'string') out[key] = redactSecrets(withoutQueryParams(value));
+  }
+  if (err.cause !== undefined) out.cause = safeErr(err.cause);
+  return out;
+}
+
+/** Drizzle's `Failed query: …\nparams: …` and PostgreSQL's `DETAIL: Key (…)=(…)` both quote the values. */
+function withoutQueryParams(text: string): string {
+  return text.replace(/\nparams: [^\n]*/g, '\nparams: [redacted]').replace(/(Key \([^)]*\)=)\([^\n]*\)/g, '$1([redacted])');
 }
 
 /**

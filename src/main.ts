@@ -4,6 +4,7 @@
  */
 import type { Octokit } from '@octokit/rest';
 import { createNodeMiddleware, createProbot, type Probot } from 'probot';
+import { firstDelivery } from './lifecycle/deliveries.js';
 import { Authenticator } from './auth/authenticator.js';
 import { ensureAdminPassword } from './auth/bootstrap.js';
 import { createApi } from './api/app.js';
@@ -31,6 +32,9 @@ export interface Service {
   engine: Engine;
   stop(): Promise<void>;
 }
+
+/** GitHub's redeliveries reuse the id; a delivery older than this is not expected again (GitHub keeps 3 days of them). */
+const GITHUB_DELIVERY_KEEP_MS = 30 * 24 * 3600_000;
 
 export async function startService(settings: Settings, options: { logger?: Logger; out?: (line: string) => void; scheduler?: boolean } = {}): Promise<Service> {
   const logger = options.logger ?? createLogger(settings.logLevel);
@@ -108,6 +112,7 @@ export async function startService(settings: Settings, options: { logger?: Logge
     logger,
     readAuth: settings.readAuth,
     bodyLimit: settings.bodyLimit,
+    trustedProxies: settings.trustedProxies,
     version: VERSION,
     scanNow: (id, options) => engine.scanNow(id, options),
     resolveCommit: (input) => resolveInputCommit(parts.sources, input, logger),
@@ -121,7 +126,11 @@ export async function startService(settings: Settings, options: { logger?: Logge
     logger.warn('WEBHOOK_SECRET is not set: GitHub webhooks are not accepted (the app still publishes through its installations)');
   } else if (probot) {
     const registry = installations!;
-    const middleware = await createNodeMiddleware(createApp({ lifecycle, onInstallationRepositories: (payload) => registry.noteEvent(payload) }), {
+    const middleware = await createNodeMiddleware(createApp({
+        lifecycle,
+        onInstallationRepositories: (payload) => registry.noteEvent(payload),
+        firstDelivery: (id) => firstDelivery(db.db, 'github', id, GITHUB_DELIVERY_KEEP_MS),
+      }), {
       probot,
       webhooksPath: '/api/github/webhooks',
     });

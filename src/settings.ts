@@ -9,6 +9,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import cron from 'node-cron';
 import { z } from 'zod';
+import { parseAddressRange } from './client-address.js';
 import { AppError, errorMessage } from './errors.js';
 import { assertGitUrl } from './sources/git-url.js';
 import { parseSettingsFile, type RawSetting } from './settings-file.js';
@@ -104,6 +105,14 @@ const gitUrl = () =>
   );
 const databaseUrl = () => url('', ['postgres:', 'postgresql:'], () => 'expected a postgres:// URL');
 
+/** Addresses or CIDR ranges (IPv4 or IPv6), comma-separated; each one is checked. */
+const addressList = () =>
+  list('').pipe(
+    z.array(z.string()).superRefine((all, ctx) => {
+      for (const entry of all) if (!parseAddressRange(entry)) invalid(ctx, entry, `expected an IP address or CIDR range, got "${entry}"`);
+    }),
+  );
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const logLevel = (fallback: string) =>
   setting(fallback, z.string().toLowerCase().pipe(z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` })));
@@ -146,6 +155,7 @@ const fileSchema = z.object({
   LOG_LEVEL: logLevel('info'),
   READ_AUTH: bool('false'),
   BODY_LIMIT: wholeNumber('1048576', 1024),
+  TRUSTED_PROXIES: addressList(),
   MAX_PATCHES_PER_PR: wholeNumber('100', 1),
   GITEE_API_URL: apiUrl('https://gitee.com/api/v5'),
   GITHUB_API_URL: apiUrl('https://api.github.com'),
@@ -197,6 +207,7 @@ const settingsSchema = fileSchema
     logLevel: s.LOG_LEVEL,
     readAuth: s.READ_AUTH,
     bodyLimit: s.BODY_LIMIT,
+    trustedProxies: s.TRUSTED_PROXIES,
     maxPatchesPerPr: s.MAX_PATCHES_PER_PR,
     giteeApiUrl: s.GITEE_API_URL,
     githubApiUrl: s.GITHUB_API_URL,

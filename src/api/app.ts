@@ -13,7 +13,8 @@ import type { CiSettings } from '../ci/publish-hook.js';
 import type { Database } from '../db/client.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { makeGuard, openGuard } from './auth-guard.js';
+import { TrustedProxies } from '../client-address.js';
+import { makeGuard, openGuard, socketAddress } from './auth-guard.js';
 import { checksRoutes } from './checks/routes.js';
 import { ciRoutes, CI_DISABLED } from './ci.js';
 import { compatRoutes, COMPAT_CODES, envelope } from './compat.js';
@@ -21,6 +22,7 @@ import type { ApiEnv } from './context.js';
 import { appErrorResponse, jsonError } from './errors.js';
 import { eventsRoutes } from './events/routes.js';
 import { mailRoutes, type MailRouteDeps } from './mail.js';
+import { refuseNul } from './nul-guard.js';
 import { patchworkRoutes } from './patchwork/routes.js';
 import { publicInboxRoutes } from './public-inbox/routes.js';
 import { testerRoutes } from './testers/routes.js';
@@ -42,6 +44,8 @@ export interface ApiDeps {
   ci?: CiSettings;
   /** POST /api/v1/mail: its size limit and a shared store */
   mail?: Pick<MailRouteDeps, 'maxBytes' | 'store'>;
+  /** proxies believed about X-Forwarded-For (TRUSTED_PROXIES) */
+  trustedProxies?: readonly string[];
   /** Gitee's webhooks (served only when given) */
   gitee?: Omit<GiteeWebhookDeps, 'db'>;
 }
@@ -57,8 +61,10 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   const jsonWrite = makeGuard(deps.authenticator, 'json');
   const jsonRead = deps.readAuth ? jsonWrite : openGuard;
 
+  const proxies = new TrustedProxies(deps.trustedProxies ?? []);
   app.use('*', async (c, next) => {
     c.set('logger', deps.logger);
+    c.set('client', proxies.clientOf(socketAddress(c), c.req.header('x-forwarded-for')));
     await next();
   });
 
@@ -71,6 +77,8 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   });
   // the mail route takes mails as large as the CLI does and keeps a larger one as dropped: its own limit
   app.use('*', (c, next) => (OWN_BODY_LIMIT_PATHS.has(c.req.path) ? next() : appBodyLimit(c, next)));
+
+  app.use('*', refuseNul);
 
   // The old CLI probes HEAD / before every command.
   app.on(['GET', 'HEAD'], '/', (c) => c.text('patch-tracking'));

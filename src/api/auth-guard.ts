@@ -11,9 +11,15 @@ import { jsonError } from './errors.js';
 
 export type Guard = (c: Context<ApiEnv>) => Promise<Response | null>;
 
-export function clientAddress(c: Context): string {
+/** The peer of the socket: the client, or a proxy in front of it. */
+export function socketAddress(c: Context): string {
   const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
   return env?.incoming?.socket?.remoteAddress ?? 'local';
+}
+
+/** The client as app.ts resolved it for this request (through trusted proxies). */
+export function clientAddress(c: Context): string {
+  return (c.var as { client?: string }).client ?? socketAddress(c);
 }
 
 function claimedUser(authorization: string | undefined): string | undefined {

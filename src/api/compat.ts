@@ -8,6 +8,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { Database } from '../db/client.js';
 import type { IssueRow, TrackingRow } from '../db/schema/index.js';
+import { publicUrl } from '../sources/git-url.js';
 import { deleteTrackings, listIssues, listTrackings, upsertTracking, type TrackingInput } from '../db/trackings.js';
 import { guard, type Guard } from './auth-guard.js';
 import type { ApiEnv } from './context.js';
@@ -102,7 +103,7 @@ export function compatRoutes(db: Database, requireWrite: Guard, requireRead: Gua
     const input = parsed.data;
     await upsertTracking(db, await resolveCommit(toTrackingInput(input)));
     // the old program echoed the request body, keys sorted (Flask's jsonify)
-    const echo = Object.fromEntries(Object.entries(input).sort(([a], [b]) => a.localeCompare(b)));
+    const echo = Object.fromEntries(Object.entries({ ...input, scm_repo: publicUrl(input.scm_repo) }).sort(([a], [b]) => a.localeCompare(b)));
     return envelope(c, COMPAT_CODES.SUCCESS, echo);
   });
 

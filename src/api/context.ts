@@ -4,6 +4,8 @@ import type { Logger } from '../log.js';
 export type ApiEnv = {
   Variables: {
     principal?: string;
+    /** the client's address (through trusted proxies; see client-address.ts) */
+    client?: string;
     logger: Logger;
   };
 };

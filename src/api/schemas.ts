@@ -3,6 +3,7 @@
  * generate its OpenAPI document) and the CLI's YAML files, so all three agree on what is valid.
  */
 import { z } from '@hono/zod-openapi';
+import type { TrackingRow } from '../db/schema/index.js';
 import type { TrackingInput } from '../db/trackings.js';
 import { AppError } from '../errors.js';
 import { isBranchName } from '../sources/git-ref.js';
@@ -35,11 +36,30 @@ export const targetRepo = text(512).refine(
   { message: 'expected owner/name, https://host/owner/name, or (for dry runs) an absolute path or file:/// URL of a local repository' },
 );
 
+/** PostgreSQL's integer: no row has a larger id, and a larger number would make the query itself fail. */
+export const PG_INT_MAX = 2_147_483_647;
+
+/** A row id in a JSON body. */
+export const rowId = z.number().int().positive().max(PG_INT_MAX, `no such id (ids are at most ${PG_INT_MAX})`);
+
+/**
+ * A whole number in a path or query string: decimal digits only (JavaScript's Number() reads `0x34` as 52 and
+ * `1e3` as 1000), within PostgreSQL's integer.
+ */
+export const decimalText = (min: number, max = PG_INT_MAX) =>
+  z
+    .string()
+    .regex(/^[0-9]{1,10}$/, 'expected a decimal number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+/** A row id in a path or query string. */
+export const rowIdText = decimalText(1);
+
 const COMMIT_ID_MESSAGE = 'expected a hexadecimal commit id (4 to 64 characters)';
 export const commitSha = z.string().regex(ABBREVIATED_COMMIT_ID, COMMIT_ID_MESSAGE);
 
-export const trackingInputSchema = z
-  .object({
+const trackingFields = {
     version_control: z.enum(VERSION_CONTROLS).openapi({ description: 'kind of upstream: github (API), git (any git URL) or mail (a mailing-list series)' }),
     scm_repo: text(1024).openapi({ description: 'upstream: owner/name on GitHub, a git URL, or a mailing-list id', example: 'BJMX/testPatch01' }),
     scm_branch: text(255).openapi({ description: 'upstream branch (for mail: a subject tag filter such as PATCH, or *)', example: 'master' }),
@@ -52,7 +72,10 @@ export const trackingInputSchema = z
     repo: targetRepo.openapi({ description: 'target repository: owner/name (Gitee) or https://gitee.com/o/r, https://github.com/o/r; a local path or file:/// URL for dry runs', example: 'src-openeuler/foo' }),
     branch: refName.openapi({ description: 'target branch', example: 'master' }),
     enabled: z.boolean().openapi({ description: 'whether the scheduler tracks it' }),
-  })
+};
+
+export const trackingInputSchema = z
+  .object(trackingFields)
   .strict()
   .superRefine((value, ctx) => {
     if (value.version_control !== 'mail' && value.scm_commit != null && !commitSha.safeParse(value.scm_commit).success) {
@@ -85,17 +108,32 @@ export function toTrackingInput(body: TrackingInputBody): TrackingInput {
 }
 
 export const trackingPatchSchema = z
-  .object({
-    version_control: z.enum(VERSION_CONTROLS),
-    scm_repo: text(1024),
-    scm_branch: text(255),
-    scm_commit: z.string().max(256).nullable(),
-    enabled: z.boolean(),
-  })
+  .object(trackingFields)
+  .omit({ repo: true, branch: true })
   .partial()
   .strict()
   .refine((v) => Object.keys(v).length > 0, { message: 'nothing to change' })
   .openapi('TrackingPatch');
+
+export type TrackingPatchBody = z.infer<typeof trackingPatchSchema>;
+
+/**
+ * A PATCH is checked as the tracking it produces, by the very rules a POST passes (a commit id only for
+ * git and github, a branch name git accepts, a GitHub repository shape), so no field can be changed into
+ * something a POST would refuse. The stored commit is kept as it is unless the patch sets one.
+ */
+export function patchedTracking(current: TrackingRow, patch: TrackingPatchBody): TrackingInputBody {
+  const merged = {
+    version_control: patch.version_control ?? current.versionControl,
+    scm_repo: patch.scm_repo ?? current.scmRepo,
+    scm_branch: patch.scm_branch ?? current.scmBranch,
+    ...(patch.scm_commit !== undefined ? { scm_commit: patch.scm_commit } : {}),
+    repo: current.repo,
+    branch: current.branch,
+    enabled: patch.enabled ?? current.enabled,
+  };
+  return parseOrThrow(trackingInputSchema, merged);
+}
 
 /** The parsed value, or AppError('invalid_request') naming the first problem's field. */
 export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {

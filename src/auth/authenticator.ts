@@ -1,12 +1,14 @@
 /**
  * Decides whether a request's credentials are good: HTTP Basic against USER/PASSWORD, or a Bearer API token.
  * A verified Basic credential is remembered under an HMAC with a per-process key (never the plaintext), so
- * a bulk import of 1,000 items pays for one bcrypt run, not 1,000. Repeated failures from one client are
- * throttled.
+ * a bulk import of 1,000 items pays for one bcrypt run, not 1,000. Repeated failures for one user from one
+ * client are throttled, per (client, user): an attacker cannot lock the admin out from elsewhere, and a
+ * valid token or the right password is never refused. An unknown user costs a full password check too, so
+ * the answer's timing does not tell which user names exist.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Database } from '../db/client.js';
-import { verifyPassword } from './passwords.js';
+import { hashPassword, verifyPassword } from './passwords.js';
 import { findLiveToken, touchToken } from './tokens.js';
 
 export type AuthResult =
@@ -50,37 +52,34 @@ export class Authenticator {
   }
 
   async authenticate(authorization: string | undefined, client: string): Promise<AuthResult> {
-    const blocked = this.blockedFor(client);
-    if (blocked > 0) return { ok: false, reason: 'throttled', retryAfterSeconds: Math.ceil(blocked / 1000) };
     if (!authorization) return { ok: false, reason: 'missing' };
     const [scheme, ...rest] = authorization.trim().split(/\s+/);
     const value = rest.join(' ');
     let principal: string | null = null;
-    if (scheme?.toLowerCase() === 'basic') principal = await this.checkBasic(value);
-    else if (scheme?.toLowerCase() === 'bearer') principal = await this.checkBearer(value);
+    let claimed = '(token)';
+    if (scheme?.toLowerCase() === 'basic') {
+      const basic = decodeBasic(value);
+      claimed = basic?.user ?? '';
+      principal = basic ? await this.checkBasic(basic) : null;
+    } else if (scheme?.toLowerCase() === 'bearer') principal = await this.checkBearer(value);
+    const failureKey = `${client}\u0000${claimed}`;
     if (principal) {
-      this.failures.delete(client);
+      this.failures.delete(failureKey);
       return { ok: true, principal };
     }
-    return this.recordFailure(client);
+    const blocked = this.blockedFor(failureKey);
+    if (blocked > 0) return { ok: false, reason: 'throttled', retryAfterSeconds: Math.ceil(blocked / 1000) };
+    return this.recordFailure(failureKey);
   }
 
-  private async checkBasic(encoded: string): Promise<string | null> {
-    let decoded: string;
-    try {
-      decoded = Buffer.from(encoded, 'base64').toString('utf8');
-    } catch {
-      return null;
-    }
-    const colon = decoded.indexOf(':');
-    if (colon < 0) return null;
-    const user = decoded.slice(0, colon);
-    const password = decoded.slice(colon + 1);
-    if (!safeEqual(user, this.options.user) || !this.options.passwordHash) return null;
+  private async checkBasic({ user, password, decoded }: { user: string; password: string; decoded: string }): Promise<string | null> {
     const key = createHmac('sha256', this.cacheKey).update(decoded).digest('hex');
     const expires = this.verified.get(key);
     if (expires !== undefined && expires > this.now()) return user;
-    if (!(await (this.options.verify ?? verifyPassword)(password, this.options.passwordHash))) return null;
+    const known = safeEqual(user, this.options.user) && Boolean(this.options.passwordHash);
+    // an unknown user is checked against a hash of the same cost, so it answers as slowly as a known one
+    const ok = await (this.options.verify ?? verifyPassword)(password, known ? this.options.passwordHash : await decoyHash());
+    if (!known || !ok) return null;
     if (this.verified.size > 1000) this.verified.clear();
     this.verified.set(key, this.now() + this.cacheTtlMs);
     return user;
@@ -94,17 +93,17 @@ export class Authenticator {
     return `token:${row.name}`;
   }
 
-  private blockedFor(client: string): number {
-    const record = this.failures.get(client);
+  private blockedFor(key: string): number {
+    const record = this.failures.get(key);
     return record ? Math.max(0, record.blockedUntil - this.now()) : 0;
   }
 
-  private recordFailure(client: string): AuthResult {
+  private recordFailure(key: string): AuthResult {
     const now = this.now();
-    let record = this.failures.get(client);
+    let record = this.failures.get(key);
     if (!record || now - record.windowStart > this.windowMs) {
       record = { count: 0, windowStart: now, blockedUntil: 0 };
-      this.failures.set(client, record);
+      this.failures.set(key, record);
     }
     record.count += 1;
     if (record.count >= this.maxFailures) {
@@ -115,6 +114,19 @@ export class Authenticator {
     if (this.failures.size > 10_000) this.failures.clear();
     return { ok: false, reason: 'invalid' };
   }
+}
+
+function decodeBasic(encoded: string): { user: string; password: string; decoded: string } | null {
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return null;
+  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1), decoded };
+}
+
+let decoy: Promise<string> | undefined;
+function decoyHash(): Promise<string> {
+  decoy ??= hashPassword(randomBytes(18).toString('base64'));
+  return decoy;
 }
 
 function safeEqual(a: string, b: string): boolean {

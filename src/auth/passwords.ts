@@ -6,6 +6,7 @@
 import { pbkdf2, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import bcrypt from 'bcryptjs';
+import { bcryptCompareOffThread } from './password-worker.js';
 
 const pbkdf2Async = promisify(pbkdf2);
 const scryptAsync = promisify(scrypt) as (password: string, salt: string, keylen: number, options: object) => Promise<Buffer>;
@@ -17,7 +18,7 @@ export async function hashPassword(password: string): Promise<string> {
 }
 
 export async function verifyPassword(password: string, hash: string): Promise<boolean> {
-  if (hash.startsWith('$2')) return bcrypt.compare(password, hash);
+  if (hash.startsWith('$2')) return bcryptCompareOffThread(password, hash);
   const [method, salt, hex] = hash.split('$');
   if (!method || salt === undefined || !hex) return false;
   const expected = Buffer.from(hex, 'hex');

@@ -34,14 +34,42 @@ describe('Authenticator', () => {
     expect(await auth.authenticate('Digest xyz', 'c2')).toMatchObject({ ok: false, reason: 'invalid' });
   });
 
-  it('throttles a client after repeated failures, with a growing Retry-After, without blocking others', async () => {
+  it('throttles wrong passwords per (client, user), never the right password, another user or another client', async () => {
     let now = 1_000_000;
     const auth = new Authenticator({ user: 'admin', passwordHash: hash, db: handle.db, maxFailures: 3, windowMs: 10_000, now: () => now });
     for (let i = 0; i < 3; i++) await auth.authenticate(basic('admin', 'bad'), 'attacker');
-    const blocked = await auth.authenticate(basic('admin', 'Test@123'), 'attacker');
-    expect(blocked).toEqual({ ok: false, reason: 'throttled', retryAfterSeconds: 10 });
-    expect((await auth.authenticate(basic('admin', 'Test@123'), 'someone-else')).ok).toBe(true);
+    expect(await auth.authenticate(basic('admin', 'bad'), 'attacker')).toEqual({ ok: false, reason: 'throttled', retryAfterSeconds: 10 });
+    expect(await auth.authenticate(basic('admin', 'Test@123'), 'attacker')).toEqual({ ok: true, principal: 'admin' });
+    for (let i = 0; i < 3; i++) await auth.authenticate(basic('admin', 'bad'), 'attacker');
+    expect(await auth.authenticate(basic('root', 'bad'), 'attacker')).toMatchObject({ ok: false, reason: 'invalid' });
+    expect(await auth.authenticate(basic('admin', 'bad'), 'someone-else')).toMatchObject({ ok: false, reason: 'invalid' });
     now += 10_001;
-    expect((await auth.authenticate(basic('admin', 'Test@123'), 'attacker')).ok).toBe(true);
+    expect(await auth.authenticate(basic('admin', 'bad'), 'attacker')).toMatchObject({ ok: false, reason: 'invalid' });
+  });
+
+  it('checks an unknown user against a hash too, so it costs what a known one does', async () => {
+    const verify = vi.fn(passwords.verifyPassword);
+    const auth = new Authenticator({ user: 'admin', passwordHash: hash, db: handle.db, verify });
+    expect(await auth.authenticate(basic('nobody', 'Test@123'), 'c3')).toMatchObject({ ok: false, reason: 'invalid' });
+    expect(verify).toHaveBeenCalledTimes(1);
+    expect(verify.mock.calls[0]![1]).toMatch(/^\$2[aby]\$10\$/);
+  });
+
+  it('does not block the event loop while bcrypt runs', async () => {
+    const auth = new Authenticator({ user: 'admin', passwordHash: hash, db: handle.db, maxFailures: 1000 });
+    const checks = Array.from({ length: 8 }, (_, i) => auth.authenticate(basic('admin', `wrong-${i}`), `c-${i % 4}`));
+    // the longest the loop is held while eight comparisons (~100 ms each) are under way
+    let longest = 0;
+    let last = performance.now();
+    let done = false;
+    const tick = setInterval(() => {
+      const t = performance.now();
+      longest = Math.max(longest, t - last);
+      last = t;
+    }, 5);
+    await Promise.all(checks).finally(() => (done = true));
+    clearInterval(tick);
+    expect(done).toBe(true);
+    expect(longest).toBeLessThan(200);
   });
 });

@@ -67,4 +67,14 @@ describe('updatePatch', () => {
     const [row] = await handle.db.select().from(mailPatch).where(eq(mailPatch.id, id));
     expect(row).toMatchObject({ state: 'new', delegateId: null });
   });
+
+  it('matches a state exactly: LIKE wildcards are plain characters', async () => {
+    const id = await newPatch();
+    for (const state of ['%', '_ccepted', 'accept%', 'New\\']) {
+      await expect(updatePatch(handle.db, id, { state })).rejects.toMatchObject({ code: 'invalid_request', field: 'state' });
+    }
+    const [row] = await handle.db.select().from(mailPatch).where(eq(mailPatch.id, id));
+    expect(row!.state).toBe('new');
+    expect(await updatePatch(handle.db, id, { state: 'ACCEPTED' })).toMatchObject({ state: 'accepted' });
+  });
 });

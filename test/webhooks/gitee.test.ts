@@ -97,11 +97,13 @@ describe('verification', () => {
     expect((await deliver('Ping Hook', ping, { 'x-gitee-timestamp': undefined })).status).toBe(401);
   });
 
-  it('refuses replays: a stale timestamp, and a (timestamp, token) pair seen before', async () => {
-    const old = String(NOW - 6 * 60_000);
+  it('refuses replays: a timestamp outside Gitee\'s one-hour window, and a delivery seen before', async () => {
+    const old = String(NOW - 61 * 60_000);
     const stale = await deliver('Ping Hook', ping, { 'x-gitee-timestamp': old, 'x-gitee-token': giteeSignature(SECRET, old) });
     expect(stale.status).toBe(401);
     expect(await stale.json()).toMatchObject({ error: { code: 'webhook_stale' } });
+    const late = String(NOW - 50 * 60_000);
+    expect((await deliver('Ping Hook', ping, { 'x-gitee-timestamp': late, 'x-gitee-token': giteeSignature(SECRET, late) })).status).toBe(200);
 
     const ts = String(NOW - 60_000);
     const headers = { 'x-gitee-timestamp': ts, 'x-gitee-token': giteeSignature(SECRET, ts) };
@@ -110,8 +112,31 @@ describe('verification', () => {
     expect(replay.status).toBe(409);
     expect(await replay.json()).toMatchObject({ error: { code: 'webhook_replayed' } });
     // the password mode is protected the same way
-    expect((await deliver('Ping Hook', ping, { 'x-gitee-timestamp': ts, 'x-gitee-token': SECRET })).status).toBe(200);
-    expect((await deliver('Ping Hook', ping, { 'x-gitee-timestamp': ts, 'x-gitee-token': SECRET })).status).toBe(409);
+    const other = { hook_name: 'ping', hook_id: 2 };
+    expect((await deliver('Ping Hook', other, { 'x-gitee-timestamp': ts, 'x-gitee-token': SECRET })).status).toBe(200);
+    expect((await deliver('Ping Hook', other, { 'x-gitee-timestamp': ts, 'x-gitee-token': SECRET })).status).toBe(409);
+  });
+
+  it('recognises a replay however its token is percent-encoded', async () => {
+    const ts = String(NOW - 30_000);
+    const signature = giteeSignature(SECRET, ts);
+    expect((await deliver('Ping Hook', ping, { 'x-gitee-timestamp': ts, 'x-gitee-token': encodeURIComponent(signature) })).status).toBe(200);
+    const spellings = [
+      signature,
+      encodeURIComponent(signature).replace(/%3D/g, '%3d').replace(/%2B/g, '%2b').replace(/%2F/g, '%2f'),
+      `%${signature.charCodeAt(0).toString(16)}${encodeURIComponent(signature.slice(1))}`,
+    ];
+    for (const token of spellings) {
+      const res = await deliver('Ping Hook', ping, { 'x-gitee-timestamp': ts, 'x-gitee-token': token });
+      expect(res.status).toBe(409);
+    }
+  });
+
+  it('takes two different deliveries sent in the same millisecond', async () => {
+    const ts = String(NOW - 20_000);
+    const headers = { 'x-gitee-timestamp': ts, 'x-gitee-token': giteeSignature(SECRET, ts) };
+    expect((await deliver('Ping Hook', { hook_name: 'ping', hook_id: 10 }, headers)).status).toBe(200);
+    expect((await deliver('Ping Hook', { hook_name: 'ping', hook_id: 11 }, headers)).status).toBe(200);
   });
 
   it('without GITEE_WEBHOOK_SECRET every delivery is refused', async () => {

@@ -14,6 +14,7 @@ import { createApp } from '../../src/app.js';
 import { issue, publication, tracking } from '../../src/db/schema/index.js';
 import { createForges } from '../../src/forges/resolve.js';
 import { GitHubExtras } from '../../src/lifecycle/extras.js';
+import { firstDelivery } from '../../src/lifecycle/deliveries.js';
 import { Lifecycle } from '../../src/lifecycle/index.js';
 import { createLogger } from '../../src/log.js';
 import { createTestDatabase } from '../helpers/db.js';
@@ -149,6 +150,24 @@ describe('push', () => {
       [t.id + 1, 'idle', false],
     ]);
     expect(kicks).toBe(1);
+  });
+});
+
+describe('X-GitHub-Delivery', () => {
+  it('a delivery id is acted on once, however often it is delivered', async () => {
+    const pushes: unknown[] = [];
+    const once = new Probot({ appId: 123, privateKey, secret: SECRET, log: logger });
+    await once.load(
+      createApp({
+        lifecycle: { push: async (e: unknown) => void pushes.push(e) } as unknown as Lifecycle,
+        firstDelivery: (id) => firstDelivery(handle.db, 'github', id, 60_000),
+      }),
+    );
+    await once.receive({ id: 'same-delivery', name: 'push', payload: payload('github-push') } as never);
+    await once.receive({ id: 'same-delivery', name: 'push', payload: payload('github-push') } as never);
+    expect(pushes).toHaveLength(1);
+    await once.receive({ id: 'next-delivery', name: 'push', payload: payload('github-push') } as never);
+    expect(pushes).toHaveLength(2);
   });
 });
 

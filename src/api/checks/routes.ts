@@ -10,7 +10,7 @@ import type { PublicationRow } from '../../db/schema/index.js';
 import { AppError } from '../../errors.js';
 import { guard, guardByMethod, type Guard } from '../auth-guard.js';
 import type { ApiEnv } from '../context.js';
-import { parseOrThrow } from '../schemas.js';
+import { parseOrThrow, rowId } from '../schemas.js';
 import { dateParam, intParam } from '../patchwork/filters.js';
 import { parsePage, setPageLinks } from '../patchwork/paging.js';
 import { originOf } from '../patchwork/urls.js';
@@ -70,9 +70,9 @@ export function rangeV1Json(p: PublicationRow, checks: CheckRecord[]): Record<st
 }
 
 const postSchema = checkInputSchema.safeExtend({
-  patch: z.number().int().positive().optional(),
-  series: z.number().int().positive().optional(),
-  range: z.number().int().positive().optional(),
+  patch: rowId.optional(),
+  series: rowId.optional(),
+  range: rowId.optional(),
 });
 
 

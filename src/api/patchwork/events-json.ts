@@ -8,6 +8,7 @@ import type { EventSubjects } from '../../patchwork/event-subjects.js';
 import type { EventRecord } from '../../events/service.js';
 import { checkJson, embeddedCover, embeddedPatch, embeddedSeries, principalJson, projectJson, pwDate, userJson } from './serialize.js';
 import type { Urls } from './urls.js';
+import { publicUrl } from '../../sources/git-url.js';
 
 export function rangeJson(u: Urls, p: PublicationRow): Record<string, unknown> {
   return {
@@ -26,7 +27,7 @@ export function rangeJson(u: Urls, p: PublicationRow): Record<string, unknown> {
 }
 
 export function trackingRef(u: Urls, t: TrackingRow): Record<string, unknown> {
-  return { id: t.id, url: `${u.origin}/api/v1/trackings/${t.id}`, scm_repo: t.scmRepo, scm_branch: t.scmBranch, repo: t.repo, branch: t.branch };
+  return { id: t.id, url: `${u.origin}/api/v1/trackings/${t.id}`, scm_repo: publicUrl(t.scmRepo), scm_branch: t.scmBranch, repo: t.repo, branch: t.branch };
 }
 
 export function eventsJson(u: Urls, events: EventRecord[], s: EventSubjects): Array<Record<string, unknown>> {

@@ -16,6 +16,7 @@ import { intParam } from '../patchwork/filters.js';
 import { originOf } from '../patchwork/urls.js';
 import { CI_HANDLER_TEST } from '../../ci/publish-hook.js';
 import { claimJob, findJob, jobLog, jobSubject, listJobs, reportJob, type JobSubject } from '../../testers/service.js';
+import { publicUrl } from '../../sources/git-url.js';
 
 export interface TesterDeps {
   db: Database;
@@ -89,7 +90,7 @@ function jobJson(c: C, job: TesterJobRow, subject: JobSubject): Record<string, u
   const { range, tracking } = subject;
   return {
     ...base,
-    repository: tracking?.scmRepo ?? null,
+    repository: tracking ? publicUrl(tracking.scmRepo) : null,
     base: range?.rangeFrom ?? null,
     head: range?.rangeTo ?? null,
     upstream_branch: tracking?.scmBranch ?? null,

@@ -1,6 +1,7 @@
 /** How rows look in /api/v1: snake_case like the old API, timestamps in ISO 8601. Schemas double as OpenAPI docs. */
 import { z } from '@hono/zod-openapi';
 import type { ApiTokenRow, IssueRow, TrackingRow } from '../../db/schema/index.js';
+import { publicUrl } from '../../sources/git-url.js';
 
 const timestamp = z.string().nullable().openapi({ format: 'date-time' });
 
@@ -8,7 +9,7 @@ export const trackingSchema = z
   .object({
     id: z.number().int(),
     version_control: z.string(),
-    scm_repo: z.string(),
+    scm_repo: z.string().openapi({ description: 'the upstream, without any credentials it was given with' }),
     scm_branch: z.string(),
     scm_commit: z.string().nullable(),
     repo: z.string(),
@@ -33,7 +34,7 @@ export function trackingJson(row: TrackingRow, check: z.infer<typeof trackingSch
   return {
     id: row.id,
     version_control: row.versionControl,
-    scm_repo: row.scmRepo,
+    scm_repo: publicUrl(row.scmRepo),
     scm_branch: row.scmBranch,
     scm_commit: row.scmCommit,
     repo: row.repo,

@@ -22,7 +22,7 @@ import type { ResolveCommit } from '../compat.js';
 import type { ApiEnv } from '../context.js';
 import { AppError } from '../../errors.js';
 import { jsonError } from '../errors.js';
-import { firstIssue, toTrackingInput, trackingInputSchema, trackingPatchSchema } from '../schemas.js';
+import { decimalText, firstIssue, patchedTracking, rowIdText, toTrackingInput, trackingInputSchema, trackingPatchSchema } from '../schemas.js';
 import { errorSchema, issueJson, issueSchema, tokenJson, tokenSchema, trackingJson, trackingSchema } from './representations.js';
 
 export interface V1Deps {
@@ -34,11 +34,11 @@ export interface V1Deps {
   resolveCommit?: ResolveCommit;
 }
 
-const idParam = z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: 'id', in: 'path' } }) });
+const idParam = z.object({ id: rowIdText.openapi({ param: { name: 'id', in: 'path' } }) });
 
 const pageQuery = {
-  limit: z.coerce.number().int().min(1).max(500).default(100).openapi({ description: 'page size (1-500)' }),
-  after: z.coerce.number().int().min(0).optional().openapi({ description: 'return rows whose id is greater (from the Link header)' }),
+  limit: decimalText(1, 500).default(100).openapi({ description: 'page size (1-500)' }),
+  after: decimalText(0).optional().openapi({ description: 'return rows whose id is greater (from the Link header)' }),
 };
 
 const boolParam = z.enum(['true', 'false']).transform((v) => v === 'true');
@@ -59,7 +59,7 @@ const issueListQuery = z
     repo: z.string().min(1).optional(),
     branch: z.string().min(1).optional(),
     state: z.string().min(1).optional(),
-    tracking_id: z.coerce.number().int().positive().optional(),
+    tracking_id: rowIdText.optional(),
     ...pageQuery,
   })
   .strict();
@@ -170,23 +170,23 @@ export function v1Routes(deps: V1Deps) {
       responses: { 200: json(trackingSchema, 'the changed tracking'), ...errors },
     }),
     async (c) => {
-      const patch = c.req.valid('json');
       const { id } = c.req.valid('param');
+      const current = await getTracking(db, id);
+      if (!current) throw new AppError('not_found', 'no such tracking');
+      const patch = c.req.valid('json');
+      const next = patchedTracking(current, patch);
       let scmCommit = patch.scm_commit;
-      const current = scmCommit && deps.resolveCommit ? await getTracking(db, id) : undefined;
-      if (current && deps.resolveCommit) {
+      if (scmCommit && deps.resolveCommit) {
         // the abbreviation names a commit of the upstream the tracking will have after this change
-        const { repo, branch, enabled } = current;
-        const versionControl = patch.version_control ?? current.versionControl;
-        const upstream = { versionControl, scmRepo: patch.scm_repo ?? current.scmRepo, scmBranch: patch.scm_branch ?? current.scmBranch };
-        scmCommit = (await deps.resolveCommit({ ...upstream, scmCommit, repo, branch, enabled })).scmCommit;
+        const upstream = { versionControl: next.version_control, scmRepo: next.scm_repo, scmBranch: next.scm_branch };
+        scmCommit = (await deps.resolveCommit({ ...upstream, scmCommit, repo: current.repo, branch: current.branch, enabled: next.enabled })).scmCommit;
       }
       const row = await updateTracking(db, id, {
-        versionControl: patch.version_control,
-        scmRepo: patch.scm_repo,
-        scmBranch: patch.scm_branch,
+        versionControl: next.version_control,
+        scmRepo: next.scm_repo,
+        scmBranch: next.scm_branch,
         scmCommit,
-        enabled: patch.enabled,
+        enabled: next.enabled,
       });
       if (!row) throw new AppError('not_found', 'no such tracking');
       return c.json(trackingJson(row), 200);

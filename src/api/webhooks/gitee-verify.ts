@@ -1,17 +1,18 @@
 /**
  * Gitee webhook authentication. Gitee sends `X-Gitee-Token` and `X-Gitee-Timestamp` (ms). The token is
  * either the plain password (password mode) or base64(HMAC-SHA256(secret, `${timestamp}\n${secret}`))
- * (signature mode); both are accepted for the configured GITEE_WEBHOOK_SECRET. A timestamp more than 5
- * minutes away, or a (timestamp, token) pair already accepted (kept in the database, so every replica
- * sees it), is a replay and refused.
+ * (signature mode); both are accepted for the configured GITEE_WEBHOOK_SECRET. A timestamp more than an
+ * hour away (Gitee's documented window for the signature) is stale. A delivery already accepted is a
+ * replay: it is recognised by what it is (timestamp, event and body), not by how its token happens to be
+ * spelled, since the same signature can be percent-encoded in many ways, and two different deliveries in
+ * the same millisecond differ in their bodies.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { lt } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
-import { webhookDelivery } from '../../db/schema/index.js';
 import { AppError } from '../../errors.js';
+import { firstDelivery } from '../../lifecycle/deliveries.js';
 
-export const MAX_SKEW_MS = 5 * 60_000;
+export const MAX_SKEW_MS = 60 * 60_000;
 
 export function giteeSignature(secret: string, timestamp: string): string {
   return createHmac('sha256', secret).update(`${timestamp}\n${secret}`).digest('base64');
@@ -30,7 +31,11 @@ export interface GiteeVerifyOptions {
 }
 
 /** Resolves when the request is authentic and new; AppError 401 (bad or stale) / 409 (replayed) otherwise. */
-export async function verifyGiteeRequest(options: GiteeVerifyOptions, headers: { token?: string; timestamp?: string }): Promise<'password' | 'signature'> {
+export async function verifyGiteeRequest(
+  options: GiteeVerifyOptions,
+  headers: { token?: string; timestamp?: string; event?: string },
+  body: string,
+): Promise<'password' | 'signature'> {
   if (!options.secret) throw new AppError('webhook_not_configured', 'Gitee webhooks are not enabled here (GITEE_WEBHOOK_SECRET is not set)');
   const { token, timestamp } = headers;
   if (!token) throw new AppError('webhook_unauthenticated', 'the X-Gitee-Token header is missing');
@@ -39,7 +44,7 @@ export async function verifyGiteeRequest(options: GiteeVerifyOptions, headers: {
   }
   const now = options.now?.() ?? Date.now();
   if (Math.abs(now - Number(timestamp)) > MAX_SKEW_MS) {
-    throw new AppError('webhook_stale', 'the X-Gitee-Timestamp is more than 5 minutes away from this server\'s clock');
+    throw new AppError('webhook_stale', 'the X-Gitee-Timestamp is more than an hour away from this server\'s clock');
   }
   let decoded = token;
   try {
@@ -52,9 +57,10 @@ export async function verifyGiteeRequest(options: GiteeVerifyOptions, headers: {
   // never say which part was wrong or echo the token
   if (!mode) throw new AppError('webhook_unauthenticated', 'the X-Gitee-Token does not match the configured secret');
 
-  const key = createHash('sha256').update(`${timestamp}:${token}`).digest('hex');
-  await options.db.delete(webhookDelivery).where(lt(webhookDelivery.seenAt, new Date(now - 2 * MAX_SKEW_MS)));
-  const inserted = await options.db.insert(webhookDelivery).values({ key, seenAt: new Date(now) }).onConflictDoNothing().returning({ key: webhookDelivery.key });
-  if (inserted.length === 0) throw new AppError('webhook_replayed', 'this delivery (timestamp and token) was already received');
+  const delivery = createHash('sha256').update(`${timestamp}\n${headers.event ?? ''}\n${body}`).digest('hex');
+  // a replay is refused as stale once the window is over, so keys need to outlive it only
+  if (!(await firstDelivery(options.db, 'gitee', delivery, 2 * MAX_SKEW_MS, now))) {
+    throw new AppError('webhook_replayed', 'this delivery was already received');
+  }
   return mode;
 }

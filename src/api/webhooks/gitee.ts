@@ -3,6 +3,7 @@
  * event. Merge Request Hook → PR merged/closed, Note Hook → comment commands, Push Hook → immediate scans.
  */
 import { Hono } from 'hono';
+import { clientAddress } from '../auth-guard.js';
 import type { ApiEnv } from '../context.js';
 import { AppError } from '../../errors.js';
 import type { Database } from '../../db/client.js';
@@ -23,22 +24,27 @@ export interface GiteeWebhookDeps {
 export function giteeWebhookRoutes(deps: GiteeWebhookDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   app.post(GITEE_WEBHOOK_PATH, async (c) => {
+    const body = await c.req.text();
+    const kind = c.req.header('x-gitee-event') ?? '';
     try {
       await verifyGiteeRequest(
         { secret: deps.secret, db: deps.db, now: deps.now },
-        { token: c.req.header('x-gitee-token'), timestamp: c.req.header('x-gitee-timestamp') },
+        { token: c.req.header('x-gitee-token'), timestamp: c.req.header('x-gitee-timestamp'), event: kind },
+        body,
       );
     } catch (err) {
-      if (err instanceof AppError) return appErrorResponse(c, err);
+      if (err instanceof AppError) {
+        c.get('logger')?.warn({ code: err.code, client: clientAddress(c) }, `Gitee webhook refused: ${err.message}`);
+        return appErrorResponse(c, err);
+      }
       throw err;
     }
     let payload: unknown;
     try {
-      payload = JSON.parse(await c.req.text());
+      payload = JSON.parse(body);
     } catch {
       return jsonError(c, 'invalid_json', 'the webhook body is not JSON');
     }
-    const kind = c.req.header('x-gitee-event') ?? '';
     if (kind === 'Merge Request Hook') {
       const event = giteePullClosed(payload);
       if (!event) return c.json({ handled: false, reason: 'not a merge or close of a pull request' });
