@@ -3,7 +3,6 @@
  * ranges, listed with filters and their combined state; /api/v1/ranges/{id}: a published range with its
  * checks. Reads follow READ_AUTH; posting needs write access (Basic or an API token).
  */
-import { z } from '@hono/zod-openapi';
 import { Hono, type Context } from 'hono';
 import type { Database } from '../../db/client.js';
 import type { PublicationRow } from '../../db/schema/index.js';
