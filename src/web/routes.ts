@@ -24,7 +24,7 @@ import { listComments } from '../patchwork/comments.js';
 import { getCover } from '../patchwork/covers.js';
 import { updatePatch } from '../patchwork/patch-update.js';
 import { getPatch, listPatches, stateSlug } from '../patchwork/patches.js';
-import { findPersonId, getPerson } from '../patchwork/people.js';
+import { findPersonId } from '../patchwork/people.js';
 import { listProjects, projectByLinkName } from '../patchwork/projects.js';
 import { Related } from '../patchwork/related.js';
 import { getSeries, laterVersions } from '../patchwork/series.js';
@@ -32,7 +32,7 @@ import { NEEDS_HUMAN, TRACKING_STATUSES } from '../tracker/status.js';
 import { VERSION_CONTROLS } from '../api/schemas.js';
 import type { PageContext } from './layout.js';
 import { formText, idParam, intQuery, oneOf, positiveInt, text, yesNo } from './params.js';
-import { CSRF_FIELD, csrfMatches, csrfToken, endSession, sessionPrincipal, SessionStore, startSession } from './session.js';
+import { csrfToken, endSession, sessionPrincipal, SessionStore, startSession, verifiedForm } from './session.js';
 import { STYLESHEET } from './style.js';
 import { errorPage, loginPage } from './views/login.js';
 import { patchListPage, patchPage, seriesPage } from './views/patches.js';
@@ -82,8 +82,7 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
   /** A write: logged in (else to the login page), then the form's CSRF token (else 403). */
   const write: MiddlewareHandler<WebEnv> = async (c, next) => {
     if (!c.get('page').principal) return toLogin(c);
-    const form = await c.req.parseBody();
-    if (!csrfMatches(c, form[CSRF_FIELD])) throw new AppError('csrf_failed', 'the form is stale or came from another site: reload the page and try again');
+    await verifiedForm(c);
     return next();
   };
 
@@ -240,8 +239,7 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
   app.get('/login', (c) => c.html(loginPage(c.get('page'), safeNext(c.req.query('next')))));
 
   app.post('/login', async (c) => {
-    const form = await c.req.parseBody();
-    if (!csrfMatches(c, form[CSRF_FIELD])) throw new AppError('csrf_failed', 'the form is stale or came from another site: reload the page and try again');
+    const form = await verifiedForm(c);
     const next = safeNext(formText(form, 'next'));
     const user = formText(form, 'user') ?? '';
     const password = formText(form, 'password') ?? '';
@@ -263,7 +261,7 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
   });
 
   app.post('/logout', async (c) => {
-    if (!csrfMatches(c, (await c.req.parseBody())[CSRF_FIELD])) throw new AppError('csrf_failed', 'the form is stale or came from another site: reload the page and try again');
+    await verifiedForm(c);
     endSession(c, sessions);
     return c.redirect('/', 303);
   });

@@ -8,6 +8,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { AppError } from '../errors.js';
 
 export const SESSION_COOKIE = 'pt_session';
 export const CSRF_COOKIE = 'pt_csrf';
@@ -89,10 +90,17 @@ export function csrfToken(c: Context): string {
 }
 
 /** Whether the submitted form repeats the visitor's CSRF cookie. */
-export function csrfMatches(c: Context, submitted: unknown): boolean {
+function csrfMatches(c: Context, submitted: unknown): boolean {
   const cookie = getCookie(c, CSRF_COOKIE);
   if (!cookie || typeof submitted !== 'string') return false;
   const a = Buffer.from(cookie);
   const b = Buffer.from(submitted);
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The submitted form, once its CSRF token is checked (csrf_failed, a 403, otherwise). */
+export async function verifiedForm(c: Context): Promise<Record<string, unknown>> {
+  const form = await c.req.parseBody();
+  if (!csrfMatches(c, form[CSRF_FIELD])) throw new AppError('csrf_failed', 'the form is stale or came from another site: reload the page and try again');
+  return form;
 }

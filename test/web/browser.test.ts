@@ -89,7 +89,7 @@ describe.skipIf(!hasChromium)('the dashboard in chromium', () => {
       // a page of one colour compresses to a PNG of a few hundred bytes; text and tables make it far larger
       expect(statSync(file).size, name).toBeGreaterThan(15_000);
       // the stylesheet loaded under the CSP (the browser's default font would be a serif)
-      expect(await page.evaluate(() => getComputedStyle(document.body).fontFamily)).toContain('system-ui');
+      expect(await page.evaluate<string>('getComputedStyle(document.body).fontFamily')).toContain('system-ui');
     }
   }, 120_000);
 });
