@@ -92,15 +92,14 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
   });
 
   app.get('/', read, async (c) => {
-    const [counts, errors, blocked, pulls, events, projects] = await Promise.all([
+    const [counts, needing, pulls, events, projects] = await Promise.all([
       countTrackingsByStatus(db),
-      listTrackings(db, { status: 'error' }, { limit: OVERVIEW_ROWS }),
-      listTrackings(db, { status: 'blocked' }, { limit: OVERVIEW_ROWS }),
+      Promise.all([...NEEDS_HUMAN].map((status) => listTrackings(db, { status }, { limit: OVERVIEW_ROWS }))),
       listIssues(db, { state: 'open' }, { limit: OVERVIEW_ROWS }),
       listEvents(db, {}, { limit: 20, offset: 0, newestFirst: true }),
       listProjects(db, {}, { limit: 100, offset: 0 }),
     ]);
-    const needsHuman = [...errors, ...blocked].filter((t) => NEEDS_HUMAN.has(t.status));
+    const needsHuman = needing.flat();
     return c.html(overviewPage(c.get('page'), { counts, needsHuman, openPulls: pulls.filter((i) => i.prUrl || i.prNumber), events: events.rows, projects: projects.rows }));
   });
 
