@@ -1,7 +1,7 @@
 /**
  * The HTTP API, every route group of the service composed here and nowhere else: the old program's routes
  * (/tracking, /issue), /api/v1 (trackings, issues, tokens, mail, checks, events, testers, CI), the
- * Patchwork API and its web paths, and Gitee's webhooks. One error policy: bad input is a 4xx that says
+ * Patchwork API and its web paths, Gitee's webhooks, and the maintainers' dashboard (src/web). One error policy: bad input is a 4xx that says
  * what is wrong; anything unexpected is a 500 with a request id, logged, never a stack trace in the answer.
  */
 import { randomUUID } from 'node:crypto';
@@ -29,6 +29,7 @@ import { testerRoutes } from './testers/routes.js';
 import { renderDocsPage } from './v1/docs-page.js';
 import { v1Routes, type V1Deps } from './v1/routes.js';
 import { giteeWebhookRoutes, type GiteeWebhookDeps } from './webhooks/gitee.js';
+import { webRoutes } from '../web/routes.js';
 
 export interface ApiDeps {
   db: Database;
@@ -80,8 +81,9 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
 
   app.use('*', refuseNul);
 
-  // The old CLI probes HEAD / before every command.
-  app.on(['GET', 'HEAD'], '/', (c) => c.text('patch-tracking'));
+  // The old CLI probes HEAD / before every command: 200 without rendering (or guarding) the overview page.
+  // Hono serves HEAD with the GET handlers, so the probe is answered here, ahead of the dashboard.
+  app.get('/', (c, next) => (c.req.method === 'HEAD' ? c.body(null, 200) : next()));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
   app.route('/', compatRoutes(deps.db, compatWrite, compatRead, deps.resolveCommit));
@@ -110,6 +112,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   app.route('/', patchworkRoutes(json));
   app.route('/', publicInboxRoutes(json));
   if (deps.gitee) app.route('/', giteeWebhookRoutes({ db: deps.db, ...deps.gitee }));
+  app.route('/', webRoutes({ db: deps.db, authenticator: deps.authenticator, logger: deps.logger, readAuth: deps.readAuth }));
 
   app.notFound((c) => {
     if (COMPAT_PATHS.has(c.req.path)) return c.text('Method Not Allowed', 405);

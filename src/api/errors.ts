@@ -12,6 +12,7 @@ const STATUS_BY_CODE: Readonly<Record<string, ContentfulStatusCode>> = {
   webhook_unauthenticated: 401,
   webhook_stale: 401,
   webhook_not_configured: 403,
+  csrf_failed: 403,
   not_found: 404,
   forge_not_found: 404,
   upstream_not_found: 404,

@@ -1,7 +1,8 @@
 /** Queries over the tracking and issue tables, shared by the compat API, /api/v1, the CLI commands and the engine. */
-import { and, asc, eq, getTableColumns, gt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gt, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { contains } from '../patchwork/listing.js';
 import type { Database } from './client.js';
-import { issue, tracking, type IssueRow, type TrackingRow } from './schema/index.js';
+import { issue, publication, tracking, type IssueRow, type PublicationRow, type TrackingRow } from './schema/index.js';
 
 export interface TrackingFilter {
   repo?: string;
@@ -9,6 +10,8 @@ export interface TrackingFilter {
   enabled?: boolean;
   versionControl?: string;
   status?: string;
+  /** a substring of the target repo or branch, or of the upstream's URL or branch (any case) */
+  q?: string;
 }
 
 export interface Page {
@@ -37,6 +40,10 @@ function trackingConditions(filter: TrackingFilter): SQL | undefined {
   if (filter.enabled !== undefined) conditions.push(eq(tracking.enabled, filter.enabled));
   if (filter.versionControl !== undefined) conditions.push(eq(tracking.versionControl, filter.versionControl));
   if (filter.status !== undefined) conditions.push(eq(tracking.status, filter.status));
+  if (filter.q) {
+    const q = filter.q;
+    conditions.push(or(...[tracking.repo, tracking.branch, tracking.scmRepo, tracking.scmBranch].map((column) => contains(column, q)))!);
+  }
   return conditions.length ? and(...conditions) : undefined;
 }
 
@@ -63,6 +70,16 @@ export async function listTrackings(db: Database, filter: TrackingFilter = {}, p
   return page ? query.limit(page.limit) : query;
 }
 
+/** How many trackings are in each status (statuses without any are absent). */
+export async function countTrackingsByStatus(db: Database): Promise<Map<string, number>> {
+  const rows = await db.select({ status: tracking.status, count: sql<number>`count(*)::int` }).from(tracking).groupBy(tracking.status);
+  return new Map(rows.map((r) => [r.status, Number(r.count)]));
+}
+
+/** The ranges a tracking published (or is publishing), newest first. */
+export async function listPublishedRanges(db: Database, trackingId: number): Promise<PublicationRow[]> {
+  return db.select().from(publication).where(eq(publication.trackingId, trackingId)).orderBy(desc(publication.id));
+}
 
 export async function getTracking(db: Database, id: number): Promise<TrackingRow | undefined> {
   const [row] = await db.select().from(tracking).where(eq(tracking.id, id));
@@ -151,6 +168,8 @@ export interface IssueFilter {
   branch?: string;
   state?: string;
   trackingId?: number;
+  /** issues of any of these trackings */
+  trackingIds?: number[];
 }
 
 export async function listIssues(db: Database, filter: IssueFilter = {}, page?: Page): Promise<IssueRow[]> {
@@ -159,6 +178,7 @@ export async function listIssues(db: Database, filter: IssueFilter = {}, page?: 
   if (filter.branch !== undefined) conditions.push(eq(issue.branch, filter.branch));
   if (filter.state !== undefined) conditions.push(eq(issue.state, filter.state));
   if (filter.trackingId !== undefined) conditions.push(eq(issue.trackingId, filter.trackingId));
+  if (filter.trackingIds !== undefined) conditions.push(filter.trackingIds.length ? inArray(issue.trackingId, filter.trackingIds) : sql`false`);
   if (page?.afterId !== undefined) conditions.push(gt(issue.id, page.afterId));
   const query = db.select().from(issue).where(conditions.length ? and(...conditions) : undefined).orderBy(asc(issue.id));
   return page ? query.limit(page.limit) : query;

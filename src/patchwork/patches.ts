@@ -1,5 +1,5 @@
 /** Patches as the Patchwork API (and a web dashboard) lists and shows them. */
-import { and, eq, getTableColumns, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, eq, getTableColumns, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { mailCheck, mailMessage, mailPatch, mailState, type MailPatchRow } from '../db/schema/mail.js';
 import { contains, countRows, inDateRange, orderBy, type DateRange, type Listing, type Order, type Window } from './listing.js';
@@ -31,6 +31,8 @@ export interface PatchFilter extends DateRange {
   hash?: string;
   /** a substring of the name */
   q?: string;
+  /** only patches with a smaller id (keyset paging of a newest-first list) */
+  beforeId?: number;
 }
 
 /** A state as clients name it ("Under Review", "under-review") → its slug. */
@@ -57,6 +59,7 @@ function conditions(f: PatchFilter): SQL | undefined {
   if (f.msgid) where.push(eq(mailPatch.msgid, f.msgid));
   if (f.hash) where.push(eq(mailPatch.hash, f.hash.toLowerCase()));
   if (f.q) where.push(contains(mailPatch.name, f.q));
+  if (f.beforeId !== undefined) where.push(lt(mailPatch.id, f.beforeId));
   return where.length ? and(...where) : undefined;
 }
 

@@ -35,3 +35,8 @@ export async function getSeries(db: Database, id: number): Promise<MailSeriesRow
   const [row] = await db.select().from(mailSeries).where(eq(mailSeries.id, id));
   return row;
 }
+
+/** The series that name this one as their earlier version (its v2, v3, …), oldest first. */
+export async function laterVersions(db: Database, id: number): Promise<MailSeriesRow[]> {
+  return db.select().from(mailSeries).where(eq(mailSeries.previousVersionId, id)).orderBy(mailSeries.version, mailSeries.id);
+}

@@ -273,11 +273,13 @@ describe('downloads', () => {
     expect(await coverMbox.text()).toContain('This is a sample cover letter');
     expect((await api.app.request('/project/demo/patch/nothing@example.org/mbox/')).status).toBe(404);
     expect((await api.app.request('/project/nope/patch/x@y/mbox/')).status).toBe(404);
-    // web URLs lead to the API's answer
-    expect((await api.app.request(new URL(patch.web_url).pathname)).headers.get('location')).toBe('http://localhost/api/1.3/patches/2/');
+    // web URLs lead to the dashboard's pages: the patch's page, and the list of the series' patches
+    expect((await api.app.request(new URL(patch.web_url).pathname)).headers.get('location')).toBe('/patch/2/');
     const { body: series } = await get('/api/1.3/series/1/');
     const webSeries = new URL(series.web_url);
-    expect((await api.app.request(webSeries.pathname + webSeries.search)).headers.get('location')).toBe('http://localhost/api/1.3/series/1/');
+    const seriesList = await api.app.request(webSeries.pathname + webSeries.search);
+    expect(seriesList.status).toBe(200);
+    expect(await seriesList.text()).toContain('href="/series/1/"');
   });
 
   it('message ids with /, + and % survive the round trip through the mbox URL', async () => {

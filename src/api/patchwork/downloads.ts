@@ -1,7 +1,7 @@
 /**
  * mbox and raw downloads: by id under the API (a convenience), and Patchwork's own web paths that git-pw
- * and pwclient fetch (/project/<linkname>/patch/<msgid>/mbox/, /series/<id>/mbox/, …). There is no HTML UI
- * here, so a web page's URL redirects to the API's answer for it.
+ * and pwclient fetch (/project/<linkname>/patch/<msgid>/mbox/, /series/<id>/mbox/, …). A patch's web page
+ * URL leads to the dashboard's page for it (src/web); a cover letter's, which has no page, to the API.
  */
 import { Hono } from 'hono';
 import type { Database } from '../../db/client.js';
@@ -11,7 +11,6 @@ import { getPatch, patchByMsgid } from '../../patchwork/patches.js';
 import { projectByLinkName } from '../../patchwork/projects.js';
 import { getSeries } from '../../patchwork/series.js';
 import type { ApiEnv } from '../context.js';
-import { intParam } from './filters.js';
 import { coverMbox, downloadName, patchesMbox, seriesPatches } from '../../mail/export/mbox.js';
 import { idOf, mboxResponse, notFound, urlsFor, type C, type PatchworkRouteDeps } from './request.js';
 
@@ -42,13 +41,7 @@ export function webRoutes({ db, read }: PatchworkRouteDeps): Hono<ApiEnv> {
   app.get('/series/:id/mbox', read, (c) => seriesMbox(db, idOf(c)));
   app.get('/patch/:id/mbox', read, (c) => patchMbox(db, idOf(c)));
   app.get('/project/:linkname/:kind{patch|cover}/*', read, (c) => webDownload(db, c));
-  // the series web_url
-  app.get('/project/:linkname/list', read, async (c) => {
-    const u = urlsFor(c);
-    const series = intParam(c, 'series');
-    if (series !== undefined) return c.redirect(u.series(series), 302);
-    return c.redirect(`${u.api('patches/')}?project=${encodeURIComponent(c.req.param('linkname') ?? '')}`, 302);
-  });
+  // the series web_url (/project/<linkname>/list/?series=<id>) is the dashboard's patch list (src/web)
   return app;
 }
 
@@ -92,5 +85,5 @@ async function webDownload(db: Database, c: C): Promise<Response> {
   if (action === 'raw') {
     return new Response(patch.diff ?? '', { status: 200, headers: { 'content-type': 'text/x-patch; charset=utf-8', 'content-disposition': downloadName(patch.name, 'diff') } });
   }
-  return c.redirect(u.patch(patch.id), 302);
+  return c.redirect(`/patch/${patch.id}/`, 302);
 }

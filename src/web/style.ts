@@ -1,0 +1,35 @@
+/** The dashboard's one stylesheet, served by the app itself (no CDN); dark when the system asks for it. */
+export const STYLESHEET = `
+:root { --bg: #fff; --fg: #1b1f24; --muted: #57606a; --line: #d0d7de; --accent: #0969da; --add: #dafbe1; --del: #ffebe9; --hunk: #ddf4ff; --bad: #cf222e; --good: #1a7f37; --warn: #9a6700; }
+@media (prefers-color-scheme: dark) {
+  :root { --bg: #0d1117; --fg: #e6edf3; --muted: #8d96a0; --line: #30363d; --accent: #4493f8; --add: #12361f; --del: #4b1619; --hunk: #0c2d6b; --bad: #f85149; --good: #3fb950; --warn: #d29922; }
+}
+* { box-sizing: border-box; }
+body { margin: 0; font: 15px/1.45 system-ui, sans-serif; background: var(--bg); color: var(--fg); }
+header { display: flex; gap: 1.2em; align-items: center; padding: .6em 1.2em; border-bottom: 1px solid var(--line); flex-wrap: wrap; }
+header .who { margin-left: auto; display: flex; gap: .6em; align-items: center; }
+main { padding: 1em 1.2em; max-width: 90em; }
+a { color: var(--accent); }
+h1 { font-size: 1.4em; } h2 { font-size: 1.15em; margin-top: 1.6em; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; padding: .3em .5em; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { color: var(--muted); font-weight: 600; }
+.counts { display: flex; gap: 1em; flex-wrap: wrap; list-style: none; padding: 0; }
+.counts li { border: 1px solid var(--line); border-radius: 6px; padding: .4em .8em; }
+.status-error, .status-blocked, .check-fail { color: var(--bad); font-weight: 600; }
+.status-ok, .check-success { color: var(--good); }
+.status-paused, .check-warning { color: var(--warn); }
+.muted { color: var(--muted); }
+.notice { border: 1px solid var(--line); border-left: 4px solid var(--accent); padding: .5em .8em; }
+.error-box { border-left-color: var(--bad); }
+form.filters { display: flex; gap: .6em; flex-wrap: wrap; align-items: end; margin-bottom: 1em; }
+label { display: flex; flex-direction: column; font-size: .9em; color: var(--muted); }
+input, select, button { font: inherit; color: var(--fg); background: var(--bg); border: 1px solid var(--line); border-radius: 4px; padding: .25em .5em; }
+button { cursor: pointer; }
+pre { overflow-x: auto; padding: .6em; border: 1px solid var(--line); border-radius: 4px; }
+pre.diff { padding: 0; }
+pre.diff span { display: block; padding: 0 .6em; }
+.diff .add { background: var(--add); } .diff .del { background: var(--del); } .diff .hunk { background: var(--hunk); } .diff .meta { font-weight: 600; }
+.command { width: 100%; font-family: ui-monospace, monospace; }
+nav.pager { margin-top: 1em; }
+`;

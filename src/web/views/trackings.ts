@@ -1,0 +1,121 @@
+/** Pages about trackings: the overview's parts, the filtered list and one tracking with its ranges. */
+import { html, raw } from 'hono/html';
+import type { CheckRecord } from '../../checks/service.js';
+import type { EventRecord } from '../../events/service.js';
+import type { MailProjectRow } from '../../db/schema/mail.js';
+import type { IssueRow, PublicationRow, TrackingRow } from '../../db/schema/index.js';
+import { adviceFor, TRACKING_STATUSES } from '../../tracker/status.js';
+import { checkText, csrfField, layout, link, options, query, statusText, when, type Html, type PageContext } from '../layout.js';
+
+const upstream = (t: TrackingRow) => html`${t.versionControl}: ${t.scmRepo} <span class="muted">${t.scmBranch}</span>`;
+const target = (t: TrackingRow) => html`${t.repo} <span class="muted">${t.branch}</span>`;
+const trackingLink = (t: TrackingRow) => html`<a href="/trackings/${t.id}">#${t.id}</a>`;
+
+export interface Overview {
+  counts: Map<string, number>;
+  needsHuman: TrackingRow[];
+  openPulls: IssueRow[];
+  events: EventRecord[];
+  projects: MailProjectRow[];
+}
+
+export function overviewPage(ctx: PageContext, o: Overview): Html {
+  const statuses = [...new Set([...TRACKING_STATUSES, ...o.counts.keys()])];
+  return layout(
+    ctx,
+    'Overview',
+    html`<h2>Trackings by status</h2>
+<ul class="counts">${raw(statuses.map((s) => html`<li><a href="/trackings?status=${s}">${statusText(s)}</a>: <strong>${o.counts.get(s) ?? 0}</strong></li>`).join(''))}</ul>
+<h2>Need a human (${o.needsHuman.length})</h2>
+${o.needsHuman.length ? html`<table><thead><tr><th>Tracking</th><th>Upstream</th><th>Target</th><th>Status</th><th>Last error</th><th>What to do</th></tr></thead><tbody>
+${raw(o.needsHuman.map((t) => html`<tr><td>${trackingLink(t)}</td><td>${upstream(t)}</td><td>${target(t)}</td><td>${statusText(t.status)}</td><td>${t.lastError ?? ''}</td><td>${adviceFor(t.status) ?? ''}</td></tr>`).join(''))}
+</tbody></table>` : html`<p class="muted">Nothing is failing or blocked.</p>`}
+<h2>Open pull requests waiting for review (${o.openPulls.length})</h2>
+${o.openPulls.length ? html`<table><thead><tr><th>PR</th><th>Issue</th><th>Target</th><th>Range</th><th>Opened</th></tr></thead><tbody>
+${raw(o.openPulls.map((i) => html`<tr><td>${link(i.prUrl, `PR ${i.prNumber ?? ''}`)}</td><td>${link(i.issueUrl, i.issue)}</td><td>${i.trackingId ? html`<a href="/trackings/${i.trackingId}">${i.repo} ${i.branch}</a>` : html`${i.repo} ${i.branch}`}</td><td class="muted">${short(i.rangeFrom)}..${short(i.rangeTo)}</td><td>${when(i.createdAt)}</td></tr>`).join(''))}
+</tbody></table>` : html`<p class="muted">No open pull requests.</p>`}
+<h2>Latest events</h2>
+${o.events.length ? html`<table><thead><tr><th>When</th><th>Event</th><th>About</th><th>By</th></tr></thead><tbody>
+${raw(o.events.map((e) => html`<tr><td>${when(e.date)}</td><td>${e.category}</td><td>${eventSubject(e)}</td><td>${e.actor ?? ''}</td></tr>`).join(''))}
+</tbody></table>` : html`<p class="muted">No events yet.</p>`}
+<h2 id="lists">Mailing lists</h2>
+${o.projects.length ? html`<ul>${raw(o.projects.map((p) => html`<li><a href="/project/${encodeURIComponent(p.linkName)}/list/">${p.name}</a> <span class="muted">${p.listId}</span></li>`).join(''))}</ul>` : html`<p class="muted">No mailing-list projects.</p>`}`,
+  );
+}
+
+function short(sha: string | null): string {
+  return sha ? sha.slice(0, 12) : '';
+}
+
+function eventSubject(e: EventRecord): Html {
+  if (e.patchId !== null) return html`<a href="/patch/${e.patchId}/">patch ${e.patchId}</a>`;
+  if (e.seriesId !== null) return html`<a href="/series/${e.seriesId}/">series ${e.seriesId}</a>`;
+  if (e.trackingId !== null) return html`<a href="/trackings/${e.trackingId}">tracking ${e.trackingId}</a>`;
+  return html``;
+}
+
+export interface TrackingListView {
+  rows: TrackingRow[];
+  openPulls: Map<number, IssueRow>;
+  filters: { repo?: string; branch?: string; kind?: string; status?: string; enabled?: string; q?: string };
+  kinds: string[];
+  nextAfter?: number;
+}
+
+export function trackingListPage(ctx: PageContext, v: TrackingListView): Html {
+  const f = v.filters;
+  const statusOptions = [['', 'any'] as const, ...TRACKING_STATUSES.map((s) => [s, s] as const)];
+  return layout(
+    ctx,
+    'Trackings',
+    html`<form class="filters" method="get" action="/trackings">
+<label>Search<input name="q" value="${f.q ?? ''}" placeholder="repo, branch or upstream"></label>
+<label>Repo<input name="repo" value="${f.repo ?? ''}"></label>
+<label>Branch<input name="branch" value="${f.branch ?? ''}"></label>
+<label>Upstream kind<select name="kind">${options([['', 'any'], ...v.kinds.map((k) => [k, k] as const)], f.kind)}</select></label>
+<label>Status<select name="status">${options(statusOptions, f.status)}</select></label>
+<label>Enabled<select name="enabled">${options([['', 'either'], ['yes', 'yes'], ['no', 'no']], f.enabled)}</select></label>
+<button type="submit">Filter</button></form>
+${v.rows.length ? html`<table><thead><tr><th>#</th><th>Upstream</th><th>Target</th><th>Status</th><th>Last checked</th><th>Next attempt</th><th>Open PR</th></tr></thead><tbody>
+${raw(v.rows.map((t) => {
+  const pr = v.openPulls.get(t.id);
+  return html`<tr><td>${trackingLink(t)}</td><td>${upstream(t)}</td><td>${target(t)}</td><td>${statusText(t.status)}${t.enabled ? '' : html` <span class="muted">(disabled)</span>`}</td><td>${when(t.lastCheckedAt)}</td><td>${when(t.nextAttemptAt)}</td><td>${pr ? link(pr.prUrl, `PR ${pr.prNumber ?? pr.issue}`) : ''}</td></tr>`;
+}).join(''))}
+</tbody></table>` : html`<p class="muted">No trackings match.</p>`}
+<nav class="pager">${v.nextAfter !== undefined ? html`<a rel="next" href="/trackings${query({ ...f, after: v.nextAfter })}">Next page →</a>` : ''}</nav>`,
+  );
+}
+
+export interface TrackingView {
+  tracking: TrackingRow;
+  ranges: Array<{ range: PublicationRow; checks: CheckRecord[]; issue?: IssueRow }>;
+  combinedCheck: string | null;
+}
+
+export function trackingPage(ctx: PageContext, v: TrackingView): Html {
+  const t = v.tracking;
+  const advice = adviceFor(t.status);
+  return layout(
+    ctx,
+    `Tracking #${t.id}: ${t.repo} ${t.branch}`,
+    html`<table><tbody>
+<tr><th>Upstream</th><td>${upstream(t)}</td></tr>
+<tr><th>Target</th><td>${target(t)}</td></tr>
+<tr><th>Status</th><td>${statusText(t.status)} ${t.enabled ? 'enabled' : 'disabled'}</td></tr>
+<tr><th>Last processed commit</th><td><code>${t.scmCommit ?? '(start from the head)'}</code></td></tr>
+<tr><th>Last upstream head seen</th><td><code>${t.lastHead ?? ''}</code></td></tr>
+<tr><th>Last checked</th><td>${when(t.lastCheckedAt)}</td></tr>
+<tr><th>Next attempt</th><td>${when(t.nextAttemptAt)}</td></tr>
+<tr><th>Consecutive failures</th><td>${t.consecutiveFailures}</td></tr>
+<tr><th>Checks on the newest range</th><td>${checkText(v.combinedCheck)}</td></tr>
+</tbody></table>
+<form method="post" action="/trackings/${t.id}/enabled">${csrfField(ctx)}<input type="hidden" name="enabled" value="${t.enabled ? 'no' : 'yes'}"><button type="submit">${t.enabled ? 'Disable' : 'Enable'} this tracking</button></form>
+${t.lastError ? html`<h2>Last error</h2><div class="notice error-box"><pre>${t.lastError}</pre>${advice ? html`<p>${advice}</p>` : ''}</div>` : advice ? html`<p class="notice">${advice}</p>` : ''}
+<h2>Published ranges (${v.ranges.length})</h2>
+${v.ranges.length ? html`<table><thead><tr><th>Range</th><th>Commits</th><th>Step</th><th>Issue</th><th>PR</th><th>State</th><th>Checks</th><th>Created</th></tr></thead><tbody>
+${raw(v.ranges.map(({ range: r, checks, issue }) => html`<tr><td><code>${short(r.rangeFrom)}..${short(r.rangeTo)}</code></td><td>${r.commits.length}</td><td>${r.step}${r.lastError ? html`<br><span class="status-error">${r.lastError}</span>` : ''}</td>
+<td>${link(r.issueUrl, r.issueId ?? '')}</td><td>${link(r.prUrl, r.prNumber ? `PR ${r.prNumber}` : '')}</td><td>${issue?.state ?? ''}</td>
+<td>${checks.length ? raw(checks.map((c) => html`<div>${checkText(c.state)} ${link(c.targetUrl, c.context)} <span class="muted">${c.user}</span></div>`).join('')) : html`<span class="muted">none</span>`}</td><td>${when(r.createdAt)}</td></tr>`).join(''))}
+</tbody></table>` : html`<p class="muted">Nothing published yet.</p>`}`,
+  );
+}

@@ -1,0 +1,95 @@
+/**
+ * The dashboard in a real browser (Debian's chromium, driven over CDP): log in, filter the patch list,
+ * disable and re-enable a tracking, and screenshot the main pages. Skipped when chromium is not installed
+ * (.ci/install-test-deps.sh installs it).
+ */
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getTracking } from '../../src/db/trackings.js';
+import { TEST_PASSWORD, TEST_USER } from '../helpers/service.js';
+import { createWorld, type World } from './world.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) console.warn(`browser test skipped: ${CHROMIUM} is not installed (apt-get install chromium)`);
+
+describe.skipIf(!hasChromium)('the dashboard in chromium', () => {
+  let world: World;
+  let server: ServerType;
+  let origin: string;
+  let context: BrowserContext;
+  let page: Page;
+  const dirs: string[] = [];
+  const temp = (prefix: string) => {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    dirs.push(dir);
+    return dir;
+  };
+
+  beforeAll(async () => {
+    world = await createWorld();
+    await new Promise<void>((resolve) => {
+      server = serve({ fetch: world.app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve());
+    });
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // a fresh profile every run; the flags keep chromium from phoning home or syncing
+    context = await chromium.launchPersistentContext(temp('pt-chromium-'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      viewport: { width: 1280, height: 900 },
+      timeout: 60_000,
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+  }, 120_000);
+
+  afterAll(async () => {
+    await context?.close();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await world?.close();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('logs in, filters the patch list, disables and re-enables a tracking', async () => {
+    await page.goto(`${origin}/login?next=/trackings`);
+    await page.fill('input[name=user]', TEST_USER);
+    await page.fill('input[name=password]', TEST_PASSWORD);
+    await Promise.all([page.waitForURL(`${origin}/trackings`), page.click('button:has-text("Log in")')]);
+    expect(await page.textContent('header')).toContain(TEST_USER);
+
+    await page.goto(`${origin}/project/demo/list/`);
+    expect(await page.locator('a[href="/patch/3/"]').count()).toBe(1);
+    await page.fill('input[name=q]', 'lorem');
+    await Promise.all([page.waitForURL(/q=lorem/), page.click('button:has-text("Filter")')]);
+    expect(await page.locator('a[href="/patch/1/"]').count()).toBe(1);
+    expect(await page.locator('a[href="/patch/3/"]').count()).toBe(0);
+
+    const id = world.trackings.failing.id;
+    await page.goto(`${origin}/trackings/${id}`);
+    await Promise.all([page.waitForURL(`${origin}/trackings/${id}`), page.click('button:has-text("Disable this tracking")')]);
+    await page.locator('button:has-text("Enable this tracking")').waitFor();
+    expect((await getTracking(world.db, id))!.enabled).toBe(false);
+    await page.click('button:has-text("Enable this tracking")');
+    await page.locator('button:has-text("Disable this tracking")').waitFor();
+    expect((await getTracking(world.db, id))!.enabled).toBe(true);
+  }, 120_000);
+
+  it('renders the main pages (screenshots are not blank)', async () => {
+    const shots = temp('pt-screens-');
+    for (const [name, path] of [['overview', '/'], ['trackings', '/trackings'], ['tracking', `/trackings/${world.trackings.healthy.id}`], ['patches', '/project/demo/list/'], ['patch', '/patch/1/'], ['series', '/series/1/']]) {
+      const res = await page.goto(`${origin}${path}`);
+      expect(res?.status(), path).toBe(200);
+      const file = join(shots, `${name}.png`);
+      await page.screenshot({ path: file, fullPage: true });
+      // a page of one colour compresses to a PNG of a few hundred bytes; text and tables make it far larger
+      expect(statSync(file).size, name).toBeGreaterThan(15_000);
+      // the stylesheet loaded under the CSP (the browser's default font would be a serif)
+      expect(await page.evaluate<string>('getComputedStyle(document.body).fontFamily')).toContain('system-ui');
+    }
+  }, 120_000);
+});
