@@ -104,6 +104,7 @@ export async function startService(settings: Settings, options: { logger?: Logge
     version: VERSION,
     scanNow: (id, options) => engine.scanNow(id, options),
     ci: settings,
+    compare: { dataDir: settings.dataDir },
     gitee: { secret: settings.giteeWebhookSecret, lifecycle },
   });
 

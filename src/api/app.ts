@@ -13,6 +13,7 @@ import type { CiSettings } from '../ci/publish-hook.js';
 import type { Database } from '../db/client.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { CompareOptions } from '../mail/compare/compare.js';
 import { makeGuard, openGuard } from './auth-guard.js';
 import { checksRoutes } from './checks/routes.js';
 import { ciRoutes, CI_DISABLED } from './ci.js';
@@ -26,6 +27,7 @@ import { publicInboxRoutes } from './public-inbox/routes.js';
 import { testerRoutes } from './testers/routes.js';
 import { renderDocsPage } from './v1/docs-page.js';
 import { v1Routes, type V1Deps } from './v1/routes.js';
+import { seriesCompareRoutes } from './v1/series-compare.js';
 import { giteeWebhookRoutes, type GiteeWebhookDeps } from './webhooks/gitee.js';
 
 export interface ApiDeps {
@@ -40,6 +42,8 @@ export interface ApiDeps {
   ci?: CiSettings;
   /** POST /api/v1/mail: its size limit and a shared store */
   mail?: Pick<MailRouteDeps, 'maxBytes' | 'store'>;
+  /** where GET /api/v1/series/{id}/compare finds upstream mirrors */
+  compare?: CompareOptions;
   /** Gitee's webhooks (served only when given) */
   gitee?: Omit<GiteeWebhookDeps, 'db'>;
 }
@@ -77,6 +81,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   app.route('/', compatRoutes(deps.db, compatWrite, compatRead));
 
   const v1 = v1Routes({ db: deps.db, requireWrite: jsonWrite, requireRead: jsonRead, scanNow: deps.scanNow });
+  v1.route('/', seriesCompareRoutes({ db: deps.db, requireRead: jsonRead, compare: deps.compare }));
   const openapi = () =>
     v1.getOpenAPI31Document({
       openapi: '3.1.0',
