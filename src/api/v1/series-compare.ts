@@ -6,7 +6,6 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Database } from '../../db/client.js';
 import { compareSeries, type CompareOptions } from '../../mail/compare/compare.js';
-import type { SeriesComparison } from '../../mail/compare/result.js';
 import { guard, type Guard } from '../auth-guard.js';
 import type { ApiEnv } from '../context.js';
 import { errorSchema } from './representations.js';
@@ -43,17 +42,6 @@ const comparisonSchema = z
   })
   .openapi('SeriesComparison');
 
-/** The wire form: the patch list plus the three lists a client asks for most. */
-export function comparisonJson(r: SeriesComparison): z.infer<typeof comparisonSchema> {
-  const ids = (status: string, side: 'older' | 'newer') => r.patches.filter((p) => p.status === status).map((p) => p[side]!.id);
-  return {
-    ...r,
-    added: ids('added', 'newer'),
-    dropped: ids('dropped', 'older'),
-    reordered: r.patches.filter((p) => p.reordered).map((p) => p.newer!.id),
-  };
-}
-
 const errorJson = (description: string) => ({ description, content: { 'application/json': { schema: errorSchema } } });
 
 export function seriesCompareRoutes(deps: SeriesCompareDeps) {
@@ -79,7 +67,7 @@ export function seriesCompareRoutes(deps: SeriesCompareDeps) {
     }),
     async (c) => {
       const result = await compareSeries(deps.db, c.req.valid('param').id, c.req.valid('query').with, deps.compare);
-      return c.json(comparisonJson(result), 200);
+      return c.json(result, 200);
     },
   );
   return app;

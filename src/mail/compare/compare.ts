@@ -6,7 +6,7 @@ import type { Database } from '../../db/client.js';
 import { diffCompare } from './diff-compare.js';
 import { loadComparePair } from './load.js';
 import { rangeDiffOnMirror } from './range-diff.js';
-import type { SeriesComparison } from './result.js';
+import { summarize, type SeriesComparison } from './result.js';
 
 export interface CompareOptions {
   /** DATA_DIR, where the upstream mirrors live; without it the diffs are compared */
@@ -22,8 +22,8 @@ export type { SeriesComparison } from './result.js';
 export async function compareSeries(db: Database, id: number, withId: number | undefined, options: CompareOptions = {}): Promise<SeriesComparison> {
   const pair = await loadComparePair(db, id, withId);
   const git = { gitBinary: options.gitBinary ?? 'git', timeoutMs: options.timeoutMs ?? 5 * 60_000 };
-  if (!pair.scmUrl) return diffCompare(pair, git, 'the project names no upstream repository (scm_url)');
-  if (!options.dataDir) return diffCompare(pair, git, 'no data directory holds upstream mirrors here');
+  if (!pair.scmUrl) return summarize(await diffCompare(pair, git, 'the project names no upstream repository (scm_url)'));
+  if (!options.dataDir) return summarize(await diffCompare(pair, git, 'no data directory holds upstream mirrors here'));
   const result = await rangeDiffOnMirror(pair, { ...git, dataDir: options.dataDir });
-  return 'unusable' in result ? diffCompare(pair, git, result.unusable) : result;
+  return summarize('unusable' in result ? await diffCompare(pair, git, result.unusable) : result);
 }

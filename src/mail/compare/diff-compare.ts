@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { GitCommandError, runGit, runGitOk, type GitRunOptions } from '../../sources/git-run.js';
 import { cleanSubject, normalizeTitle } from '../subject.js';
 import type { ComparedPatch, ComparePair } from './load.js';
-import { movedPairs, outputOrder, patchRef, seriesRef, type PatchComparison, type SeriesComparison } from './result.js';
+import { movedPairs, outputOrder, patchRef, seriesRef, type PatchComparison, type PatchesCompared } from './result.js';
 
 export type GitOptions = Pick<GitRunOptions, 'gitBinary' | 'timeoutMs'>;
 
-export async function diffCompare(pair: ComparePair, git: GitOptions, reason: string): Promise<SeriesComparison> {
+export async function diffCompare(pair: ComparePair, git: GitOptions, reason: string): Promise<PatchesCompared> {
   const { older, newer } = pair;
   const [olderIds, newerIds] = await Promise.all([patchIds(older.patches, git), patchIds(newer.patches, git)]);
   const match = matchPatches(older.patches, newer.patches, olderIds, newerIds);

@@ -11,7 +11,7 @@ import { runGit, runGitOk } from '../../sources/git-run.js';
 import { assertGitUrl, mirrorDirName, publicUrl, splitHttpCredentials } from '../../sources/git-url.js';
 import type { GitOptions } from './diff-compare.js';
 import type { ComparedSeries, ComparePair } from './load.js';
-import { movedPairs, patchRef, seriesRef, type PatchComparison, type SeriesComparison } from './result.js';
+import { movedPairs, patchRef, seriesRef, type PatchComparison, type PatchesCompared } from './result.js';
 
 export interface MirrorOptions extends GitOptions {
   /** DATA_DIR: the mirrors the git source keeps live in `<dataDir>/mirrors/` */
@@ -23,7 +23,7 @@ const HEAD_REF = 'refs/patch-tracking/compare-head';
 const COMMITTER = ['-c', 'user.name=patch-tracking', '-c', 'user.email=patch-tracking@localhost'];
 
 /** The comparison, or why range-diff could not make it (then the caller compares the diffs). */
-export async function rangeDiffOnMirror(pair: ComparePair, options: MirrorOptions): Promise<SeriesComparison | { unusable: string }> {
+export async function rangeDiffOnMirror(pair: ComparePair, options: MirrorOptions): Promise<PatchesCompared | { unusable: string }> {
   try {
     assertGitUrl(pair.scmUrl, 'scm_url');
   } catch (err) {

@@ -30,13 +30,29 @@ export interface SeriesRef {
   version: number;
 }
 
-export interface SeriesComparison {
+/** What either method finds. */
+export interface PatchesCompared {
   method: CompareMethod;
   /** why `git range-diff` could not be used (diff-compare only) */
   reason?: string;
   series: SeriesRef;
   with: SeriesRef;
   patches: PatchComparison[];
+}
+
+/** The answer: the patch list plus the three lists a client asks for most. */
+export interface SeriesComparison extends PatchesCompared {
+  /** ids of the patches only the series has */
+  added: number[];
+  /** ids of the patches only the other series has */
+  dropped: number[];
+  /** ids (in the series) of the patches that moved */
+  reordered: number[];
+}
+
+export function summarize(r: PatchesCompared): SeriesComparison {
+  const ids = (status: PatchComparison['status'], side: 'older' | 'newer') => r.patches.filter((p) => p.status === status).map((p) => p[side]!.id);
+  return { ...r, added: ids('added', 'newer'), dropped: ids('dropped', 'older'), reordered: r.patches.filter((p) => p.reordered).map((p) => p.newer!.id) };
 }
 
 export function seriesRef(s: ComparedSeries): SeriesRef {
