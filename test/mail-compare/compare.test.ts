@@ -2,6 +2,8 @@
  * Comparing two stored versions of a series against `git range-diff` of the commits they were made from:
  * through the upstream mirror (real range-diff on the applied series) and from the stored diffs alone.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareSeries, type SeriesComparison } from '../../src/mail/compare/compare.js';
 import { makeTempDir, removeTempDirs } from '../helpers/git-repo.js';
@@ -62,6 +64,27 @@ describe('compare two versions of a series', () => {
     expect(result.method).toBe('diff-compare');
     expect(result.reason).toMatch(/does not apply/);
     expect(rows(result)).toEqual(rangeDiffRows(versions.rangeDiff));
+  });
+
+  it('fetches the upstream again when a series is newer than the HEAD the mirror saw', async () => {
+    const dataDir = makeTempDir('pt-data-');
+    const project = await ctx.newProject({ scmUrl: versions.upstream.url });
+    const v2 = (await ctx.store.storeBatch(versions.mails(project.listId))).at(-1) as { seriesId: number };
+    expect((await compareSeries(ctx.handle.db, v2.seriesId, undefined, { dataDir })).method).toBe('git-range-diff');
+
+    // upstream moves on; a new series is made on the new HEAD and needs it to apply
+    const repo = versions.upstream;
+    repo.commit('docs: add a changelog', { files: { 'CHANGES.md': 'first\n' } });
+    repo.checkout('v3', true);
+    repo.commit('docs: extend the changelog', { files: { 'CHANGES.md': 'first\nsecond\n' } });
+    repo.checkout('main');
+    const out = makeTempDir('pt-fp-');
+    repo.git('format-patch', '--quiet', '--thread', '-v3', '-o', out, 'main..v3');
+    const v3 = (await ctx.store.storeBatch(readdirSync(out).map((f) => ({ raw: readFileSync(join(out, f)), listId: project.listId })))).at(-1) as { seriesId: number };
+
+    const result = await compareSeries(ctx.handle.db, v3.seriesId, v2.seriesId, { dataDir });
+    expect(result.method).toBe('git-range-diff');
+    expect(result.patches.map((p) => p.status)).toEqual(['dropped', 'dropped', 'dropped', 'added']);
   });
 
   it('marks the pair that moved as reordered, and only that one', async () => {

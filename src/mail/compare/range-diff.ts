@@ -34,13 +34,29 @@ export async function rangeDiffOnMirror(pair: ComparePair, options: MirrorOption
   const mirror = join(mirrorsDir, mirrorDirName(pair.scmUrl));
   await mkdir(mirrorsDir, { recursive: true });
   const locks = new MirrorLocks({ staleMs: 120_000, waitMs: options.timeoutMs * 2 });
-  let bases: [string, string];
-  try {
-    bases = await locks.withLock(`${mirror}.lock`, () => prepareMirror(mirror, pair, git));
-  } catch (err) {
-    if (err instanceof AppError) return { unusable: `the upstream ${publicUrl(pair.scmUrl)} could not be read: ${err.message}` };
-    throw err;
+  const prepare = async (refresh: boolean): Promise<MirrorState | { unusable: string }> => {
+    try {
+      return await locks.withLock(`${mirror}.lock`, () => prepareMirror(mirror, pair, git, refresh));
+    } catch (err) {
+      if (err instanceof AppError) return { unusable: `the upstream ${publicUrl(pair.scmUrl)} could not be read: ${err.message}` };
+      throw err;
+    }
+  };
+  let state = await prepare(false);
+  if ('unusable' in state) return state;
+  let result = await rangeDiffInScratch(pair, state.bases, mirror, options);
+  if ('unusable' in result && state.onHead && !state.fetched) {
+    // the upstream's HEAD as last fetched may predate what the series was made on: fetch once and retry
+    state = await prepare(true);
+    if ('unusable' in state) return state;
+    result = await rangeDiffInScratch(pair, state.bases, mirror, options);
   }
+  return result;
+}
+
+/** Both versions applied in a scratch repository borrowing the mirror's objects, then range-diff. */
+async function rangeDiffInScratch(pair: ComparePair, bases: [string, string], mirror: string, options: MirrorOptions): Promise<PatchesCompared | { unusable: string }> {
+  const git = { gitBinary: options.gitBinary, timeoutMs: options.timeoutMs };
   const scratchRoot = join(options.dataDir, 'compare');
   await mkdir(scratchRoot, { recursive: true });
   const dir = await mkdtemp(join(scratchRoot, 'range-diff-'));
@@ -59,8 +75,17 @@ export async function rangeDiffOnMirror(pair: ComparePair, options: MirrorOption
   }
 }
 
+interface MirrorState {
+  /** the commit each version applies to (older, newer) */
+  bases: [string, string];
+  /** this call fetched the upstream */
+  fetched: boolean;
+  /** a version names no base commit the mirror holds: it was put on the upstream's HEAD */
+  onHead: boolean;
+}
+
 /** The mirror made and fetched as far as needed; the commit each version applies to (older, newer). */
-async function prepareMirror(mirror: string, pair: ComparePair, git: GitOptions): Promise<[string, string]> {
+async function prepareMirror(mirror: string, pair: ComparePair, git: GitOptions, refresh: boolean): Promise<MirrorState> {
   const opts = { ...git, cwd: mirror };
   if (!(await exists(join(mirror, 'HEAD')))) {
     // built aside and renamed, as the git source does, so a crash leaves no half-made mirror
@@ -72,7 +97,8 @@ async function prepareMirror(mirror: string, pair: ComparePair, git: GitOptions)
   const named = [pair.older.baseCommit, pair.newer.baseCommit].filter((b): b is string => b !== null);
   const missing = [];
   for (const b of new Set(named)) if (!(await has(b))) missing.push(b);
-  if (missing.length || !(await has(HEAD_REF))) {
+  const fetched = refresh || missing.length > 0 || !(await has(HEAD_REF));
+  if (fetched) {
     const remote = splitHttpCredentials(pair.scmUrl);
     const fetch = ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', remote.url];
     await runGitOk([...fetch, `+HEAD:${HEAD_REF}`], { ...opts, authorization: remote.authorization });
@@ -81,7 +107,8 @@ async function prepareMirror(mirror: string, pair: ComparePair, git: GitOptions)
   }
   const base = async (s: ComparedSeries) => (s.baseCommit && (await has(s.baseCommit)) ? s.baseCommit : HEAD_REF);
   const resolve = async (rev: string) => (await runGitOk(['rev-parse', '--verify', `${rev}^{commit}`], opts)).toString('utf8').trim();
-  return [await resolve(await base(pair.older)), await resolve(await base(pair.newer))];
+  const chosen = [await base(pair.older), await base(pair.newer)];
+  return { bases: [await resolve(chosen[0]!), await resolve(chosen[1]!)], fetched, onHead: chosen.includes(HEAD_REF) };
 }
 
 async function applySeries(s: ComparedSeries, base: string, dir: string, opts: GitOptions & { cwd: string }): Promise<{ tip: string } | { unusable: string }> {
