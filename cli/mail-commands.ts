@@ -7,6 +7,8 @@ import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { AppError } from '../src/errors.js';
 import { createLogger } from '../src/log.js';
+import { compareSeries } from '../src/mail/compare/compare.js';
+import { formatComparison, wantsColor } from '../src/mail/compare/format.js';
 import { mailParseCommand } from '../src/mail/describe.js';
 import { archiveBytes, importArchives } from '../src/mail/ingest/archive.js';
 import { ImapImporter } from '../src/mail/ingest/imap.js';
@@ -34,6 +36,11 @@ function fail(err: unknown, exitCode = 1): never {
 /** Mail ingest failed: EX_TEMPFAIL when the database could not be reached, else 1. */
 function failIngest(err: unknown): never {
   fail(err, isDatabaseUnavailable(err) ? EX_TEMPFAIL : 1);
+}
+
+function seriesIdArgument(value: string, field: string): number {
+  if (!/^[1-9]\d{0,9}$/.test(value)) throw new AppError('invalid_request', `${field}: "${value}" is not a series id (a positive whole number)`, { field });
+  return Number(value);
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -121,6 +128,24 @@ export function registerMailCommands(program: Command, settingsFrom: (command: C
           ...(options.linkname ? { linkname: options.linkname } : {}),
           ...(options.listEmail ? { listEmail: options.listEmail } : {}),
         });
+      } catch (err) {
+        fail(err);
+      }
+    });
+
+  mail
+    .command('compare')
+    .description('what changed between two versions of a series: its patches paired, added, dropped and moved, with interdiffs (a range-diff)')
+    .argument('<series>', 'series id')
+    .argument('[other]', 'series id to compare with (default: the version SERIES revises)')
+    .option('--json', 'the comparison as JSON (as GET /api/v1/series/ID/compare answers)')
+    .action(async (series: string, other: string | undefined, options: { json?: boolean }, command: Command) => {
+      const settings = settingsOf(command);
+      try {
+        const ids = { series: seriesIdArgument(series, 'series'), other: other === undefined ? undefined : seriesIdArgument(other, 'other') };
+        const result = await withDatabase(settings, (h) => compareSeries(h.db, ids.series, ids.other, { dataDir: settings.dataDir }));
+        const color = wantsColor(process.stdout.isTTY, process.env);
+        process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : formatComparison(result, { color }));
       } catch (err) {
         fail(err);
       }

@@ -117,6 +117,7 @@ export async function startService(settings: Settings, options: { logger?: Logge
     scanNow: (id, options) => engine.scanNow(id, options),
     resolveCommit: (input) => resolveInputCommit(parts.sources, input, logger),
     ci: settings,
+    compare: { dataDir: settings.dataDir },
     gitee: { secret: settings.giteeWebhookSecret, lifecycle },
   });
 

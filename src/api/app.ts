@@ -14,6 +14,7 @@ import type { Database } from '../db/client.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { TrustedProxies } from '../client-address.js';
+import type { CompareOptions } from '../mail/compare/compare.js';
 import { makeGuard, openGuard, socketAddress } from './auth-guard.js';
 import { checksRoutes } from './checks/routes.js';
 import { ciRoutes, CI_DISABLED } from './ci.js';
@@ -28,6 +29,7 @@ import { publicInboxRoutes } from './public-inbox/routes.js';
 import { testerRoutes } from './testers/routes.js';
 import { renderDocsPage } from './v1/docs-page.js';
 import { v1Routes, type V1Deps } from './v1/routes.js';
+import { seriesCompareRoutes } from './v1/series-compare.js';
 import { giteeWebhookRoutes, type GiteeWebhookDeps } from './webhooks/gitee.js';
 import { webRoutes } from '../web/routes.js';
 
@@ -47,6 +49,8 @@ export interface ApiDeps {
   mail?: Pick<MailRouteDeps, 'maxBytes' | 'store'>;
   /** proxies believed about X-Forwarded-For (TRUSTED_PROXIES) */
   trustedProxies?: readonly string[];
+  /** where GET /api/v1/series/{id}/compare finds upstream mirrors */
+  compare?: CompareOptions;
   /** Gitee's webhooks (served only when given) */
   gitee?: Omit<GiteeWebhookDeps, 'db'>;
 }
@@ -89,6 +93,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   app.route('/', compatRoutes(deps.db, compatWrite, compatRead, deps.resolveCommit));
 
   const v1 = v1Routes({ db: deps.db, requireWrite: jsonWrite, requireRead: jsonRead, scanNow: deps.scanNow, resolveCommit: deps.resolveCommit });
+  v1.route('/', seriesCompareRoutes({ db: deps.db, requireRead: jsonRead, compare: deps.compare }));
   const openapi = () =>
     v1.getOpenAPI31Document({
       openapi: '3.1.0',

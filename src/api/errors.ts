@@ -14,6 +14,7 @@ const STATUS_BY_CODE: Readonly<Record<string, ContentfulStatusCode>> = {
   webhook_not_configured: 403,
   csrf_failed: 403,
   not_found: 404,
+  no_previous_version: 404,
   forge_not_found: 404,
   upstream_not_found: 404,
   conflict: 409,

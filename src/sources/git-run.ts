@@ -9,6 +9,8 @@ export interface GitRunOptions {
   cwd?: string;
   /** sent as `http.extraHeader` through the environment, never on the command line */
   authorization?: string;
+  /** bytes for git's standard input (e.g. `git patch-id`, which reads nothing else); empty when absent */
+  stdin?: Buffer;
 }
 
 export interface GitResult {
@@ -84,9 +86,12 @@ export function runGit(args: string[], options: GitRunOptions): Promise<GitResul
     const child = spawn(options.gitBinary, fullArgs, {
       cwd: options.cwd,
       env: gitEnv(process.env, options.authorization),
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,
     });
+    // git may exit before reading all of it (a bad argument): that EPIPE is not the answer, its exit code is
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.stdin);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;

@@ -21,8 +21,8 @@ import { combinedStateOfTrackings } from '../../checks/service.js';
 import type { ResolveCommit } from '../compat.js';
 import type { ApiEnv } from '../context.js';
 import { AppError } from '../../errors.js';
-import { jsonError } from '../errors.js';
-import { decimalText, firstIssue, patchedTracking, rowIdText, toTrackingInput, trackingInputSchema, trackingPatchSchema } from '../schemas.js';
+import { decimalText, patchedTracking, rowIdText, toTrackingInput, trackingInputSchema, trackingPatchSchema } from '../schemas.js';
+import { validationHook } from './validation-hook.js';
 import { errorSchema, issueJson, issueSchema, tokenJson, tokenSchema, trackingJson, trackingSchema } from './representations.js';
 
 export interface V1Deps {
@@ -83,15 +83,7 @@ function setNextLink(c: Context, rows: { id: number }[], limit: number) {
 
 export function v1Routes(deps: V1Deps) {
   const { db } = deps;
-  const app = new OpenAPIHono<ApiEnv>({
-    defaultHook: (result, c) => {
-      if (!result.success) {
-        const { field, message } = firstIssue(result.error as z.ZodError);
-        return jsonError(c, 'invalid_request', message, field);
-      }
-      return undefined;
-    },
-  });
+  const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
   app.openAPIRegistry.registerComponent('securitySchemes', 'basicAuth', { type: 'http', scheme: 'basic' });
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' });
 
