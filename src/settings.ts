@@ -256,8 +256,14 @@ const SET_FOR_EVERY_PROCESS = new Set([
 ]);
 
 /** The environment's value for a key, if it sets one, and the variable's name for messages. */
+/**
+ * Prefixed names patch-tracking-cli reads for itself: PATCH_TRACKING_PASSWORD is the client's plain password,
+ * so a service started from the same shell must not take it as its PASSWORD hash.
+ */
+const CLIENT_VARIABLES = new Set(['PASSWORD']);
+
 function fromEnvironment(key: string, env: NodeJS.ProcessEnv): RawSetting | undefined {
-  const prefixed = env[ENV_PREFIX + key];
+  const prefixed = CLIENT_VARIABLES.has(key) ? undefined : env[ENV_PREFIX + key];
   if (prefixed !== undefined) return { key, values: [prefixed], origin: `environment variable ${ENV_PREFIX}${key}` };
   const plain = env[key];
   if (plain !== undefined && !SET_FOR_EVERY_PROCESS.has(key) && !key.startsWith('LC_')) {

@@ -68,6 +68,11 @@ describe('settings.conf', () => {
     expect(() => load('', { PATCH_TRACKING_READ_AUTH: 'maybe' })).toThrow(/^READ_AUTH \(environment variable PATCH_TRACKING_READ_AUTH\): expected true or false/);
   });
 
+  it("leaves PATCH_TRACKING_PASSWORD to patch-tracking-cli: the client's plain password is not the service's hash", () => {
+    const file = conf(OLD_SETTINGS);
+    expect(loadSettings({ configFile: file, env: { PATCH_TRACKING_PASSWORD: 'Demo-pass1' } })).toEqual(loadSettings({ configFile: file, env: {} }));
+  });
+
   it('reports every invalid key at once, one per line', () => {
     expect(() => load('SPEC_EDIT = "sometimes"\nBODY_LIMIT = 5\n')).toThrow(
       /^BODY_LIMIT \(.*:2\): must be at least 1024, got 5\nSPEC_EDIT \(.*:1\): expected "auto" or "off", got "sometimes"$/,
