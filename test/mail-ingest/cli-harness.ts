@@ -2,16 +2,13 @@
  * The commands as an MTA or an admin runs them: real child processes of `patch-tracking`, on a database of
  * their own (a throwaway database on the test run's PostgreSQL server).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/client.js';
+import { runBin } from '../db/helpers.js';
 import { createThrowawayDatabase } from '../helpers/db.js';
-
-const ROOT = resolve(import.meta.dirname, '../..');
-const CLI = join(ROOT, 'cli/patch-tracking.ts');
 
 export interface CliResult {
   code: number;
@@ -52,16 +49,7 @@ export function cliHarness(prefix: string): CliHarness {
       return dir;
     },
     run(args, stdin, extraEnv = {}) {
-      return new Promise((resolvePromise, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, env: { ...env, ...extraEnv }, stdio: ['pipe', 'pipe', 'pipe'] });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => (stdout += d));
-        child.stderr.on('data', (d) => (stderr += d));
-        child.on('error', reject);
-        child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
-        child.stdin.end(stdin ?? Buffer.alloc(0));
-      });
+      return runBin(args, { ...env, ...extraEnv } as Record<string, string>, stdin);
     },
     async inDatabase(work) {
       const h = await openDatabase({ databaseUrl });
