@@ -7,9 +7,8 @@ import type { TrackingRow } from '../db/schema/index.js';
 import type { TrackingInput } from '../db/trackings.js';
 import { AppError } from '../errors.js';
 import { isBranchName } from '../sources/git-ref.js';
-import { ABBREVIATED_COMMIT_ID } from '../sources/types.js';
+import { ABBREVIATED_COMMIT_ID, VERSION_CONTROLS } from '../sources/types.js';
 
-export const VERSION_CONTROLS = ['github', 'git', 'mail'] as const;
 
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 

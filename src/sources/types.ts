@@ -1,7 +1,9 @@
 import { AppError } from '../errors.js';
 
-/** What the tracking engine needs from an upstream, whatever kind it is (github API, any git URL, a mail list). */
+/** the kinds of upstream a tracking can follow: the GitHub API, any git URL, a mailing list's series */
+export const VERSION_CONTROLS = ['github', 'git', 'mail'] as const;
 
+/** What the tracking engine needs from an upstream, whatever kind it is (github API, any git URL, a mail list). */
 export interface TrackedUpstream {
   /** tracking row id */
   id: number;

@@ -29,7 +29,7 @@ import { listProjects, projectByLinkName } from '../patchwork/projects.js';
 import { Related } from '../patchwork/related.js';
 import { getSeries, laterVersions } from '../patchwork/series.js';
 import { NEEDS_HUMAN, TRACKING_STATUSES } from '../tracker/status.js';
-import { VERSION_CONTROLS } from '../api/schemas.js';
+import { VERSION_CONTROLS } from '../sources/types.js';
 import type { PageContext } from './layout.js';
 import { formText, idParam, intQuery, oneOf, positiveInt, text, yesNo } from './params.js';
 import { csrfToken, endSession, sessionPrincipal, SessionStore, startSession, verifiedForm } from './session.js';
