@@ -40,7 +40,8 @@ async function freePort(): Promise<number> {
 
 const temp: string[] = [];
 afterAll(() => {
-  for (const dir of temp) rmSync(dir, { recursive: true, force: true });
+  // the demo's embedded server (a detached postgres) may still be writing its last files after SIGTERM
+  for (const dir of temp) rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
 });
 
 beforeAll(() => {
