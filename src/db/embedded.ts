@@ -12,7 +12,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
-  chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync,
+  chmodSync, chownSync, closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
@@ -84,6 +84,44 @@ function binaries(): Binaries {
   if (!major) throw new AppError('embedded_unsupported', `cannot read the version of ${postgresBin} ("${version.trim()}")`);
   cachedBinaries = { initdb: path.join(binDir, 'initdb'), postgres: postgresBin, major };
   return cachedBinaries;
+}
+
+/** Whether `user` can walk down to `dir` (search permission on every ancestor it does not own). */
+function reachableBy(dir: string, user: { uid?: number }): boolean {
+  for (let d = dir; ; d = path.dirname(d)) {
+    const st = statSync(d);
+    if (st.uid !== user.uid && (st.mode & 0o001) === 0) return false;
+    if (d === path.dirname(d)) return true;
+  }
+}
+
+/**
+ * The initdb and postgres the server's user runs. As root they run as `postgres`, which cannot reach the
+ * bundled binaries when the checkout sits in a private folder (a clone under /root, or any 0700 directory):
+ * then a copy of the binaries goes into DATA_DIR/postgres-bin (which that user reaches, see checkReachable),
+ * made once per version, staged beside and renamed into place so two starting processes never half-share one.
+ */
+function serverBinaries(layout: EmbeddedLayout, owner: { uid?: number }): Pick<Binaries, 'initdb' | 'postgres'> {
+  const bundled = binaries();
+  const binDir = path.dirname(bundled.postgres);
+  if (owner.uid === undefined || reachableBy(binDir, owner)) return bundled;
+  const nativeDir = path.dirname(binDir);
+  const copy = path.join(layout.dataDir, 'postgres-bin', `${bundled.major}-${statSync(bundled.postgres).size}`);
+  if (!existsSync(path.join(copy, 'bin', 'postgres'))) {
+    mkdirSync(path.dirname(copy), { recursive: true, mode: 0o755 });
+    const staging = `${copy}.copy-${randomBytes(4).toString('hex')}`;
+    cpSync(nativeDir, staging, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+    chmodSync(staging, 0o755);
+    try {
+      renameSync(staging, copy);
+    } catch (err) {
+      rmSync(staging, { recursive: true, force: true });
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+      // another process copied them first: use theirs
+    }
+  }
+  return { initdb: path.join(copy, 'bin', 'initdb'), postgres: path.join(copy, 'bin', 'postgres') };
 }
 
 /** PostgreSQL refuses to run as root: as root the server runs as the `postgres` system user (created if missing). */
@@ -193,7 +231,7 @@ async function initialise(layout: EmbeddedLayout, owner: { uid?: number; gid?: n
   writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
   if (owner.uid !== undefined) chownSync(pwfile, owner.uid, owner.gid!);
   try {
-    await run(binaries().initdb, [
+    await run(serverBinaries(layout, owner).initdb, [
       '-D', staging, '--auth=scram-sha-256', `--username=${EMBEDDED_ROLE}`, `--pwfile=${pwfile}`, '--encoding=UTF8', '--locale=C',
     ], owner);
   } catch (err) {
@@ -240,7 +278,7 @@ async function startServer(layout: EmbeddedLayout, owner: { uid?: number; gid?: 
   const useSocket = !tcp && Buffer.byteLength(path.join(layout.socketDir, `.s.PGSQL.${SOCKET_PORT}`)) <= MAX_SOCKET_PATH;
   const port = useSocket ? SOCKET_PORT : await freePort();
   const logFd = openSync(layout.logFile, 'a', 0o600);
-  const child = spawn(binaries().postgres, [
+  const child = spawn(serverBinaries(layout, owner).postgres, [
     '-D', layout.cluster,
     '-p', String(port),
     '-c', `listen_addresses=${useSocket ? '' : '127.0.0.1'}`,
