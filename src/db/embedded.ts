@@ -58,7 +58,7 @@ export interface EmbeddedConnection {
   database: string;
 }
 
-interface Binaries {
+export interface Binaries {
   initdb: string;
   postgres: string;
   major: string;
@@ -101,8 +101,7 @@ function reachableBy(dir: string, user: { uid?: number }): boolean {
  * then a copy of the binaries goes into DATA_DIR/postgres-bin (which that user reaches, see checkReachable),
  * made once per version, staged beside and renamed into place so two starting processes never half-share one.
  */
-function serverBinaries(layout: EmbeddedLayout, owner: { uid?: number }): Pick<Binaries, 'initdb' | 'postgres'> {
-  const bundled = binaries();
+export function serverBinaries(layout: EmbeddedLayout, owner: { uid?: number }, bundled: Binaries = binaries()): Pick<Binaries, 'initdb' | 'postgres'> {
   const binDir = path.dirname(bundled.postgres);
   if (owner.uid === undefined || reachableBy(binDir, owner)) return bundled;
   const nativeDir = path.dirname(binDir);
