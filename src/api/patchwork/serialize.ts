@@ -89,30 +89,26 @@ export function headersJson(raw: Buffer | null | undefined): Json {
   return out;
 }
 
-export function embeddedPatch(u: Urls, p: MailPatchRow, project: MailProjectRow): Json {
+/** A patch or cover letter as other objects embed it: the same fields for both, Patchwork's shape. */
+function embeddedMessage(url: string, webUrl: string, m: MailPatchRow | MailCoverRow, project: MailProjectRow): Json {
   return {
-    id: p.id,
-    url: u.patch(p.id),
-    web_url: u.patchWeb(project.linkName, p.msgid),
-    msgid: p.msgid,
-    list_archive_url: archiveUrl(project, p.msgid),
-    date: pwDate(p.date),
-    name: p.name,
-    mbox: `${u.patchWeb(project.linkName, p.msgid)}mbox/`,
+    id: m.id,
+    url,
+    web_url: webUrl,
+    msgid: m.msgid,
+    list_archive_url: archiveUrl(project, m.msgid),
+    date: pwDate(m.date),
+    name: m.name,
+    mbox: `${webUrl}mbox/`,
   };
 }
 
+export function embeddedPatch(u: Urls, p: MailPatchRow, project: MailProjectRow): Json {
+  return embeddedMessage(u.patch(p.id), u.patchWeb(project.linkName, p.msgid), p, project);
+}
+
 export function embeddedCover(u: Urls, c: MailCoverRow, project: MailProjectRow): Json {
-  return {
-    id: c.id,
-    url: u.cover(c.id),
-    web_url: u.coverWeb(project.linkName, c.msgid),
-    msgid: c.msgid,
-    list_archive_url: archiveUrl(project, c.msgid),
-    date: pwDate(c.date),
-    name: c.name,
-    mbox: `${u.coverWeb(project.linkName, c.msgid)}mbox/`,
-  };
+  return embeddedMessage(u.cover(c.id), u.coverWeb(project.linkName, c.msgid), c, project);
 }
 
 export function embeddedSeries(u: Urls, s: MailSeriesRow, project: MailProjectRow): Json {
