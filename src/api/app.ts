@@ -27,7 +27,7 @@ import { refuseNul } from './nul-guard.js';
 import { patchworkRoutes } from './patchwork/routes.js';
 import { publicInboxRoutes } from './public-inbox/routes.js';
 import { testerRoutes } from './testers/routes.js';
-import { renderDocsPage } from './v1/docs-page.js';
+import { openApiDocument, renderDocsPage } from './v1/docs-page.js';
 import { v1Routes, type V1Deps } from './v1/routes.js';
 import { seriesCompareRoutes } from './v1/series-compare.js';
 import { giteeWebhookRoutes, type GiteeWebhookDeps } from './webhooks/gitee.js';
@@ -92,28 +92,20 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
 
   app.route('/', compatRoutes(deps.db, compatWrite, compatRead, deps.resolveCommit));
 
-  const v1 = v1Routes({ db: deps.db, requireWrite: jsonWrite, requireRead: jsonRead, scanNow: deps.scanNow, resolveCommit: deps.resolveCommit });
+  // every /api/v1 router is mounted on v1, so its OpenAPI document describes each of them
+  const json = { db: deps.db, requireWrite: jsonWrite, requireRead: jsonRead };
+  const v1 = v1Routes({ ...json, scanNow: deps.scanNow, resolveCommit: deps.resolveCommit });
   v1.route('/', seriesCompareRoutes({ db: deps.db, requireRead: jsonRead, compare: deps.compare }));
-  const openapi = () =>
-    v1.getOpenAPI31Document({
-      openapi: '3.1.0',
-      info: {
-        title: 'patch-tracking API',
-        version: deps.version ?? '1',
-        description: 'Trackings, the issues and PRs the bot opened, and API tokens. Write operations need HTTP Basic (USER/PASSWORD) or a Bearer API token.',
-      },
-      servers: [{ url: '/api/v1' }],
-    });
+  v1.route('/', mailRoutes({ ...json, ...deps.mail }));
+  v1.route('/', ciRoutes({ ...json, settings: deps.ci ?? CI_DISABLED, logger: deps.logger }));
+  v1.route('/', checksRoutes(json));
+  v1.route('/', eventsRoutes(json));
+  v1.route('/', testerRoutes(json));
+  const openapi = () => openApiDocument(v1, deps.version);
   app.get('/api/v1/openapi.json', (c) => c.json(openapi()));
-  app.get('/api/v1/docs', (c) => c.html(renderDocsPage(openapi() as unknown as Record<string, unknown>)));
+  app.get('/api/v1/docs', (c) => c.html(renderDocsPage(openapi())));
   app.route('/api/v1', v1);
 
-  const json = { db: deps.db, requireWrite: jsonWrite, requireRead: jsonRead };
-  app.route('/', mailRoutes({ ...json, ...deps.mail }));
-  app.route('/', ciRoutes({ ...json, settings: deps.ci ?? CI_DISABLED, logger: deps.logger }));
-  app.route('/', checksRoutes(json));
-  app.route('/', eventsRoutes(json));
-  app.route('/', testerRoutes(json));
   app.route('/', patchworkRoutes(json));
   app.route('/', publicInboxRoutes(json));
   if (deps.gitee) app.route('/', giteeWebhookRoutes({ db: deps.db, ...deps.gitee }));

@@ -1,9 +1,12 @@
 /**
  * `GET|POST /api/v1/ci`: a CI request on demand, as brep's CI submission takes it (query string or form:
  * repository, repeated package, simulate, custom values), answered with the result manifest and its
- * status as the HTTP status. Submitting runs a program on this host, so it needs write access.
+ * status as the HTTP status. Submitting runs a program on this host, so it needs write access. The path is
+ * relative to /api/v1. Its parameters are brep's (any further name is a custom value), parsed by
+ * ci/request.ts, whose errors are manifests too: the OpenAPI document describes them without validating.
  */
-import { Hono, type Context } from 'hono';
+import { OpenAPIHono, z, type RouteConfig } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { runCiRequest } from '../ci/handler.js';
@@ -13,6 +16,7 @@ import { renderCiClientError, renderCiResponse, type CiHttpResponse } from '../c
 import { clientAddress, guard, type Guard } from './auth-guard.js';
 import type { ApiEnv } from './context.js';
 import { statusOf } from './errors.js';
+import { commonErrors, security } from './v1/params.js';
 
 export interface CiRouteDeps {
   requireWrite: Guard;
@@ -45,9 +49,43 @@ async function submission(c: Context<ApiEnv>): Promise<URLSearchParams> {
   return params;
 }
 
-export function ciRoutes(deps: CiRouteDeps): Hono<ApiEnv> {
-  const app = new Hono<ApiEnv>();
-  app.on(['GET', 'POST'], '/api/v1/ci', guard(deps.requireWrite), async (c) => {
+const ciParameters = z.object({
+  repository: z.string().openapi({ description: 'the repository to build (http, https, git or ssh URL), optionally with #<branch or commit>' }),
+  package: z.array(z.string()).optional().openapi({ description: 'a package (<name> or <name>/<version>); repeat for several, none for every package' }),
+  simulate: z.string().optional().openapi({ description: 'answer with a simulated outcome instead of running the handler (brep\'s simulate)' }),
+});
+
+const manifest = (description: string) => ({ description, content: { 'text/manifest': { schema: z.string().openapi({ description: 'a manifest: status, message, reference' }) } } });
+
+function ciRoute(method: 'get' | 'post'): RouteConfig {
+  return {
+    method,
+    path: '/ci',
+    summary: method === 'get' ? 'Submit a CI request (parameters in the query string)' : 'Submit a CI request (parameters as a form or in the query string)',
+    description: "brep's CI submission: the result manifest's status is the HTTP status. Further parameters are custom values passed to the handler.",
+    security,
+    request: {
+      query: ciParameters,
+      ...(method === 'post'
+        ? { body: { content: { 'application/x-www-form-urlencoded': { schema: ciParameters }, 'multipart/form-data': { schema: ciParameters } } } }
+        : {}),
+    },
+    responses: {
+      200: manifest('the request was accepted: the result manifest (with its reference)'),
+      400: manifest('a bad parameter: a manifest with status and message'),
+      401: commonErrors[401],
+      415: manifest('the body is neither a query string nor form data'),
+      503: manifest('CI is not configured on this service'),
+    },
+  };
+}
+
+export function ciRoutes(deps: CiRouteDeps) {
+  const app = new OpenAPIHono<ApiEnv>();
+  // described, not validated: ci/request.ts is the one parser (brep's rules, custom values, manifest errors)
+  app.openAPIRegistry.registerPath(ciRoute('get'));
+  app.openAPIRegistry.registerPath(ciRoute('post'));
+  app.on(['GET', 'POST'], '/ci', guard(deps.requireWrite), async (c) => {
     try {
       const request = parseCiSubmission(await submission(c));
       const agent = c.req.header('user-agent');

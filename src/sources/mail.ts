@@ -5,7 +5,8 @@
  * file in mail format (From/Date/Subject/Message-Id headers, the message, the diff), the way
  * `git format-patch` lays it out.
  *
- * Positions: scm_commit is the newest series id of the list when the tracking started; every complete
+ * Positions: scm_commit is the newest series id of the list when the tracking was added (a series stored
+ * after the add is waiting, even when it arrived before the tracking's first scan); every complete
  * series after it that this tracking has not published yet is waiting. The head is that same id while
  * nothing waits, else `<id>+s<newest waiting series>`; it starts with the id, so a run that writes the
  * head back as scm_commit keeps the starting point. A published range is `s<series id>`..`v<version>`.
@@ -13,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { and, asc, eq, gt, inArray, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
-import { mailPatch, mailPerson, mailProject, mailSeries, publication, type MailProjectRow, type MailSeriesRow } from '../db/schema/index.js';
+import { mailPatch, mailPerson, mailProject, mailSeries, publication, tracking, type MailProjectRow, type MailSeriesRow } from '../db/schema/index.js';
 import { AppError, errorMessage } from '../errors.js';
 import type { HeadResult, PendingWork, PublishRange, Source, TrackedUpstream, UpstreamCommit } from './types.js';
 
@@ -36,9 +37,17 @@ async function projectFor(db: Database, t: TrackedUpstream): Promise<MailProject
   return project;
 }
 
-/** The newest series id of the list: a new mail tracking starts after it, like a git tracking starts at the head. */
-async function latestSeriesId(db: Database, project: MailProjectRow): Promise<string> {
-  const [row] = await db.select({ max: sql<number | null>`max(${mailSeries.id})` }).from(mailSeries).where(eq(mailSeries.projectId, project.id));
+/**
+ * The newest series id of the list stored before the tracking was added: a new mail tracking starts after
+ * it (as a git tracking starts at the head), so every series that arrives after the add is published, also
+ * one that arrives before the tracking's first scan. A tracking not stored yet starts at the newest series.
+ */
+async function startingSeriesId(db: Database, project: MailProjectRow, trackingId: number): Promise<string> {
+  const addedAt = db.select({ createdAt: tracking.createdAt }).from(tracking).where(eq(tracking.id, trackingId));
+  const [row] = await db
+    .select({ max: sql<number | null>`max(${mailSeries.id})` })
+    .from(mailSeries)
+    .where(and(eq(mailSeries.projectId, project.id), sql`${mailSeries.createdAt} <= coalesce((${addedAt}), now())`));
   return String(row?.max ?? 0);
 }
 
@@ -134,7 +143,7 @@ export class MailSource implements Source {
     for (const t of upstreams) {
       try {
         if (!t.scmCommit) {
-          out.set(t.id, { sha: await latestSeriesId(this.db, await projectFor(this.db, t)) });
+          out.set(t.id, { sha: await this.start(t) });
           continue;
         }
         const newest = (await waitingSeries(this.db, t)).at(-1);
@@ -144,6 +153,11 @@ export class MailSource implements Source {
       }
     }
     return out;
+  }
+
+  /** Where a new tracking starts: after the newest series stored before it was added. */
+  async start(upstream: TrackedUpstream): Promise<string> {
+    return startingSeriesId(this.db, await projectFor(this.db, upstream), upstream.id);
   }
 
   /** The patches of one published series: `from` is `s<series id>` (`to`, its version, is implied by it). */

@@ -84,6 +84,12 @@ export interface Source {
    * (unreachable upstream) keep their own codes. A source without it has no hex commit ids (mail).
    */
   resolveCommit?(upstream: TrackedUpstream, abbrev: string): Promise<string>;
+  /**
+   * Where a new tracking (no scm_commit) starts when that is not the current head: what arrived after the
+   * start is published by the first scan. A source without it starts at the head, publishing nothing (a
+   * history: the old program's rule).
+   */
+  start?(upstream: TrackedUpstream): Promise<string>;
   /** Current branch heads for many trackings at once (batched per upstream where possible). */
   heads(upstreams: TrackedUpstream[]): Promise<Map<number, HeadResult>>;
   /**

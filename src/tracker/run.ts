@@ -94,10 +94,16 @@ export async function runTracking(deps: RunDeps, t: TrackingRow, options: { dryR
   const source = sourceFor(deps, t);
   // 0. An abbreviated scm_commit becomes the full id (a range and its markers name full ids).
   t = await withFullCommit(deps.db, source, t, options);
+  // 0. A new tracking of a source with its own starting point (a list: the add time) starts there.
+  if (!t.scmCommit && source.start) {
+    const start = await source.start(upstreamOf(t));
+    if (!options.dryRun) await moveTo(deps.db, t, start);
+    t = { ...t, scmCommit: start };
+  }
   // 1. Where the upstream is now.
   const head = options.head ?? (await currentHead(source, t));
   await recordHead(deps.db, t, head);
-  // 2. A new tracking starts from the current head, publishing nothing (as the old program did).
+  // 2. Any other new tracking starts from the current head, publishing nothing (as the old program did).
   if (!t.scmCommit) {
     if (!options.dryRun) await moveTo(deps.db, t, head);
     return { action: 'initialized', head };

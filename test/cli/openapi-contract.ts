@@ -4,6 +4,7 @@
  * the CLI a shape that does not exist.
  */
 import { z } from 'zod';
+import { openApiDocument } from '../helpers/openapi.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -18,10 +19,19 @@ export interface Contract {
   answer<T>(method: string, path: string, status: number, body: T): T;
 }
 
+/** The contract of a running service (GET /api/v1/openapi.json). */
 export async function loadContract(serviceUrl: string): Promise<Contract> {
   const response = await fetch(new URL('/api/v1/openapi.json', serviceUrl));
   if (!response.ok) throw new Error(`GET /api/v1/openapi.json answered ${response.status}`);
-  const doc = (await response.json()) as OpenApiDocument;
+  return contractOf((await response.json()) as OpenApiDocument);
+}
+
+/** The same document, from the service's HTTP app built in this process (for tests that start no service). */
+export async function serviceContract(): Promise<Contract> {
+  return contractOf((await openApiDocument()) as OpenApiDocument);
+}
+
+function contractOf(doc: OpenApiDocument): Contract {
   const base = doc.servers?.[0]?.url ?? '';
   // zod resolves only "#/$defs/..." references; OpenAPI 3.1 keeps the same schemas under components
   const defs = JSON.parse(JSON.stringify(doc.components?.schemas ?? {}).replaceAll('"#/components/schemas/', '"#/$defs/')) as Record<string, JsonSchema>;

@@ -4,6 +4,7 @@
  */
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { serviceContract, type Contract } from './openapi-contract.js';
 import { cli } from './run-cli.js';
 
 const SERVER = 'http://query.test:5001';
@@ -21,7 +22,23 @@ const row = {
   last_error: ERROR,
 };
 
-beforeAll(() => nock.disableNetConnect());
+/** The row as GET /api/v1/trackings lists it: every field the server sends (checked against its OpenAPI document). */
+const v1Row = {
+  ...row,
+  last_checked_at: '2026-01-02T03:04:05.000Z',
+  last_head: '89abcdef0123456789abcdef0123456789abcdef',
+  consecutive_failures: 3,
+  next_attempt_at: '2026-01-02T03:34:05.000Z',
+  check: null,
+  created_at: '2026-01-01T00:00:00.000Z',
+  updated_at: '2026-01-02T03:04:05.000Z',
+};
+
+let contract: Contract;
+beforeAll(async () => {
+  contract = await serviceContract();
+  nock.disableNetConnect();
+});
 afterEach(() => nock.cleanAll());
 afterAll(() => nock.enableNetConnect());
 
@@ -51,15 +68,22 @@ describe('query', () => {
 
 describe('show', () => {
   it('prints every field of one tracking, the whole last error included', async () => {
-    nock(SERVER).get('/api/v1/trackings').query({ repo: row.repo, branch: row.branch, limit: '500' }).reply(200, [row]);
+    nock(SERVER)
+      .get('/api/v1/trackings')
+      .query({ repo: row.repo, branch: row.branch, limit: '500' })
+      .reply(200, contract.answer('GET', '/api/v1/trackings', 200, [v1Row]));
     const out = await cli(['show', '--server', SERVER, '--repo', row.repo, '--branch', row.branch]);
     expect(out).toMatchObject({ code: 0, stderr: '' });
-    expect(out.stdout).toContain(`last_error:      ${ERROR}\n`);
-    expect(out.stdout).toContain('scm_commit:      0123456789abcdef0123456789abcdef01234567\n');
+    // one line per field, values in one column (the longest name sets it)
+    const lines = out.stdout.trimEnd().split('\n');
+    expect(lines.map((l) => l.split(/:\s+/)[0])).toEqual(Object.keys(v1Row));
+    expect(new Set(lines.map((l) => l.search(/(?<=:\s+)\S/))).size).toBe(1);
+    expect(lines).toContain(`last_error:           ${ERROR}`);
+    expect(lines).toContain('scm_commit:           0123456789abcdef0123456789abcdef01234567');
   });
 
   it('says which tracking does not exist', async () => {
-    nock(SERVER).get('/api/v1/trackings').query(true).reply(200, []);
+    nock(SERVER).get('/api/v1/trackings').query(true).reply(200, contract.answer('GET', '/api/v1/trackings', 200, []));
     const out = await cli(['show', '--server', SERVER, '--repo', 'o/r', '--branch', 'master']);
     expect(out.code).toBe(1);
     expect(out.stderr).toContain('no tracking for repo o/r branch master');

@@ -7,11 +7,36 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import nock from 'nock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { serviceContract, type Contract } from './openapi-contract.js';
 import { cli } from './run-cli.js';
 
 const SERVER = 'http://scan.test:5001';
-const tracking = (id: number, branch: string) => ({ id, repo: 'src-openeuler/curl', branch, version_control: 'github', scm_repo: 'curl/curl', scm_branch: 'master', scm_commit: null, enabled: true });
+/** A tracking as GET /api/v1/trackings lists it (the fakes below are checked against the server's OpenAPI document). */
+const tracking = (id: number, branch: string) => ({
+  id,
+  repo: 'src-openeuler/curl',
+  branch,
+  version_control: 'github',
+  scm_repo: 'curl/curl',
+  scm_branch: 'master',
+  scm_commit: 'a'.repeat(40),
+  enabled: true,
+  status: 'ok',
+  last_checked_at: '2026-01-02T03:04:05.000Z',
+  last_head: 'b'.repeat(40),
+  last_error: null,
+  consecutive_failures: 0,
+  next_attempt_at: null,
+  check: null,
+  created_at: '2026-01-01T00:00:00.000Z',
+  updated_at: '2026-01-02T03:04:05.000Z',
+});
+
+let contract: Contract;
+beforeAll(async () => {
+  contract = await serviceContract();
+});
 
 afterEach(() => {
   nock.cleanAll();
@@ -108,10 +133,10 @@ function mockDryRun(files = [{ path: 'bbb.patch', content: PATCH }, { path: 'cur
   nock(SERVER)
     .get('/api/v1/trackings')
     .query(true)
-    .reply(200, [tracking(7, 'master')])
+    .reply(200, contract.answer('GET', '/api/v1/trackings', 200, [tracking(7, 'master')]))
     .post('/api/v1/trackings/7/scan')
     .query({ dry_run: 'true' })
-    .reply(200, {
+    .reply(200, contract.answer('POST', '/api/v1/trackings/7/scan', 200, {
       action: 'dry_run',
       head: 'b'.repeat(40),
       from: 'a'.repeat(40),
@@ -130,5 +155,5 @@ function mockDryRun(files = [{ path: 'bbb.patch', content: PATCH }, { path: 'cur
           files,
         },
       ],
-    });
+    }));
 }

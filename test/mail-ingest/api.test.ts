@@ -9,6 +9,7 @@ import { createLogger } from '../../src/log.js';
 import { createProject } from '../../src/mail/store/projects.js';
 import { basicAuth } from '../helpers/api.js';
 import { createTestDatabase } from '../helpers/db.js';
+import { createUpstreamRepo, removeTempDirs } from '../helpers/git-repo.js';
 import { TEST_PASSWORD, TEST_USER } from '../helpers/service.js';
 import { LIST_ID, patchMail, replyMail } from './mails.js';
 
@@ -31,6 +32,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await handle?.close();
+  removeTempDirs();
 });
 
 function post(body: Buffer | string, headers: Record<string, string> = { 'content-type': 'message/rfc822', authorization: basicAuth() }, query = '') {
@@ -66,6 +68,24 @@ describe('POST /api/v1/mail', () => {
     expect(await r.json()).toMatchObject({ status: 'dropped', dropped: 'no project for list-id other.example.org' });
     const forced = await post(patchMail(3, { listId: 'other.example.org' }), undefined, `?list_id=${LIST_ID}`);
     expect(forced.status).toBe(201);
+  });
+
+  it("takes `git format-patch` output (no List-Id) with ?list_id=; without it, the reason says to give list_id", async () => {
+    const repo = createUpstreamRepo();
+    repo.commit('counter: start at zero', { files: { 'src/zero.c': 'int zero = 0;\n' } });
+    const mail = repo.git('format-patch', '--stdout', '-1');
+    expect(mail).not.toMatch(/^List-Id:/im);
+
+    const dropped = await post(mail);
+    expect(dropped.status).toBe(202);
+    const why = (await dropped.json()) as { status: string; dropped: string };
+    expect(why.status).toBe('dropped');
+    expect(why.dropped).toContain('no List-Id header');
+    expect(why.dropped).toContain('?list_id=');
+
+    const stored = await post(mail, undefined, `?list_id=${LIST_ID}`);
+    expect(stored.status).toBe(201);
+    expect(await stored.json()).toMatchObject({ status: 'patch' });
   });
 
   it('needs authentication, message/rfc822 and a body', async () => {

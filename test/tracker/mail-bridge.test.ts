@@ -63,10 +63,10 @@ afterAll(() => removeTempDirs());
 
 describe('version_control: mail', () => {
   it('publishes a complete series once, as git-am-able patch files, and supersedes v1 with v2', async () => {
-    const { row: t } = await upsertTracking(handle.db, { versionControl: 'mail', scmRepo: LIST, scmBranch: 'PATCH', repo: 'src-openeuler/lib', branch: 'master', enabled: true });
-    // an old series on the list before the tracking started is not published
+    // an old series on the list before the tracking was added is not published
     upstream.commit('old: before tracking', { files: { 'old.txt': 'old\n' } });
     await sendSeries('old work', '-1');
+    const { row: t } = await upsertTracking(handle.db, { versionControl: 'mail', scmRepo: LIST, scmBranch: 'PATCH', repo: 'src-openeuler/lib', branch: 'master', enabled: true });
     await engine().runCycle();
     expect((await handle.db.select().from(tracking).where(eq(tracking.id, t.id)))[0]!.scmCommit).not.toBeNull();
     expect(forge.pulls).toHaveLength(0);
@@ -116,6 +116,30 @@ describe('version_control: mail', () => {
     expect(forge.issues[0]!.comments.join('\n')).toContain(`Superseded by version 2 of this series: ${forge.pulls[1]!.url}`);
     const rows = await handle.db.select().from(issue).orderBy(issue.id);
     expect(rows.map((r) => r.state)).toEqual(['superseded', 'open']);
+  });
+
+  it('publishes a series that arrived between the add and the first scan, and none from before the add', async () => {
+    upstream.commit('old: before tracking', { files: { 'old.txt': 'old\n' } });
+    await sendSeries('old work', '-1');
+    const { row: t } = await upsertTracking(handle.db, { versionControl: 'mail', scmRepo: LIST, scmBranch: 'PATCH', repo: 'src-openeuler/lib', branch: 'master', enabled: true });
+    upstream.commit('lib: add e', { files: { 'src/lib.c': 'int a;\nint e;\n' } });
+    await sendSeries('lib: add e', '-1');
+
+    const result = await engine().scanNow(t.id);
+    expect(result).toMatchObject({ action: 'published', published: [{ commits: 1, resumed: false }] });
+    expect(forge.pulls).toHaveLength(1);
+    expect(forge.issues[0]!.body).toContain('lib: add e');
+    expect(forge.issues.map((i) => i.body).join('\n')).not.toContain('old: before tracking');
+  });
+
+  it('the scheduler starts a new mail tracking at its add time too: the series is published on the next cycle', async () => {
+    const { row: t } = await upsertTracking(handle.db, { versionControl: 'mail', scmRepo: LIST, scmBranch: '*', repo: 'src-openeuler/lib', branch: 'master', enabled: true });
+    upstream.commit('lib: add f', { files: { 'src/lib.c': 'int a;\nint f;\n' } });
+    await sendSeries('lib: add f', '-1');
+    await engine().runCycle();
+    await engine().runCycle();
+    expect(forge.pulls).toHaveLength(1);
+    expect((await handle.db.select().from(issue).where(eq(issue.trackingId, t.id))).map((r) => r.state)).toEqual(['open']);
   });
 
   it('says plainly when the list has no project', async () => {

@@ -8,14 +8,22 @@ import { findPersonId } from '../../patchwork/people.js';
 import { findProject } from '../../patchwork/projects.js';
 
 export function intParam(c: Context, field: string): number | undefined {
-  const v = c.req.query(field);
+  return parseIdValue(field, c.req.query(field));
+}
+
+/** A numeric id given as `field` (absent or empty: none); a 400 naming the field otherwise. */
+export function parseIdValue(field: string, v: string | undefined): number | undefined {
   if (v === undefined || v === '') return undefined;
   if (!/^\d{1,9}$/.test(v)) throw bad(field, 'expected a numeric id');
   return Number(v);
 }
 
 export function dateParam(c: Context, field: string): Date | undefined {
-  const v = c.req.query(field);
+  return parseDateValue(field, c.req.query(field));
+}
+
+/** An ISO 8601 date (and time) given as `field` (absent or empty: none); a 400 naming the field otherwise. */
+export function parseDateValue(field: string, v: string | undefined): Date | undefined {
   if (v === undefined || v === '') return undefined;
   // ISO 8601 as Patchwork takes it; a value without a zone is UTC (Patchwork's dates are naive UTC)
   if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(v)) throw bad(field, 'expected an ISO 8601 date and time');

@@ -2,6 +2,7 @@
 import { z } from '@hono/zod-openapi';
 import type { ApiTokenRow, IssueRow, TrackingRow } from '../../db/schema/index.js';
 import { publicUrl } from '../../sources/git-url.js';
+import type { RunResult } from '../../tracker/run.js';
 
 const timestamp = z.string().nullable().openapi({ format: 'date-time' });
 
@@ -127,3 +128,43 @@ export const errorSchema = z
     }),
   })
   .openapi('Error');
+
+const publishedSchema = z.object({
+  range: z.string().openapi({ description: '<from>..<to> (commits), or the series name and version (mail)' }),
+  commits: z.number().int(),
+  issue: z.string().nullable(),
+  issue_url: z.string().nullable(),
+  pr: z.string().nullable(),
+  pr_url: z.string().nullable(),
+  resumed: z.boolean().openapi({ description: 'an earlier, interrupted run had started it' }),
+});
+
+const dryRunChunkSchema = z.object({
+  range: z.string(),
+  commits: z.array(z.object({ sha: z.string(), subject: z.string() })),
+  patch_files: z.array(z.string()),
+  spec_file: z.string().nullable(),
+  spec_diff: z.string().nullable(),
+  issue_title: z.string(),
+  issue_body: z.string(),
+  pr_title: z.string(),
+  pr_body: z.string(),
+  notes: z.array(z.string()),
+  files: z.array(z.object({ path: z.string(), content: z.string() })).openapi({ description: "every file the PR's commit would hold, with its content" }),
+});
+
+/** What POST /trackings/{id}/scan answers: tracker/run.ts RunResult (the route's types keep the two in step). */
+export const scanResultSchema = z
+  .discriminatedUnion('action', [
+    z.object({ action: z.literal('initialized'), head: z.string() }).openapi({ description: 'a new tracking now starts at head' }),
+    z.object({ action: z.literal('up_to_date'), head: z.string() }),
+    z.object({ action: z.literal('advanced'), head: z.string(), reason: z.string() }).openapi({ description: 'moved to head without publishing (only merge commits)' }),
+    z.object({ action: z.literal('published'), head: z.string(), published: z.array(publishedSchema) }),
+    z.object({ action: z.literal('dry_run'), head: z.string(), from: z.string(), chunks: z.array(dryRunChunkSchema) }).openapi({ description: 'what would be published (dry_run=true)' }),
+  ])
+  .openapi('ScanResult');
+
+/** The engine's result as answered: typed, so a change to RunResult that the schema does not follow fails to compile. */
+export function scanResultJson(result: RunResult): z.infer<typeof scanResultSchema> {
+  return result;
+}

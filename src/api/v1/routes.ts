@@ -1,5 +1,6 @@
 /**
- * /api/v1: trackings, issues and API tokens with real status codes. Every route is declared with its zod
+ * /api/v1: trackings, issues and API tokens with real status codes (the other /api/v1 routers are mounted
+ * on this one, so one document describes them all). Every route is declared with its zod
  * schemas once; the same declaration validates requests and produces the OpenAPI 3.1 document.
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
@@ -23,7 +24,9 @@ import type { ApiEnv } from '../context.js';
 import { AppError } from '../../errors.js';
 import { decimalText, patchedTracking, rowIdText, toTrackingInput, trackingInputSchema, trackingPatchSchema } from '../schemas.js';
 import { validationHook } from './validation-hook.js';
-import { errorSchema, issueJson, issueSchema, tokenJson, tokenSchema, trackingJson, trackingSchema } from './representations.js';
+import type { RunResult } from '../../tracker/run.js';
+import { json, security } from './params.js';
+import { errorSchema, issueJson, issueSchema, scanResultJson, scanResultSchema, tokenJson, tokenSchema, trackingJson, trackingSchema } from './representations.js';
 
 export interface V1Deps {
   db: Database;
@@ -70,8 +73,6 @@ const errors = {
   404: { description: 'not found', content: { 'application/json': { schema: errorSchema } } },
 };
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
-const security: Array<Record<string, string[]>> = [{ basicAuth: [] }, { bearerAuth: [] }];
 
 function setNextLink(c: Context, rows: { id: number }[], limit: number) {
   if (rows.length < limit) return;
@@ -208,7 +209,7 @@ export function v1Routes(deps: V1Deps) {
       security,
       request: { params: idParam, query: z.object({ dry_run: boolParam.optional() }).strict() },
       responses: {
-        200: json(z.record(z.string(), z.unknown()), 'what the scan did (action: initialized, up_to_date, advanced, published) or would do (dry_run)'),
+        200: json(scanResultSchema, 'what the scan did (action: initialized, up_to_date, advanced, published) or would do (dry_run)'),
         409: json(errorSchema, 'a scan of the tracking is running already (tracking_busy), or the tracking is paused (tracking_paused)'),
         503: json(errorSchema, 'the engine is not running'),
         ...errors,
@@ -218,9 +219,10 @@ export function v1Routes(deps: V1Deps) {
       const { id } = c.req.valid('param');
       if (!(await getTracking(db, id))) throw new AppError('not_found', 'no such tracking');
       if (!deps.scanNow) throw new AppError('engine_unavailable', 'the tracking engine is not running in this process');
-      const result = (await deps.scanNow(id, { dryRun: c.req.valid('query').dry_run ?? false })) as Record<string, unknown>;
+      // the engine's answer (tracker/engine.ts scanNow)
+      const result = (await deps.scanNow(id, { dryRun: c.req.valid('query').dry_run ?? false })) as RunResult | { action: 'busy' };
       if (result.action === 'busy') throw new AppError('tracking_busy', 'a scan of this tracking is running right now; try again when it is done');
-      return c.json(result, 200);
+      return c.json(scanResultJson(result), 200);
     },
   );
 

@@ -19,6 +19,8 @@ export interface IncomingMail {
   raw: Buffer;
   /** --list-id: overrides the mail's List-Id headers */
   listId?: string | null;
+  /** how the sender gives that override (default `--list-id`): named in the reason when a mail has no List-Id */
+  listIdOption?: string;
   /** the mail was larger than its reader's limit (MAX_MAIL_BYTES by default) and `raw` holds only its first bytes */
   truncated?: boolean;
 }
@@ -26,6 +28,7 @@ export interface IncomingMail {
 export interface PreparedMail {
   raw: Buffer;
   listId: string | null;
+  listIdOption?: string;
   parsed: ParseResult;
 }
 
@@ -56,7 +59,7 @@ export class MailStore {
 
   /** Parse without touching the database (so an importer can parse the next batch while one is stored). */
   prepare(mails: IncomingMail[]): PreparedMail[] {
-    return mails.map((m) => ({ raw: m.raw, listId: m.listId?.trim() || null, parsed: m.truncated ? oversized(m.raw) : parseMail(m.raw) }));
+    return mails.map((m) => ({ raw: m.raw, listId: m.listId?.trim() || null, listIdOption: m.listIdOption, parsed: m.truncated ? oversized(m.raw) : parseMail(m.raw) }));
   }
 
   async storeBatch(mails: IncomingMail[]): Promise<StoreOutcome[]> {
@@ -132,7 +135,7 @@ export class MailStore {
       let mail = p.parsed.mail;
       const listIds = p.listId ? [p.listId] : mail.listIds;
       if (!listIds.length) {
-        drop(i, 'no List-Id header (and no --list-id)', mail.msgid, null);
+        drop(i, `no List-Id header (and no ${p.listIdOption ?? '--list-id'})`, mail.msgid, null);
         continue;
       }
       const project = await this.projectFor(listIds, mail.subject);
