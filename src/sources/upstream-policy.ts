@@ -14,6 +14,7 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import ipaddr from 'ipaddr.js';
 import { AppError } from '../errors.js';
+import { isLocalTarget } from '../forges/local.js';
 import type { Logger } from '../log.js';
 import { GitCommandError } from './git-run.js';
 import { publicUrl, splitHttpCredentials } from './git-url.js';
@@ -195,9 +196,17 @@ export function couldNotFetch(url: string): string {
   return `could not fetch the upstream ${publicUrl(url)} (the service log has the details)`;
 }
 
-/** The rule for a tracking being added or changed: only `git` upstreams are URLs the service fetches itself. */
-export async function assertUpstreamAllowed(policy: UpstreamPolicy, input: { versionControl: string; scmRepo: string }): Promise<void> {
+/**
+ * The rule for a tracking being added or changed: a `git` upstream is a URL the service fetches itself, and
+ * a local target (`repo`, read by dry runs) is a path on the server, which is local access like any other.
+ */
+export async function assertUpstreamAllowed(policy: UpstreamPolicy, input: { versionControl: string; scmRepo: string; repo?: string }): Promise<void> {
   if (input.versionControl === 'git') await policy.check(input.scmRepo, 'scm_repo');
+  if (input.repo !== undefined && !policy.allowLocal && isLocalTarget(input.repo)) {
+    throw new AppError(REFUSED_CODE, `repo ${JSON.stringify(input.repo)} is not allowed: the service does not read local repositories; ${HOW_TO_ALLOW.replace(' or UPSTREAM_ALLOW_HOSTS', '')}`, {
+      field: 'repo',
+    });
+  }
 }
 
 /** How a git command reaches an upstream: the URL without credentials, the Authorization header, the policy's access. */
