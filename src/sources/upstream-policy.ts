@@ -13,7 +13,7 @@
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
 import ipaddr from 'ipaddr.js';
-import { AppError } from '../errors.js';
+import { AppError, errorMessage } from '../errors.js';
 import { isLocalTarget } from '../forges/local.js';
 import type { Logger } from '../log.js';
 import { GitCommandError } from './git-run.js';
@@ -228,13 +228,23 @@ export async function fromUpstream<T>(
   options: { field: string; logger: Logger | undefined },
   run: (remote: UpstreamRemote) => Promise<T>,
 ): Promise<T> {
-  const access = await policy.check(url, options.field, { beforeFetch: true });
+  const failed = (detail: Record<string, unknown>): AppError => {
+    options.logger?.warn({ upstream: publicUrl(url), ...detail }, 'could not fetch the upstream');
+    return new AppError('upstream_error', couldNotFetch(url));
+  };
+  let access: GitAccess;
+  try {
+    access = await policy.check(url, options.field, { beforeFetch: true });
+  } catch (err) {
+    // a name that does not resolve now: said like any other failure to reach the upstream
+    if (err instanceof AppError && err.code === 'upstream_error') throw failed({ err: errorMessage(err.options.cause) });
+    throw err;
+  }
   const { url: bare, authorization } = splitHttpCredentials(url);
   try {
     return await run({ url: bare, authorization, access });
   } catch (err) {
     if (!(err instanceof GitCommandError) || err.code === 'git_unavailable') throw err;
-    options.logger?.warn({ upstream: publicUrl(url), err: err.message, stderr: err.stderr }, 'could not fetch the upstream');
-    throw new AppError('upstream_error', couldNotFetch(url));
+    throw failed({ err: err.message, stderr: err.stderr });
   }
 }

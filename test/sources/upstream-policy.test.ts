@@ -194,21 +194,23 @@ describe('fetching through the git source', () => {
     expect((await source.heads([tracking(url)])).get(1)).toEqual({ error: expect.stringMatching(/is not allowed: its host resolves to a loopback/) });
   });
 
-  it('says the same thing for a closed port, a TLS failure and a missing repository, and logs the cause', async () => {
+  it('says the same thing for a closed port, a TLS failure, a missing repository and an unknown name, and logs the cause', async () => {
     const closed = await closedPort();
     const logged: { obj: Record<string, unknown>; msg: string }[] = [];
     const logger = { warn: (obj: Record<string, unknown>, msg: string) => logged.push({ obj, msg }) } as never;
-    const policy = new UpstreamPolicy({ allowLocal: false, allowHosts: ['127.0.0.1'] });
+    const policy = new UpstreamPolicy({ allowLocal: false, allowHosts: ['127.0.0.1'], resolve: fakeDns({}) });
     const source = new GitSource({ dataDir: makeTempDir('pt-data-'), upstreamPolicy: policy, logger, timeoutMs: 20_000 });
     const urls = [
       `http://127.0.0.1:${closed}/up.git`, // connection refused
       `https://127.0.0.1:${http.port}/up.git`, // TLS handshake with a plain-HTTP server
       http.url('no-such-repo.git'), // 404
+      'https://unknown.example/up.git', // DNS has no answer
     ];
     const heads = await source.heads(urls.map((u, i) => tracking(u, i + 1)));
     urls.forEach((u, i) => expect(heads.get(i + 1)).toEqual({ error: `could not fetch the upstream ${u} (the service log has the details)` }));
-    expect(logged).toHaveLength(3);
-    expect(logged.every((l) => l.msg === 'could not fetch the upstream' && typeof l.obj.stderr === 'string')).toBe(true);
+    expect(logged).toHaveLength(4);
+    expect(logged.every((l) => l.msg === 'could not fetch the upstream' && typeof l.obj.err === 'string')).toBe(true);
+    expect(logged.map((l) => String(l.obj.stderr ?? l.obj.err)).join('\n')).toMatch(/ENOTFOUND unknown.example/);
   });
 
   it('keeps credentials out of the answer and the log when a fetch fails', async () => {
