@@ -8,6 +8,8 @@ import type { Command } from 'commander';
 import { AppError } from '../src/errors.js';
 import { createLogger } from '../src/log.js';
 import { compareSeries } from '../src/mail/compare/compare.js';
+import { assertGitUrl } from '../src/sources/git-url.js';
+import { UpstreamPolicy } from '../src/sources/upstream-policy.js';
 import { formatComparison, wantsColor } from '../src/mail/compare/format.js';
 import { mailParseCommand } from '../src/mail/describe.js';
 import { archiveBytes, importArchives } from '../src/mail/ingest/archive.js';
@@ -143,7 +145,8 @@ export function registerMailCommands(program: Command, settingsFrom: (command: C
       const settings = settingsOf(command);
       try {
         const ids = { series: seriesIdArgument(series, 'series'), other: other === undefined ? undefined : seriesIdArgument(other, 'other') };
-        const result = await withDatabase(settings, (h) => compareSeries(h.db, ids.series, ids.other, { dataDir: settings.dataDir }));
+        const compare = { dataDir: settings.dataDir, upstreamPolicy: UpstreamPolicy.fromSettings(settings) };
+        const result = await withDatabase(settings, (h) => compareSeries(h.db, ids.series, ids.other, compare));
         const color = wantsColor(process.stdout.isTTY, process.env);
         process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : formatComparison(result, { color }));
       } catch (err) {
@@ -170,6 +173,11 @@ export function registerMailCommands(program: Command, settingsFrom: (command: C
       const settings = settingsOf(command);
       try {
         const rules = (o.autodelegate as string[]).map(parseRule);
+        if (o.scmUrl) {
+          // the service fetches it for series comparisons: the same rule as a tracking's upstream
+          assertGitUrl(o.scmUrl as string, 'scm_url');
+          await UpstreamPolicy.fromSettings(settings).check(o.scmUrl as string, 'scm_url');
+        }
         const row = await withDatabase(settings, async (h) => {
           const created = await createProject(h.db, {
             linkName,

@@ -24,6 +24,7 @@ import { resolveInputCommit } from './tracker/commit-id.js';
 import { Engine } from './tracker/engine.js';
 import { Scheduler } from './tracker/scheduler.js';
 import { buildEngineParts } from './tracker/wiring.js';
+import { UpstreamPolicy } from './sources/upstream-policy.js';
 
 export interface Service {
   url: string;
@@ -72,7 +73,9 @@ export async function startService(settings: Settings, options: { logger?: Logge
     probot = app;
     installations = new InstallationRegistry(async (id) => (await app.auth(id)) as unknown as Octokit);
   }
-  const baseParts = buildEngineParts(settings, db.db);
+  const upstreamPolicy = UpstreamPolicy.fromSettings(settings);
+  if (settings.allowLocalUpstreams) logger.warn('ALLOW_LOCAL_UPSTREAMS is on: token holders can make the service read local paths and hosts on its own network');
+  const baseParts = buildEngineParts(settings, db.db, { upstreamPolicy, logger });
   const parts = installations ? withInstallations(baseParts, installations) : baseParts;
   const publish = { specEdit: settings.specEdit, patchDir: settings.patchDir, botName: settings.botName, botEmail: settings.botEmail, githubWebUrl: forgeBases(settings).github.web };
   const extras = extrasFactory(settings, installations);
@@ -117,7 +120,8 @@ export async function startService(settings: Settings, options: { logger?: Logge
     scanNow: (id, options) => engine.scanNow(id, options),
     resolveCommit: (input) => resolveInputCommit(parts.sources, input, logger),
     ci: settings,
-    compare: { dataDir: settings.dataDir },
+    upstreamPolicy,
+    compare: { dataDir: settings.dataDir, upstreamPolicy, logger },
     gitee: { secret: settings.giteeWebhookSecret, lifecycle },
   });
 

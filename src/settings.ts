@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { parseAddressRange } from './client-address.js';
 import { AppError, errorMessage } from './errors.js';
 import { assertGitUrl } from './sources/git-url.js';
+import { parseAllowedHost } from './sources/upstream-policy.js';
 import { parseSettingsFile, type RawSetting } from './settings-file.js';
 
 export interface ListenAddress {
@@ -113,6 +114,14 @@ const addressList = () =>
     }),
   );
 
+/** Host names, IP addresses or CIDR ranges, comma-separated; each one is checked. */
+const hostList = () =>
+  list('').pipe(
+    z.array(z.string()).superRefine((all, ctx) => {
+      for (const entry of all) if (!parseAllowedHost(entry)) invalid(ctx, entry, `expected a host name, IP address or CIDR range, got "${entry}"`);
+    }),
+  );
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const logLevel = (fallback: string) =>
   setting(fallback, z.string().toLowerCase().pipe(z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` })));
@@ -156,6 +165,9 @@ const fileSchema = z.object({
   READ_AUTH: bool('false'),
   BODY_LIMIT: wholeNumber('1048576', 1024),
   TRUSTED_PROXIES: addressList(),
+  /** local paths, file:// and loopback/private/link-local hosts as upstreams (sources/upstream-policy.ts) */
+  ALLOW_LOCAL_UPSTREAMS: bool('false'),
+  UPSTREAM_ALLOW_HOSTS: hostList(),
   MAX_PATCHES_PER_PR: wholeNumber('100', 1),
   GITEE_API_URL: apiUrl('https://gitee.com/api/v5'),
   GITHUB_API_URL: apiUrl('https://api.github.com'),
@@ -208,6 +220,8 @@ const settingsSchema = fileSchema
     readAuth: s.READ_AUTH,
     bodyLimit: s.BODY_LIMIT,
     trustedProxies: s.TRUSTED_PROXIES,
+    allowLocalUpstreams: s.ALLOW_LOCAL_UPSTREAMS,
+    upstreamAllowHosts: s.UPSTREAM_ALLOW_HOSTS,
     maxPatchesPerPr: s.MAX_PATCHES_PER_PR,
     giteeApiUrl: s.GITEE_API_URL,
     githubApiUrl: s.GITHUB_API_URL,

@@ -138,3 +138,19 @@ describe('settings.conf', () => {
     expect(() => loadSettings({ configFile: new URL('../settings.example.conf', import.meta.url).pathname, env: {} })).not.toThrow();
   });
 });
+
+describe('which upstreams the service may read', () => {
+  it('refuses local upstreams unless ALLOW_LOCAL_UPSTREAMS says otherwise, in the file or the environment', () => {
+    expect(load(OLD_SETTINGS)).toMatchObject({ allowLocalUpstreams: false, upstreamAllowHosts: [] });
+    expect(load(`${OLD_SETTINGS}ALLOW_LOCAL_UPSTREAMS = true\n`).allowLocalUpstreams).toBe(true);
+    expect(load(OLD_SETTINGS, { PATCH_TRACKING_ALLOW_LOCAL_UPSTREAMS: 'yes' }).allowLocalUpstreams).toBe(true);
+    expect(() => load(`${OLD_SETTINGS}ALLOW_LOCAL_UPSTREAMS = maybe\n`)).toThrow(/ALLOW_LOCAL_UPSTREAMS .*expected true or false/);
+  });
+
+  it('UPSTREAM_ALLOW_HOSTS takes host names, addresses and CIDR ranges, and names a bad entry', () => {
+    const s = load(`${OLD_SETTINGS}UPSTREAM_ALLOW_HOSTS = "git.corp.example, 10.20.0.0/16, fd00::/8, 192.0.2.7"\n`);
+    expect(s.upstreamAllowHosts).toEqual(['git.corp.example', '10.20.0.0/16', 'fd00::/8', '192.0.2.7']);
+    expect(() => load(`${OLD_SETTINGS}UPSTREAM_ALLOW_HOSTS = "10.0.0.0/33"\n`)).toThrow(/UPSTREAM_ALLOW_HOSTS .*"10.0.0.0\/33"/);
+    expect(() => load(`${OLD_SETTINGS}UPSTREAM_ALLOW_HOSTS = "http://x/"\n`)).toThrow(/UPSTREAM_ALLOW_HOSTS/);
+  });
+});

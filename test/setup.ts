@@ -7,6 +7,9 @@ import net from 'node:net';
 import nock from 'nock';
 
 process.env.LOG_LEVEL ??= 'silent';
+// tests use local bare repositories as upstreams; services and CLIs they spawn inherit this
+// (test/sources/upstream-policy.test.ts shows the default, which refuses them)
+process.env.PATCH_TRACKING_ALLOW_LOCAL_UPSTREAMS ??= 'true';
 
 /** 127.0.0.0/8, ::1 (also IPv4-mapped) and localhost, with or without a port (nock passes "host:port"). */
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|::1|::ffff:127(\.\d{1,3}){3}|\[(::1|::ffff:127(\.\d{1,3}){3})\])(:\d+)?$/i;

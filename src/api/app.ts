@@ -15,6 +15,7 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { TrustedProxies } from '../client-address.js';
 import type { CompareOptions } from '../mail/compare/compare.js';
+import { UpstreamPolicy } from '../sources/upstream-policy.js';
 import { makeGuard, openGuard, socketAddress } from './auth-guard.js';
 import { checksRoutes } from './checks/routes.js';
 import { ciRoutes, CI_DISABLED } from './ci.js';
@@ -43,6 +44,8 @@ export interface ApiDeps {
   scanNow?: V1Deps['scanNow'];
   /** an abbreviated scm_commit made full when the upstream answers (tracker/commit-id.ts) */
   resolveCommit?: V1Deps['resolveCommit'];
+  /** which upstream URLs a tracking may name (ALLOW_LOCAL_UPSTREAMS, UPSTREAM_ALLOW_HOSTS); default: no local ones */
+  upstreamPolicy?: UpstreamPolicy;
   /** the CI handler for /api/v1/ci; without it the route answers that CI is not configured */
   ci?: CiSettings;
   /** POST /api/v1/mail: its size limit and a shared store */
@@ -90,11 +93,12 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   app.get('/', (c, next) => (c.req.method === 'HEAD' ? c.body(null, 200) : next()));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
-  app.route('/', compatRoutes(deps.db, compatWrite, compatRead, deps.resolveCommit));
+  const upstreamPolicy = deps.upstreamPolicy ?? new UpstreamPolicy({ allowLocal: false });
+  app.route('/', compatRoutes(deps.db, compatWrite, compatRead, upstreamPolicy, deps.resolveCommit));
 
   // every /api/v1 router is mounted on v1, so its OpenAPI document describes each of them
   const json = { db: deps.db, requireWrite: jsonWrite, requireRead: jsonRead };
-  const v1 = v1Routes({ ...json, scanNow: deps.scanNow, resolveCommit: deps.resolveCommit });
+  const v1 = v1Routes({ ...json, scanNow: deps.scanNow, resolveCommit: deps.resolveCommit, upstreamPolicy });
   v1.route('/', seriesCompareRoutes({ db: deps.db, requireRead: jsonRead, compare: deps.compare }));
   v1.route('/', mailRoutes({ ...json, ...deps.mail }));
   v1.route('/', ciRoutes({ ...json, settings: deps.ci ?? CI_DISABLED, logger: deps.logger }));

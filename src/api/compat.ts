@@ -9,6 +9,7 @@ import { Hono } from 'hono';
 import type { Database } from '../db/client.js';
 import type { IssueRow, TrackingRow } from '../db/schema/index.js';
 import { publicUrl } from '../sources/git-url.js';
+import { assertUpstreamAllowed, type UpstreamPolicy } from '../sources/upstream-policy.js';
 import { deleteTrackings, listIssues, listTrackings, upsertTracking, type TrackingInput } from '../db/trackings.js';
 import { guard, type Guard } from './auth-guard.js';
 import type { ApiEnv } from './context.js';
@@ -74,7 +75,7 @@ function parseBool(value: string): boolean | undefined {
 /** An abbreviated scm_commit made full when the upstream answers (tracker/commit-id.ts); absent: kept as given. */
 export type ResolveCommit = (input: TrackingInput) => Promise<TrackingInput>;
 
-export function compatRoutes(db: Database, requireWrite: Guard, requireRead: Guard, resolveCommit: ResolveCommit = async (input) => input) {
+export function compatRoutes(db: Database, requireWrite: Guard, requireRead: Guard, upstreamPolicy: UpstreamPolicy, resolveCommit: ResolveCommit = async (input) => input) {
   const app = new Hono<ApiEnv>();
 
   app.get('/tracking', guard(requireRead), async (c) => {
@@ -101,7 +102,9 @@ export function compatRoutes(db: Database, requireWrite: Guard, requireRead: Gua
     const parsed = trackingInputSchema.safeParse(body);
     if (!parsed.success) return badParameters(c, firstIssue(parsed.error).message);
     const input = parsed.data;
-    await upsertTracking(db, await resolveCommit(toTrackingInput(input)));
+    const value = toTrackingInput(input);
+    await assertUpstreamAllowed(upstreamPolicy, value);
+    await upsertTracking(db, await resolveCommit(value));
     // the old program echoed the request body, keys sorted (Flask's jsonify)
     const echo = Object.fromEntries(Object.entries({ ...input, scm_repo: publicUrl(input.scm_repo) }).sort(([a], [b]) => a.localeCompare(b)));
     return envelope(c, COMPAT_CODES.SUCCESS, echo);

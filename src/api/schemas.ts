@@ -7,6 +7,7 @@ import type { TrackingRow } from '../db/schema/index.js';
 import type { TrackingInput } from '../db/trackings.js';
 import { AppError } from '../errors.js';
 import { isBranchName } from '../sources/git-ref.js';
+import { assertGitUrl } from '../sources/git-url.js';
 import { ABBREVIATED_COMMIT_ID, VERSION_CONTROLS } from '../sources/types.js';
 
 
@@ -82,6 +83,15 @@ export const trackingInputSchema = z
     }
     if (value.version_control === 'github' && !/^([\w.-]+\/[\w.-]+|https?:\/\/\S+)$/.test(value.scm_repo)) {
       ctx.addIssue({ code: 'custom', path: ['scm_repo'], message: 'expected owner/name or a GitHub URL' });
+    }
+    if (value.version_control === 'git') {
+      // the URL forms git understands, nothing it could read as an option (sources/git-url.ts); whether the
+      // service may read it is the upstream policy's question, asked by the route (sources/upstream-policy.ts)
+      try {
+        assertGitUrl(value.scm_repo);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', path: ['scm_repo'], message: (err as Error).message.replace(/^scm_repo /, '') });
+      }
     }
     if (value.version_control !== 'mail') {
       const branch = refName.safeParse(value.scm_branch);

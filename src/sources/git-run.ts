@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { AppError } from '../errors.js';
 import { redactSecrets } from '../log.js';
 import { ALLOWED_GIT_PROTOCOLS } from './git-url.js';
+import type { GitAccess } from './upstream-policy.js';
 
 export interface GitRunOptions {
   gitBinary: string;
@@ -11,6 +12,8 @@ export interface GitRunOptions {
   authorization?: string;
   /** bytes for git's standard input (e.g. `git patch-id`, which reads nothing else); empty when absent */
   stdin?: Buffer;
+  /** for a command that reaches a user's upstream: what the upstream policy allows (upstream-policy.ts) */
+  access?: GitAccess;
 }
 
 export interface GitResult {
@@ -48,11 +51,11 @@ const FIXED_CONFIG = [
  * transports, and no system/global config (a user's `diff.noprefix` or `format.signature` would
  * silently change the patch files).
  */
-export function gitEnv(base: NodeJS.ProcessEnv = process.env, authorization?: string): NodeJS.ProcessEnv {
+export function gitEnv(base: NodeJS.ProcessEnv = process.env, authorization?: string, protocols = ALLOWED_GIT_PROTOCOLS): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...base,
     GIT_TERMINAL_PROMPT: '0',
-    GIT_ALLOW_PROTOCOL: ALLOWED_GIT_PROTOCOLS,
+    GIT_ALLOW_PROTOCOL: protocols,
     GIT_CONFIG_NOSYSTEM: '1',
     GIT_CONFIG_GLOBAL: '/dev/null',
     GIT_ASKPASS: 'true',
@@ -81,11 +84,11 @@ export function gitEnv(base: NodeJS.ProcessEnv = process.env, authorization?: st
  * The whole process group is killed on timeout so transport helpers (ssh, git-remote-https) die too.
  */
 export function runGit(args: string[], options: GitRunOptions): Promise<GitResult> {
-  const fullArgs = [...FIXED_CONFIG, ...args];
+  const fullArgs = [...FIXED_CONFIG, ...(options.access?.config ?? []).flatMap((c) => ['-c', c]), ...args];
   return new Promise((resolve, reject) => {
     const child = spawn(options.gitBinary, fullArgs, {
       cwd: options.cwd,
-      env: gitEnv(process.env, options.authorization),
+      env: gitEnv(process.env, options.authorization, options.access?.protocols),
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,
     });

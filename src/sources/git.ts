@@ -2,10 +2,12 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import pLimit from 'p-limit';
 import { AppError, errorMessage } from '../errors.js';
+import type { Logger } from '../log.js';
 import { MirrorLocks } from './git-lock.js';
 import { assertBranchName } from './git-ref.js';
 import { GitCommandError, runGit, runGitOk, type GitRunOptions } from './git-run.js';
-import { assertGitUrl, commitWebUrl, mirrorDirName, publicUrl, splitHttpCredentials } from './git-url.js';
+import { assertGitUrl, commitWebUrl, mirrorDirName, publicUrl } from './git-url.js';
+import { fromUpstream, UpstreamPolicy, type GitAccess } from './upstream-policy.js';
 import { ABBREVIATED_COMMIT_ID, commitNotResolved, type HeadResult, type Source, type TrackedUpstream, type UpstreamCommit } from './types.js';
 
 export interface GitSourceOptions {
@@ -18,6 +20,10 @@ export interface GitSourceOptions {
   concurrency?: number;
   /** how long range() waits for another scan holding the same mirror */
   lockWaitMs?: number;
+  /** which upstream URLs may be read (ALLOW_LOCAL_UPSTREAMS, UPSTREAM_ALLOW_HOSTS); default: no local ones */
+  upstreamPolicy?: UpstreamPolicy;
+  /** where the reason an upstream could not be fetched goes (its callers only learn that it could not) */
+  logger?: Logger;
 }
 
 /** A commit from a `git` upstream. `empty` commits change no file: their patch has no diff. */
@@ -35,8 +41,12 @@ export class GitSource implements Source {
   private readonly concurrency: number;
   private readonly mirrorsDir: string;
   private readonly locks: MirrorLocks;
+  private readonly policy: UpstreamPolicy;
+  private readonly logger: Logger | undefined;
 
   constructor(options: GitSourceOptions) {
+    this.policy = options.upstreamPolicy ?? new UpstreamPolicy({ allowLocal: false });
+    this.logger = options.logger;
     this.gitBinary = options.gitBinary ?? 'git';
     this.timeoutMs = options.timeoutMs ?? 10 * 60_000;
     this.concurrency = Math.max(1, options.concurrency ?? 8);
@@ -122,15 +132,20 @@ export class GitSource implements Source {
     });
   }
 
-  private opts(cwd?: string, authorization?: string): GitRunOptions {
-    return { gitBinary: this.gitBinary, timeoutMs: this.timeoutMs, cwd, authorization };
+  private opts(cwd?: string, authorization?: string, access?: GitAccess): GitRunOptions {
+    return { gitBinary: this.gitBinary, timeoutMs: this.timeoutMs, cwd, authorization, access };
+  }
+
+  /** A git command that reaches the upstream, in `cwd` (upstream-policy.ts fromUpstream). */
+  private async fromUpstream<T>(url: string, run: (remote: { url: string; options: GitRunOptions }) => Promise<T>, cwd?: string): Promise<T> {
+    return fromUpstream(this.policy, url, { field: 'scm_repo', logger: this.logger }, (remote) =>
+      run({ url: remote.url, options: this.opts(cwd, remote.authorization, remote.access) }),
+    );
   }
 
   private async lsRemote(url: string, branches: string[]): Promise<Map<string, string>> {
-    const remote = splitHttpCredentials(url);
-    const out = await runGitOk(
-      ['ls-remote', remote.url, ...branches.map((b) => `refs/heads/${b}`)],
-      this.opts(undefined, remote.authorization),
+    const out = await this.fromUpstream(url, (remote) =>
+      runGitOk(['ls-remote', remote.url, ...branches.map((b) => `refs/heads/${b}`)], remote.options),
     );
     const refs = new Map<string, string>();
     for (const line of out.toString('utf8').split('\n')) {
@@ -168,8 +183,7 @@ export class GitSource implements Source {
     const stillMissing = await this.missing(mirror, shas);
     if (stillMissing.length === 0) return [];
     // Servers refuse unadvertised shas unless configured to allow them; that refusal is the answer we want.
-    const remote = splitHttpCredentials(upstream.scmRepo);
-    await runGit([...this.fetchArgs(remote.url), ...stillMissing], this.opts(mirror, remote.authorization));
+    await this.fromUpstream(upstream.scmRepo, (remote) => runGit([...this.fetchArgs(remote.url), ...stillMissing], remote.options), mirror);
     return this.missing(mirror, stillMissing);
   }
 
@@ -179,8 +193,11 @@ export class GitSource implements Source {
 
   private async fetchBranch(mirror: string, upstream: TrackedUpstream): Promise<void> {
     const branch = upstream.scmBranch;
-    const remote = splitHttpCredentials(upstream.scmRepo);
-    await runGitOk([...this.fetchArgs(remote.url), `+refs/heads/${branch}:refs/heads/${branch}`], this.opts(mirror, remote.authorization));
+    await this.fromUpstream(
+      upstream.scmRepo,
+      (remote) => runGitOk([...this.fetchArgs(remote.url), `+refs/heads/${branch}:refs/heads/${branch}`], remote.options),
+      mirror,
+    );
   }
 
   private async missing(mirror: string, shas: string[]): Promise<string[]> {

@@ -8,7 +8,7 @@ import { findTracking } from '../../src/db/trackings.js';
 import { GitSource } from '../../src/sources/git.js';
 import { resolveInputCommit } from '../../src/tracker/commit-id.js';
 import { createTestApi, jsonRequest } from '../helpers/api.js';
-import { createUpstreamRepo, makeTempDir, removeTempDirs, type TestRepo } from '../helpers/git-repo.js';
+import { LOCAL_UPSTREAMS_ALLOWED, createUpstreamRepo, makeTempDir, removeTempDirs, type TestRepo } from '../helpers/git-repo.js';
 
 let api: Awaited<ReturnType<typeof createTestApi>>;
 let upstream: TestRepo;
@@ -19,7 +19,7 @@ beforeAll(async () => {
   upstream.commit('second', { files: { b: '1\n' } });
   const all = upstream.git('rev-list', '--all').split('\n');
   unknown = ['abc123', 'ffff', 'dead', '0000'].find((p) => !all.some((s) => s.startsWith(p)))!;
-  const sources = { git: new GitSource({ dataDir: makeTempDir('pt-data-') }) };
+  const sources = { git: new GitSource({ upstreamPolicy: LOCAL_UPSTREAMS_ALLOWED, dataDir: makeTempDir('pt-data-') }) };
   api = await createTestApi({ resolveCommit: (input) => resolveInputCommit(sources, input) });
 });
 afterAll(async () => {

@@ -3,6 +3,7 @@ import { Authenticator } from '../../src/auth/authenticator.js';
 import { hashPassword } from '../../src/auth/passwords.js';
 import { createApi, type ApiDeps } from '../../src/api/app.js';
 import { createLogger } from '../../src/log.js';
+import { LOCAL_UPSTREAMS_ALLOWED } from './git-repo.js';
 import { createTestDatabase } from './db.js';
 import { TEST_PASSWORD, TEST_USER } from './service.js';
 
@@ -12,7 +13,17 @@ export async function createTestApi(overrides: Partial<ApiDeps> = {}) {
   const handle = await createTestDatabase();
   cachedHash ??= await hashPassword(TEST_PASSWORD);
   const authenticator = overrides.authenticator ?? new Authenticator({ user: TEST_USER, passwordHash: cachedHash, db: handle.db });
-  const app = createApi({ db: handle.db, authenticator, logger: createLogger('silent'), readAuth: false, bodyLimit: 64 * 1024, ...overrides });
+  const app = createApi({
+    db: handle.db,
+    authenticator,
+    logger: createLogger('silent'),
+    readAuth: false,
+    bodyLimit: 64 * 1024,
+    // local bare repositories are the tests' upstreams; a test of the default passes its own policy
+    upstreamPolicy: LOCAL_UPSTREAMS_ALLOWED,
+    ...overrides,
+    ...(overrides.compare ? { compare: { upstreamPolicy: LOCAL_UPSTREAMS_ALLOWED, ...overrides.compare } } : {}),
+  });
   return { app, db: handle.db, close: () => handle.close() };
 }
 

@@ -8,8 +8,15 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer, connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { UpstreamPolicy } from '../../src/sources/upstream-policy.js';
 
 export const GIT = '/usr/bin/git';
+
+/**
+ * ALLOW_LOCAL_UPSTREAMS = true: the helpers' repositories are file:// URLs and a git daemon on loopback, which
+ * the default policy refuses (test/sources/upstream-policy.test.ts).
+ */
+export const LOCAL_UPSTREAMS_ALLOWED = new UpstreamPolicy({ allowLocal: true });
 
 /** The environment every helper git call runs in: fixed identity, no global/system config. */
 export const testGitEnv: NodeJS.ProcessEnv = {

@@ -44,6 +44,8 @@ export async function startTestService(options: { tls?: boolean; extraSettings?:
     `PASSWORD = "${await hashPassword(TEST_PASSWORD)}"`,
     `DATA_DIR = "${dataDir}"`,
     ...(tls ? [`TLS_CERT = "${tls.cert}"`, `TLS_KEY = "${tls.key}"`] : []),
+    // local bare repositories are the tests' upstreams; a test of the default sets it to false
+    ...(options.extraSettings?.ALLOW_LOCAL_UPSTREAMS === undefined ? ['ALLOW_LOCAL_UPSTREAMS = true'] : []),
     ...Object.entries(options.extraSettings ?? {}).map(([k, v]) => `${k} = "${v}"`),
   ];
   const configFile = path.join(dataDir, 'settings.conf');

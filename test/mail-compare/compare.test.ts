@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareSeries, type SeriesComparison } from '../../src/mail/compare/compare.js';
-import { makeTempDir, removeTempDirs } from '../helpers/git-repo.js';
+import { LOCAL_UPSTREAMS_ALLOWED, makeTempDir, removeTempDirs } from '../helpers/git-repo.js';
 import { mailStoreContext } from '../mail-store/context.js';
 import { rangeDiffRows, twoVersions, type RangeDiffRow, type TwoVersions } from './series.js';
 
@@ -43,7 +43,7 @@ describe('compare two versions of a series', () => {
 
   it('applies both versions to the upstream mirror and answers what git range-diff answers', async () => {
     const id = await storeIn({ scmUrl: versions.upstream.url });
-    const result = await compareSeries(ctx.handle.db, id, undefined, { dataDir: makeTempDir('pt-data-') });
+    const result = await compareSeries(ctx.handle.db, id, undefined, { dataDir: makeTempDir('pt-data-'), upstreamPolicy: LOCAL_UPSTREAMS_ALLOWED });
     expect(result.method).toBe('git-range-diff');
     expect(result.series.version).toBe(2);
     expect(result.with.version).toBe(1);
@@ -52,7 +52,7 @@ describe('compare two versions of a series', () => {
 
   it('without an upstream repository, compares the diffs and still answers what git range-diff answers', async () => {
     const id = await storeIn({});
-    const result = await compareSeries(ctx.handle.db, id, undefined, { dataDir: makeTempDir('pt-data-') });
+    const result = await compareSeries(ctx.handle.db, id, undefined, { dataDir: makeTempDir('pt-data-'), upstreamPolicy: LOCAL_UPSTREAMS_ALLOWED });
     expect(result.method).toBe('diff-compare');
     expect(result.reason).toMatch(/scm_url/);
     expect(rows(result)).toEqual(rangeDiffRows(versions.rangeDiff));
@@ -60,7 +60,7 @@ describe('compare two versions of a series', () => {
 
   it('a series that does not apply to the upstream is compared by its diffs, saying why', async () => {
     const id = await storeIn({ scmUrl: other.upstream.url });
-    const result = await compareSeries(ctx.handle.db, id, undefined, { dataDir: makeTempDir('pt-data-') });
+    const result = await compareSeries(ctx.handle.db, id, undefined, { dataDir: makeTempDir('pt-data-'), upstreamPolicy: LOCAL_UPSTREAMS_ALLOWED });
     expect(result.method).toBe('diff-compare');
     expect(result.reason).toMatch(/does not apply/);
     expect(rows(result)).toEqual(rangeDiffRows(versions.rangeDiff));
@@ -70,7 +70,7 @@ describe('compare two versions of a series', () => {
     const dataDir = makeTempDir('pt-data-');
     const project = await ctx.newProject({ scmUrl: versions.upstream.url });
     const v2 = (await ctx.store.storeBatch(versions.mails(project.listId))).at(-1) as { seriesId: number };
-    expect((await compareSeries(ctx.handle.db, v2.seriesId, undefined, { dataDir })).method).toBe('git-range-diff');
+    expect((await compareSeries(ctx.handle.db, v2.seriesId, undefined, { dataDir, upstreamPolicy: LOCAL_UPSTREAMS_ALLOWED })).method).toBe('git-range-diff');
 
     // upstream moves on; a new series is made on the new HEAD and needs it to apply
     const repo = versions.upstream;
@@ -82,7 +82,7 @@ describe('compare two versions of a series', () => {
     repo.git('format-patch', '--quiet', '--thread', '-v3', '-o', out, 'main..v3');
     const v3 = (await ctx.store.storeBatch(readdirSync(out).map((f) => ({ raw: readFileSync(join(out, f)), listId: project.listId })))).at(-1) as { seriesId: number };
 
-    const result = await compareSeries(ctx.handle.db, v3.seriesId, v2.seriesId, { dataDir });
+    const result = await compareSeries(ctx.handle.db, v3.seriesId, v2.seriesId, { dataDir, upstreamPolicy: LOCAL_UPSTREAMS_ALLOWED });
     expect(result.method).toBe('git-range-diff');
     expect(result.patches.map((p) => p.status)).toEqual(['dropped', 'dropped', 'dropped', 'added']);
   });

@@ -13,7 +13,7 @@ import { Engine, type EngineOptions } from '../../src/tracker/engine.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { FakeForge, fakeForges, type FaultPoint } from '../helpers/fake-forge.js';
 import { FakeSource } from '../helpers/fake-source.js';
-import { createUpstreamRepo, makeTempDir, removeTempDirs, startGitDaemon, type TestRepo } from '../helpers/git-repo.js';
+import { LOCAL_UPSTREAMS_ALLOWED, createUpstreamRepo, makeTempDir, removeTempDirs, startGitDaemon, type TestRepo } from '../helpers/git-repo.js';
 
 const SPEC = `Name: lib
 Version: 1.2
@@ -45,7 +45,7 @@ function engine(overrides: Partial<EngineOptions> = {}): Engine {
     db: handle.db,
     logger,
     forges: fakeForges(forge),
-    sources: { git: new GitSource({ dataDir: makeTempDir('pt-data-') }) },
+    sources: { git: new GitSource({ upstreamPolicy: LOCAL_UPSTREAMS_ALLOWED, dataDir: makeTempDir('pt-data-') }) },
     unavailable: { github: 'GITHUB_ACCESS_TOKEN is not set: cannot read github upstreams' },
     publish: { specEdit: 'auto', botName: 'patch-tracking', botEmail: 'bot@example.org' },
     maxPatchesPerPr: 100,

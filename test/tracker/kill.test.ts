@@ -17,7 +17,7 @@ import { GitSource } from '../../src/sources/git.js';
 import { Engine } from '../../src/tracker/engine.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { FakeGitee } from '../helpers/fake-servers.js';
-import { createUpstreamRepo, makeTempDir, removeTempDirs } from '../helpers/git-repo.js';
+import { LOCAL_UPSTREAMS_ALLOWED, createUpstreamRepo, makeTempDir, removeTempDirs } from '../helpers/git-repo.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const SPEC = 'Name: lib\nVersion: 1.0\nRelease: 1\nSummary: s\nLicense: MIT\nSource0: lib.tar.gz\n\n%description\nd\n\n%prep\n%autosetup -p1\n\n%changelog\n* Mon Jan 01 2024 A <a@b.c> - 1.0-1\n- init\n';
@@ -66,7 +66,7 @@ describe('an engine process killed with SIGKILL mid-publication', () => {
         const survivor = new Engine({
           db: handle.db,
           logger: createLogger('silent'),
-          sources: { git: new GitSource({ dataDir: makeTempDir('pt-kill-') }) },
+          sources: { git: new GitSource({ upstreamPolicy: LOCAL_UPSTREAMS_ALLOWED, dataDir: makeTempDir('pt-kill-') }) },
           unavailable: {},
           forges: createForges({ giteeAccessToken: 'survivor-token', giteeApiUrl: gitee.url }),
           publish: { specEdit: 'auto', botName: 'patch-tracking', botEmail: 'bot@example.org' },

@@ -12,7 +12,7 @@ import { createLogger } from '../../src/log.js';
 import { GitSource } from '../../src/sources/git.js';
 import { Engine } from '../../src/tracker/engine.js';
 import { createTestDatabase } from '../helpers/db.js';
-import { createUpstreamRepo, makeTempDir, removeTempDirs, type TestRepo } from '../helpers/git-repo.js';
+import { LOCAL_UPSTREAMS_ALLOWED, createUpstreamRepo, makeTempDir, removeTempDirs, type TestRepo } from '../helpers/git-repo.js';
 
 const SPEC = `Name: hello
 Version: 1.0
@@ -41,7 +41,7 @@ function engine(): Engine {
     db: handle.db,
     logger: createLogger('silent'),
     forges: createForges({}),
-    sources: { git: new GitSource({ dataDir: makeTempDir('pt-data-') }) },
+    sources: { git: new GitSource({ upstreamPolicy: LOCAL_UPSTREAMS_ALLOWED, dataDir: makeTempDir('pt-data-') }) },
     unavailable: {},
     publish: { specEdit: 'auto', botName: 'patch-tracking', botEmail: 'bot@example.org' },
     maxPatchesPerPr: 100,

@@ -22,6 +22,7 @@ import { combinedStateOfTrackings } from '../../checks/service.js';
 import type { ResolveCommit } from '../compat.js';
 import type { ApiEnv } from '../context.js';
 import { AppError } from '../../errors.js';
+import { assertUpstreamAllowed, type UpstreamPolicy } from '../../sources/upstream-policy.js';
 import { decimalText, patchedTracking, rowIdText, toTrackingInput, trackingInputSchema, trackingPatchSchema } from '../schemas.js';
 import { validationHook } from './validation-hook.js';
 import type { RunResult } from '../../tracker/run.js';
@@ -35,6 +36,8 @@ export interface V1Deps {
   /** run one tracking now (the engine); absent when the engine is not wired */
   scanNow?: (id: number, options: { dryRun: boolean }) => Promise<unknown>;
   resolveCommit?: ResolveCommit;
+  /** which upstream URLs a tracking may name */
+  upstreamPolicy: UpstreamPolicy;
 }
 
 const idParam = z.object({ id: rowIdText.openapi({ param: { name: 'id', in: 'path' } }) });
@@ -131,6 +134,7 @@ export function v1Routes(deps: V1Deps) {
         throw new AppError('conflict', `a tracking for ${input.repo} ${input.branch} exists already`, { field: 'repo' });
       }
       const value = toTrackingInput(input);
+      await assertUpstreamAllowed(deps.upstreamPolicy, value);
       const { row } = await upsertTracking(db, deps.resolveCommit ? await deps.resolveCommit(value) : value);
       c.header('Location', `/api/v1/trackings/${row.id}`);
       return c.json(trackingJson(row), 201);
@@ -168,6 +172,10 @@ export function v1Routes(deps: V1Deps) {
       if (!current) throw new AppError('not_found', 'no such tracking');
       const patch = c.req.valid('json');
       const next = patchedTracking(current, patch);
+      // an upstream already stored is not judged again for an unrelated change (e.g. pausing it)
+      if (patch.scm_repo !== undefined || patch.version_control !== undefined) {
+        await assertUpstreamAllowed(deps.upstreamPolicy, { versionControl: next.version_control, scmRepo: next.scm_repo });
+      }
       let scmCommit = patch.scm_commit;
       if (scmCommit && deps.resolveCommit) {
         // the abbreviation names a commit of the upstream the tracking will have after this change

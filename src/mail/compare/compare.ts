@@ -3,6 +3,8 @@
  * project's upstream mirror, else the stored diffs compared directly; the answer says which was used.
  */
 import type { Database } from '../../db/client.js';
+import type { Logger } from '../../log.js';
+import type { UpstreamPolicy } from '../../sources/upstream-policy.js';
 import { diffCompare } from './diff-compare.js';
 import { loadComparePair } from './load.js';
 import { rangeDiffOnMirror } from './range-diff.js';
@@ -14,6 +16,10 @@ export interface CompareOptions {
   gitBinary?: string;
   /** per git command */
   timeoutMs?: number;
+  /** which scm_url the service may fetch (ALLOW_LOCAL_UPSTREAMS, UPSTREAM_ALLOW_HOSTS); default: no local ones */
+  upstreamPolicy?: UpstreamPolicy;
+  /** where the reason an upstream could not be fetched goes */
+  logger?: Logger;
 }
 
 export type { SeriesComparison } from './result.js';
@@ -24,6 +30,6 @@ export async function compareSeries(db: Database, id: number, withId: number | u
   const git = { gitBinary: options.gitBinary ?? 'git', timeoutMs: options.timeoutMs ?? 5 * 60_000 };
   if (!pair.scmUrl) return summarize(await diffCompare(pair, git, 'the project names no upstream repository (scm_url)'));
   if (!options.dataDir) return summarize(await diffCompare(pair, git, 'no data directory holds upstream mirrors here'));
-  const result = await rangeDiffOnMirror(pair, { ...git, dataDir: options.dataDir });
+  const result = await rangeDiffOnMirror(pair, { ...git, dataDir: options.dataDir, upstreamPolicy: options.upstreamPolicy, logger: options.logger });
   return summarize('unusable' in result ? await diffCompare(pair, git, result.unusable) : result);
 }

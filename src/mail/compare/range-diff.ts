@@ -6,9 +6,11 @@
 import { access, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError, errorMessage } from '../../errors.js';
+import type { Logger } from '../../log.js';
 import { MirrorLocks } from '../../sources/git-lock.js';
 import { runGit, runGitOk } from '../../sources/git-run.js';
-import { assertGitUrl, mirrorDirName, publicUrl, splitHttpCredentials } from '../../sources/git-url.js';
+import { assertGitUrl, mirrorDirName, publicUrl } from '../../sources/git-url.js';
+import { fromUpstream, UpstreamPolicy } from '../../sources/upstream-policy.js';
 import type { GitOptions } from './diff-compare.js';
 import type { ComparedSeries, ComparePair } from './load.js';
 import { movedPairs, patchRef, seriesRef, type PatchComparison, type PatchesCompared } from './result.js';
@@ -16,6 +18,8 @@ import { movedPairs, patchRef, seriesRef, type PatchComparison, type PatchesComp
 export interface MirrorOptions extends GitOptions {
   /** DATA_DIR: the mirrors the git source keeps live in `<dataDir>/mirrors/` */
   dataDir: string;
+  upstreamPolicy?: UpstreamPolicy;
+  logger?: Logger;
 }
 
 /** The ref the upstream's HEAD is fetched to; the git source's own refs (refs/heads/*) are left alone. */
@@ -34,10 +38,13 @@ export async function rangeDiffOnMirror(pair: ComparePair, options: MirrorOption
   const mirror = join(mirrorsDir, mirrorDirName(pair.scmUrl));
   await mkdir(mirrorsDir, { recursive: true });
   const locks = new MirrorLocks({ staleMs: 120_000, waitMs: options.timeoutMs * 2 });
+  const upstream = { policy: options.upstreamPolicy ?? new UpstreamPolicy({ allowLocal: false }), logger: options.logger };
   const prepare = async (refresh: boolean): Promise<MirrorState | { unusable: string }> => {
     try {
-      return await locks.withLock(`${mirror}.lock`, () => prepareMirror(mirror, pair, git, refresh));
+      return await locks.withLock(`${mirror}.lock`, () => prepareMirror(mirror, pair, git, refresh, upstream));
     } catch (err) {
+      // a refusal or a failed fetch already says all a caller may learn about the upstream
+      if (err instanceof AppError && (err.code === 'upstream_refused' || err.code === 'upstream_error')) return { unusable: err.message };
       if (err instanceof AppError) return { unusable: `the upstream ${publicUrl(pair.scmUrl)} could not be read: ${err.message}` };
       throw err;
     }
@@ -85,7 +92,13 @@ interface MirrorState {
 }
 
 /** The mirror made and fetched as far as needed; the commit each version applies to (older, newer). */
-async function prepareMirror(mirror: string, pair: ComparePair, git: GitOptions, refresh: boolean): Promise<MirrorState> {
+async function prepareMirror(
+  mirror: string,
+  pair: ComparePair,
+  git: GitOptions,
+  refresh: boolean,
+  upstream: { policy: UpstreamPolicy; logger: Logger | undefined },
+): Promise<MirrorState> {
   const opts = { ...git, cwd: mirror };
   if (!(await exists(join(mirror, 'HEAD')))) {
     // built aside and renamed, as the git source does, so a crash leaves no half-made mirror
@@ -95,15 +108,17 @@ async function prepareMirror(mirror: string, pair: ComparePair, git: GitOptions,
   }
   const has = async (rev: string) => (await runGit(['cat-file', '-e', `${rev}^{commit}`], opts)).exitCode === 0;
   const named = [pair.older.baseCommit, pair.newer.baseCommit].filter((b): b is string => b !== null);
-  const missing = [];
+  const missing: string[] = [];
   for (const b of new Set(named)) if (!(await has(b))) missing.push(b);
   const fetched = refresh || missing.length > 0 || !(await has(HEAD_REF));
   if (fetched) {
-    const remote = splitHttpCredentials(pair.scmUrl);
-    const fetch = ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', remote.url];
-    await runGitOk([...fetch, `+HEAD:${HEAD_REF}`], { ...opts, authorization: remote.authorization });
-    // a base commit off the default branch: servers that allow fetching by sha give it, others refuse
-    for (const b of missing) if (!(await has(b))) await runGit([...fetch, b], { ...opts, authorization: remote.authorization });
+    await fromUpstream(upstream.policy, pair.scmUrl, { field: 'scm_url', logger: upstream.logger }, async (remote) => {
+      const fetch = ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', remote.url];
+      const fetchOpts = { ...opts, authorization: remote.authorization, access: remote.access };
+      await runGitOk([...fetch, `+HEAD:${HEAD_REF}`], fetchOpts);
+      // a base commit off the default branch: servers that allow fetching by sha give it, others refuse
+      for (const b of missing) if (!(await has(b))) await runGit([...fetch, b], fetchOpts);
+    });
   }
   const base = async (s: ComparedSeries) => (s.baseCommit && (await has(s.baseCommit)) ? s.baseCommit : HEAD_REF);
   const resolve = async (rev: string) => (await runGitOk(['rev-parse', '--verify', `${rev}^{commit}`], opts)).toString('utf8').trim();
