@@ -23,6 +23,8 @@ import { VERSION } from './paths.js';
 import { resolveInputCommit } from './tracker/commit-id.js';
 import { Engine } from './tracker/engine.js';
 import { Scheduler } from './tracker/scheduler.js';
+import { landedStep } from './mail/landed/landed.js';
+import { GitSource } from './sources/git.js';
 import { buildEngineParts } from './tracker/wiring.js';
 
 export interface Service {
@@ -104,7 +106,14 @@ export async function startService(settings: Settings, options: { logger?: Logge
     onPublished: hooks.onPublished,
     kick: () => void engine.processQueue().catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'queue run after a webhook failed')),
   });
-  const cycle = async () => ({ ...(await engine.runCycle()), seriesSentToCi: await runPendingSeriesCi({ db: db.db, settings, logger, forges: parts.forges }) });
+  // its own instance of the git source: mirror locks are files, shared with the engine's instance
+  const landedSource = new GitSource({ dataDir: settings.dataDir });
+  const cycle = async () => ({
+    ...(await engine.runCycle()),
+    seriesSentToCi: await runPendingSeriesCi({ db: db.db, settings, logger, forges: parts.forges }),
+    // mailing-list patches that landed in their project's upstream
+    landed: await landedStep(db.db, landedSource, logger),
+  });
   const scheduler = new Scheduler(cycle, { intervalSeconds: settings.scanDbInterval, cron: settings.scanCron || undefined, logger });
   const api = createApi({
     db: db.db,

@@ -25,6 +25,9 @@ export interface GitCommit extends UpstreamCommit {
   empty: boolean;
 }
 
+/** where withFetchedBranches keeps the branches it fetched */
+const UPSTREAM_REFS = 'refs/patch-tracking/upstream/';
+
 const SHA_RE = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
 /** Any git URL as an upstream: heads via `git ls-remote`, ranges and patches from a local bare mirror. */
@@ -119,6 +122,28 @@ export class GitSource implements Source {
       if (commits.length === 0) return [];
       const patches = await this.formatPatches(mirror, from, to, commits.map((c) => c.sha));
       return commits.map((c) => ({ ...c, patch: patches.get(c.sha)! }));
+    });
+  }
+
+  /**
+   * Fetches the given branches of `url` (none: the upstream's default branch, as `HEAD`) into the mirror and
+   * runs `read` on it under the mirror's lock, with the head of each branch. For readers other than the
+   * engine (the landed-patch matcher); their refs live under refs/patch-tracking/ so the engine's stay untouched.
+   */
+  async withFetchedBranches<T>(url: string, branches: string[], read: (mirror: string, heads: Map<string, string>) => Promise<T>): Promise<T> {
+    assertGitUrl(url, 'scm_url');
+    for (const b of branches) assertBranchName(b);
+    const mirror = join(this.mirrorsDir, mirrorDirName(url));
+    await mkdir(this.mirrorsDir, { recursive: true });
+    return this.locks.withLock(`${mirror}.lock`, async () => {
+      await this.ensureMirror(mirror);
+      const remote = splitHttpCredentials(url);
+      const names = branches.length ? branches : ['HEAD'];
+      const refspecs = names.map((b) => `+${b === 'HEAD' ? 'HEAD' : `refs/heads/${b}`}:${UPSTREAM_REFS}${b}`);
+      await runGitOk([...this.fetchArgs(remote.url), ...refspecs], this.opts(mirror, remote.authorization));
+      const out = await runGitOk(['rev-parse', ...names.map((b) => `${UPSTREAM_REFS}${b}^{commit}`)], this.opts(mirror));
+      const shas = out.toString('utf8').trim().split('\n');
+      return read(mirror, new Map(names.map((b, i) => [b, shas[i]!])));
     });
   }
 
