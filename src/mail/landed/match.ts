@@ -117,7 +117,7 @@ async function completeSeries(db: Database, project: MailProjectRow, seriesIds: 
 }
 
 /** Patch-ids for the project's patches stored without one (ingested before this existed, or without git). */
-async function fillPatchIds(db: Database, projectId: number, git: GitOptions): Promise<number> {
+export async function fillPatchIds(db: Database, projectId: number, git: GitOptions): Promise<number> {
   let done = 0;
   let after = 0;
   for (;;) {
