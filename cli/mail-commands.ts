@@ -1,7 +1,8 @@
 /**
  * Mail-ingest commands of `patch-tracking`: parsemail (one mail on stdin, for an MTA pipe), parsearchive
- * (mbox files and Maildir folders), mail parse (what the parser sees, storing nothing), project add|list
- * (the mailing lists to track) and imap (the IMAP importer).
+ * (mbox files and Maildir folders), mail parse (what the parser sees, storing nothing), mail compare, mail
+ * match (patches that landed upstream, over history), project add|update|list (the mailing lists to track,
+ * and the upstream their patches land in) and imap (the IMAP importer).
  */
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
