@@ -32,6 +32,8 @@ export interface Service {
   db: DatabaseHandle;
   logger: Logger;
   engine: Engine;
+  /** one scan cycle now (what the scheduler runs), or wait for the one in flight */
+  runCycle(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -169,6 +171,7 @@ export async function startService(settings: Settings, options: { logger?: Logge
     db,
     logger,
     engine,
+    runCycle: () => scheduler.runOnce(),
     async stop() {
       await scheduler.stop();
       await server.close();
