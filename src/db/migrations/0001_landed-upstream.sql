@@ -36,6 +36,7 @@ ALTER TABLE "patch_landing" ADD CONSTRAINT "patch_landing_patch_id_patch_id_fk" 
 ALTER TABLE "patch_landing" ADD CONSTRAINT "patch_landing_project_id_project_id_fk" FOREIGN KEY ("project_id") REFERENCES "public"."project"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "upstream_commit" ADD CONSTRAINT "upstream_commit_project_id_project_id_fk" FOREIGN KEY ("project_id") REFERENCES "public"."project"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "upstream_head" ADD CONSTRAINT "upstream_head_project_id_project_id_fk" FOREIGN KEY ("project_id") REFERENCES "public"."project"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+CREATE INDEX "patch_landing_commit_idx" ON "patch_landing" USING btree ("project_id","sha");--> statement-breakpoint
 CREATE INDEX "upstream_commit_patch_id_idx" ON "upstream_commit" USING btree ("project_id","patch_id");--> statement-breakpoint
 CREATE INDEX "upstream_commit_author_idx" ON "upstream_commit" USING btree ("project_id","author_email","subject_key");--> statement-breakpoint
 CREATE INDEX "patch_git_patch_id_idx" ON "patch" USING btree ("git_patch_id");

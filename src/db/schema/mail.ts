@@ -413,19 +413,24 @@ export const upstreamHead = pgTable(
 );
 
 /** Why a patch was marked as landed: the upstream commit, by patch-id or by the fuzzy fallback, with evidence. */
-export const patchLanding = pgTable('patch_landing', {
-  patchId: integer('patch_id')
-    .primaryKey()
-    .references(() => mailPatch.id, { onDelete: 'cascade' }),
-  projectId: integer('project_id')
-    .notNull()
-    .references(() => mailProject.id, { onDelete: 'cascade' }),
-  sha: text('sha').notNull(),
-  /** patch-id | fuzzy */
-  method: text('method').notNull(),
-  evidence: text('evidence').notNull(),
-  date: timestamp('date', { withTimezone: true }).notNull().defaultNow(),
-});
+export const patchLanding = pgTable(
+  'patch_landing',
+  {
+    patchId: integer('patch_id')
+      .primaryKey()
+      .references(() => mailPatch.id, { onDelete: 'cascade' }),
+    projectId: integer('project_id')
+      .notNull()
+      .references(() => mailProject.id, { onDelete: 'cascade' }),
+    sha: text('sha').notNull(),
+    /** patch-id | fuzzy */
+    method: text('method').notNull(),
+    evidence: text('evidence').notNull(),
+    date: timestamp('date', { withTimezone: true }).notNull().defaultNow(),
+  },
+  // a commit lands one patch by the fuzzy match: looked up by commit
+  (t) => [index('patch_landing_commit_idx').on(t.projectId, t.sha)],
+);
 
 export type MailProjectRow = typeof mailProject.$inferSelect;
 export type MailPersonRow = typeof mailPerson.$inferSelect;
