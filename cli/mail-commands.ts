@@ -1,7 +1,8 @@
 /**
  * Mail-ingest commands of `patch-tracking`: parsemail (one mail on stdin, for an MTA pipe), parsearchive
- * (mbox files and Maildir folders), mail parse (what the parser sees, storing nothing), project add|list
- * (the mailing lists to track) and imap (the IMAP importer).
+ * (mbox files and Maildir folders), mail parse (what the parser sees, storing nothing), mail compare, mail
+ * match (patches that landed upstream, over history), project add|update|list (the mailing lists to track,
+ * and the upstream their patches land in) and imap (the IMAP importer).
  */
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
@@ -18,7 +19,11 @@ import { imapOptionsFrom, type ImapKey } from '../src/mail/ingest/imap-settings.
 import { parseMailFromStream } from '../src/mail/ingest/stdin.js';
 import { formatSummary, summaryJson } from '../src/mail/ingest/summary.js';
 import { isDatabaseUnavailable, MailStore, shortErrorMessage } from '../src/mail/store/mail-store.js';
-import { addDelegationRule, addProjectDelegate, createProject, listProjects } from '../src/mail/store/projects.js';
+import { addDelegationRule, addProjectDelegate, createProject, listProjects, updateProject } from '../src/mail/store/projects.js';
+import type { MailProjectRow } from '../src/db/schema/mail.js';
+import { runLanded, type LandedProgress } from '../src/mail/landed/landed.js';
+import { GitSource } from '../src/sources/git.js';
+import { publicUrl } from '../src/sources/git-url.js';
 import type { Settings } from '../src/settings.js';
 import { withDatabase } from './database.js';
 
@@ -43,6 +48,30 @@ function failIngest(err: unknown): never {
 function seriesIdArgument(value: string, field: string): number {
   if (!/^[1-9]\d{0,9}$/.test(value)) throw new AppError('invalid_request', `${field}: "${value}" is not a series id (a positive whole number)`, { field });
   return Number(value);
+}
+
+function describeUpstream(r: MailProjectRow): string {
+  if (!r.scmUrl) return `project ${r.linkName}: no upstream repository (patches are not matched against upstream commits)`;
+  const branches = r.scmBranches.length ? `branch${r.scmBranches.length > 1 ? 'es' : ''} ${r.scmBranches.join(', ')}` : 'the default branch';
+  return `project ${r.linkName}: patches found in ${branches} of ${publicUrl(r.scmUrl)} become ${r.landedState}`;
+}
+
+/** --since: a date (or date and time) as JavaScript reads ISO 8601. */
+function sinceArgument(value: string): Date {
+  const date = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value.trim()) ? new Date(value.trim()) : new Date(NaN);
+  if (Number.isNaN(date.getTime())) throw new AppError('invalid_option', `--since: "${value}" is not a date (YYYY-MM-DD or an ISO 8601 date and time)`, { field: 'since' });
+  return date;
+}
+
+function landedLine(e: LandedProgress): string | null {
+  if (e.phase === 'project-failed') return `${e.project}: failed: ${e.error}`;
+  if (e.phase !== 'project-done') return null;
+  const lines = [
+    `${e.project}: ${e.sync.commits} upstream commits read, ${e.sync.recorded} new; ${e.match.patchIdsComputed} patch-ids computed; ${e.match.landed.length} patches landed` +
+      (e.match.seriesAccepted.length ? `, series ${e.match.seriesAccepted.join(', ')} complete` : ''),
+  ];
+  for (const l of e.match.landed) lines.push(`  patch ${l.patchId} -> ${l.sha.slice(0, 12)} (${l.method}): ${l.evidence}`);
+  return lines.join('\n');
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -154,6 +183,49 @@ export function registerMailCommands(program: Command, settingsFrom: (command: C
       }
     });
 
+  mail
+    .command('match')
+    .description("mark stored patches found in their project's upstream (scm_url) as landed: records the upstream commits since DATE, then matches")
+    .requiredOption('--since <date>', 'upstream commits committed since this date (YYYY-MM-DD)')
+    .option('--project <link-name>', 'only this project (default: every project naming an upstream)')
+    .option('--json', 'print the results as JSON')
+    .action(async (o: { since: string; project?: string; json?: boolean }, command: Command) => {
+      const settings = settingsOf(command);
+      try {
+        const since = sinceArgument(o.since);
+        const results = await withDatabase(settings, async (h) => {
+          let bar: SingleBar | null = null;
+          try {
+            return await runLanded(h.db, new GitSource({ dataDir: settings.dataDir }), {
+              since,
+              ...(o.project ? { project: o.project } : {}),
+              onProgress: (e) => {
+                if (e.phase === 'commits' && process.stderr.isTTY) {
+                  if (!bar) {
+                    bar = new SingleBar({ stream: process.stderr, format: ` ${e.project} {bar} {value}/{total} upstream commits`, hideCursor: true });
+                    bar.start(e.total, 0);
+                  }
+                  bar.update(e.done);
+                  return;
+                }
+                bar?.stop();
+                bar = null;
+                const line = o.json ? null : landedLine(e);
+                if (line) process.stdout.write(`${line}\n`);
+              },
+            });
+          } finally {
+            (bar as SingleBar | null)?.stop();
+          }
+        });
+        if (o.json) process.stdout.write(`${JSON.stringify(results)}\n`);
+        else if (!results.length) process.stdout.write('no project names an upstream repository: set one with `patch-tracking project update NAME --scm-url URL`\n');
+        if (results.some((r) => r.error)) process.exit(1);
+      } catch (err) {
+        fail(err);
+      }
+    });
+
   const project = program.command('project').description('mailing-list projects');
   project
     .command('add')
@@ -164,7 +236,9 @@ export function registerMailCommands(program: Command, settingsFrom: (command: C
     .option('--list-email <address>', "the list's posting address")
     .option('--subject-match <regex>', 'only mails whose subject matches (for several projects on one list)')
     .option('--web-url <url>')
-    .option('--scm-url <url>')
+    .option('--scm-url <url>', 'the upstream git repository: patches found in its commits are marked as landed')
+    .option('--scm-branch <branch>', 'an upstream branch to watch (repeatable; default: the default branch)', collect, [])
+    .option('--landed-state <state>', 'the state a patch found upstream moves to (default: accepted)')
     .option('--webscm-url <url>')
     .option('--list-archive-url <url>')
     .option('--delegate <email>', 'a person patches may be delegated to (repeatable)', collect, [])
@@ -189,12 +263,37 @@ export function registerMailCommands(program: Command, settingsFrom: (command: C
             ...(o.scmUrl ? { scmUrl: o.scmUrl as string } : {}),
             ...(o.webscmUrl ? { webscmUrl: o.webscmUrl as string } : {}),
             ...(o.listArchiveUrl ? { listArchiveUrl: o.listArchiveUrl as string } : {}),
+            scmBranches: o.scmBranch as string[],
+            ...(o.landedState ? { landedState: o.landedState as string } : {}),
           });
           for (const email of o.delegate as string[]) await addProjectDelegate(h.db, created.id, email);
           for (const rule of rules) await addDelegationRule(h.db, created.id, rule);
           return created;
         });
         process.stdout.write(`project ${row.linkName} (id ${row.id}) tracks ${row.listId}${row.subjectMatch ? ` where the subject matches /${row.subjectMatch}/` : ''}\n`);
+      } catch (err) {
+        fail(err);
+      }
+    });
+  project
+    .command('update')
+    .description("change a project's upstream: the repository and branches its patches land in, and the state they then get")
+    .argument('<link-name>', 'the project')
+    .option('--scm-url <url>', "the upstream git repository ('' for none)")
+    .option('--scm-branch <branch>', 'an upstream branch to watch (repeatable; replaces the list)', collect, [])
+    .option('--default-branch', "watch the upstream's default branch only (clears --scm-branch)")
+    .option('--landed-state <state>', 'the state a patch found upstream moves to')
+    .action(async (linkName: string, o: { scmUrl?: string; scmBranch: string[]; defaultBranch?: boolean; landedState?: string }, command: Command) => {
+      const settings = settingsOf(command);
+      try {
+        const row = await withDatabase(settings, (h) =>
+          updateProject(h.db, linkName, {
+            ...(o.scmUrl !== undefined ? { scmUrl: o.scmUrl } : {}),
+            ...(o.scmBranch.length || o.defaultBranch ? { scmBranches: o.defaultBranch ? [] : o.scmBranch } : {}),
+            ...(o.landedState !== undefined ? { landedState: o.landedState } : {}),
+          }),
+        );
+        process.stdout.write(`${describeUpstream(row)}\n`);
       } catch (err) {
         fail(err);
       }
@@ -208,7 +307,11 @@ export function registerMailCommands(program: Command, settingsFrom: (command: C
       try {
         const rows = await withDatabase(settings, (h) => listProjects(h.db));
         if (o.json) {
-          process.stdout.write(JSON.stringify(rows.map((r) => ({ id: r.id, link_name: r.linkName, name: r.name, list_id: r.listId, list_email: r.listEmail, subject_match: r.subjectMatch }))) + '\n');
+          process.stdout.write(
+            JSON.stringify(
+              rows.map((r) => ({ id: r.id, link_name: r.linkName, name: r.name, list_id: r.listId, list_email: r.listEmail, subject_match: r.subjectMatch, scm_url: publicUrl(r.scmUrl), scm_branches: r.scmBranches, landed_state: r.landedState })),
+            ) + '\n',
+          );
           return;
         }
         if (!rows.length) process.stdout.write('no projects yet: add one with `patch-tracking project add NAME --list-id LIST-ID`\n');

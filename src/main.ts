@@ -23,6 +23,8 @@ import { VERSION } from './paths.js';
 import { resolveInputCommit } from './tracker/commit-id.js';
 import { Engine } from './tracker/engine.js';
 import { Scheduler } from './tracker/scheduler.js';
+import { landedStep } from './mail/landed/landed.js';
+import { GitSource } from './sources/git.js';
 import { buildEngineParts } from './tracker/wiring.js';
 import { UpstreamPolicy } from './sources/upstream-policy.js';
 
@@ -31,6 +33,8 @@ export interface Service {
   db: DatabaseHandle;
   logger: Logger;
   engine: Engine;
+  /** one scan cycle now (what the scheduler runs), or wait for the one in flight */
+  runCycle(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -107,7 +111,14 @@ export async function startService(settings: Settings, options: { logger?: Logge
     onPublished: hooks.onPublished,
     kick: () => void engine.processQueue().catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'queue run after a webhook failed')),
   });
-  const cycle = async () => ({ ...(await engine.runCycle()), seriesSentToCi: await runPendingSeriesCi({ db: db.db, settings, logger, forges: parts.forges }) });
+  // its own instance of the git source: mirror locks are files, shared with the engine's instance
+  const landedSource = new GitSource({ dataDir: settings.dataDir });
+  const cycle = async () => ({
+    ...(await engine.runCycle()),
+    seriesSentToCi: await runPendingSeriesCi({ db: db.db, settings, logger, forges: parts.forges }),
+    // mailing-list patches that landed in their project's upstream
+    landed: await landedStep(db.db, landedSource, logger),
+  });
   const scheduler = new Scheduler(cycle, { intervalSeconds: settings.scanDbInterval, cron: settings.scanCron || undefined, logger });
   const api = createApi({
     db: db.db,
@@ -164,6 +175,7 @@ export async function startService(settings: Settings, options: { logger?: Logge
     db,
     logger,
     engine,
+    runCycle: () => scheduler.runOnce(),
     async stop() {
       await scheduler.stop();
       await server.close();

@@ -21,6 +21,7 @@ export const MAIL_EVENT_CATEGORIES = [
   'check-created',
   'series-created',
   'series-completed',
+  'series-accepted',
 ] as const;
 
 export const EVENT_CATEGORIES: readonly string[] = [...MAIL_EVENT_CATEGORIES, ...RANGE_EVENT_CATEGORIES];

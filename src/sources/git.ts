@@ -31,6 +31,9 @@ export interface GitCommit extends UpstreamCommit {
   empty: boolean;
 }
 
+/** where withFetchedBranches keeps the branches it fetched */
+const UPSTREAM_REFS = 'refs/patch-tracking/upstream/';
+
 const SHA_RE = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
 /** Any git URL as an upstream: heads via `git ls-remote`, ranges and patches from a local bare mirror. */
@@ -132,13 +135,34 @@ export class GitSource implements Source {
     });
   }
 
+  /**
+   * Fetches the given branches of `url` (none: the upstream's default branch, as `HEAD`) into the mirror and
+   * runs `read` on it under the mirror's lock, with the head of each branch. For readers other than the
+   * engine (the landed-patch matcher); their refs live under refs/patch-tracking/ so the engine's stay untouched.
+   */
+  async withFetchedBranches<T>(url: string, branches: string[], read: (mirror: string, heads: Map<string, string>) => Promise<T>): Promise<T> {
+    assertGitUrl(url, 'scm_url');
+    for (const b of branches) assertBranchName(b);
+    const mirror = join(this.mirrorsDir, mirrorDirName(url));
+    await mkdir(this.mirrorsDir, { recursive: true });
+    return this.locks.withLock(`${mirror}.lock`, async () => {
+      await this.ensureMirror(mirror);
+      const names = branches.length ? branches : ['HEAD'];
+      const refspecs = names.map((b) => `+${b === 'HEAD' ? 'HEAD' : `refs/heads/${b}`}:${UPSTREAM_REFS}${b}`);
+      await this.fromUpstream(url, (remote) => runGitOk([...this.fetchArgs(remote.url), ...refspecs], remote.options), mirror, 'scm_url');
+      const out = await runGitOk(['rev-parse', ...names.map((b) => `${UPSTREAM_REFS}${b}^{commit}`)], this.opts(mirror));
+      const shas = out.toString('utf8').trim().split('\n');
+      return read(mirror, new Map(names.map((b, i) => [b, shas[i]!])));
+    });
+  }
+
   private opts(cwd?: string, authorization?: string, access?: GitAccess): GitRunOptions {
     return { gitBinary: this.gitBinary, timeoutMs: this.timeoutMs, cwd, authorization, access };
   }
 
-  /** A git command that reaches the upstream, in `cwd` (upstream-policy.ts fromUpstream). */
-  private async fromUpstream<T>(url: string, run: (remote: { url: string; options: GitRunOptions }) => Promise<T>, cwd?: string): Promise<T> {
-    return fromUpstream(this.policy, url, { field: 'scm_repo', logger: this.logger }, (remote) =>
+  /** A git command that reaches the upstream, in `cwd` (upstream-policy.ts fromUpstream); `field` names the URL in errors. */
+  private async fromUpstream<T>(url: string, run: (remote: { url: string; options: GitRunOptions }) => Promise<T>, cwd?: string, field = 'scm_repo'): Promise<T> {
+    return fromUpstream(this.policy, url, { field, logger: this.logger }, (remote) =>
       run({ url: remote.url, options: this.opts(cwd, remote.authorization, remote.access) }),
     );
   }

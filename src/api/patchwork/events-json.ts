@@ -66,6 +66,8 @@ export function eventsJson(u: Urls, events: EventRecord[], s: EventSubjects): Ar
         payload.patch = patch ? embeddedPatch(u, patch, project) : null;
         payload.previous_state = e.payload.previous ?? null;
         payload.current_state = e.payload.current ?? null;
+        // a patch found upstream: which commit, and how it was matched
+        if (e.payload.method) Object.assign(payload, { commit_ref: e.payload.commit_ref ?? null, method: e.payload.method, evidence: e.payload.evidence ?? null });
         break;
       case 'patch-delegated': {
         payload.patch = patch ? embeddedPatch(u, patch, project) : null;
@@ -84,6 +86,10 @@ export function eventsJson(u: Urls, events: EventRecord[], s: EventSubjects): Ar
       case 'series-created':
       case 'series-completed':
         payload.series = series ? embeddedSeries(u, series, project) : null;
+        break;
+      case 'series-accepted':
+        payload.series = series ? embeddedSeries(u, series, project) : null;
+        Object.assign(payload, { state: e.payload.state ?? null, commits: e.payload.commits ?? [] });
         break;
       default:
         Object.assign(payload, e.payload);

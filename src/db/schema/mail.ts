@@ -31,6 +31,10 @@ export const mailProject = pgTable(
     scmUrl: text('scm_url').notNull().default(''),
     webscmUrl: text('webscm_url').notNull().default(''),
     listArchiveUrl: text('list_archive_url').notNull().default(''),
+    /** the upstream branches (of scm_url) whose commits mark patches as landed; [] = the default branch */
+    scmBranches: jsonb('scm_branches').$type<string[]>().notNull().default([]),
+    /** the state a patch found upstream moves to (from an action-required state only) */
+    landedState: text('landed_state').notNull().default('accepted'),
     createdAt: created(),
   },
   (t) => [uniqueIndex('project_link_name_key').on(t.linkName), uniqueIndex('project_list_id_subject_key').on(t.listId, t.subjectMatch)],
@@ -249,6 +253,8 @@ export const mailPatch = pgTable(
     state: text('state').notNull().default('new'),
     archived: boolean('archived').notNull().default(false),
     hash: text('hash'),
+    /** `git patch-id --stable` of the diff (hash above is Patchwork's own, which differs) */
+    gitPatchId: text('git_patch_id'),
     pullUrl: text('pull_url'),
     diff: text('diff'),
     content: text('content'),
@@ -266,6 +272,7 @@ export const mailPatch = pgTable(
     index('patch_series_idx').on(t.seriesId, t.number),
     index('patch_project_state_idx').on(t.projectId, t.state, t.archived),
     index('patch_hash_idx').on(t.hash),
+    index('patch_git_patch_id_idx').on(t.gitPatchId),
     index('patch_project_name_key_idx').on(t.projectId, t.submitterId, t.nameKey, t.date),
     index('patch_delegate_idx').on(t.delegateId),
   ],
@@ -359,6 +366,70 @@ export const mailEvent = pgTable(
     date: timestamp('date', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('event_project_date_idx').on(t.projectId, t.date), index('event_category_idx').on(t.category)],
+);
+
+/**
+ * Every commit of a project's upstream branches seen so far, with its stable patch-id: computed once per
+ * commit, so matching stored patches against the upstream is a join on patch_id.
+ */
+export const upstreamCommit = pgTable(
+  'upstream_commit',
+  {
+    projectId: integer('project_id')
+      .notNull()
+      .references(() => mailProject.id, { onDelete: 'cascade' }),
+    sha: text('sha').notNull(),
+    /** `git patch-id --stable`; null for a commit without a diff */
+    patchId: text('patch_id'),
+    authorName: text('author_name').notNull(),
+    /** lower-cased, as person.email */
+    authorEmail: text('author_email').notNull(),
+    subject: text('subject').notNull(),
+    /** normalizeTitle(subject): the fuzzy match compares it with patch.name_key */
+    subjectKey: text('subject_key').notNull(),
+    authorDate: timestamp('author_date', { withTimezone: true }).notNull(),
+    committerDate: timestamp('committer_date', { withTimezone: true }).notNull(),
+    seenAt: timestamp('seen_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.projectId, t.sha] }),
+    index('upstream_commit_patch_id_idx').on(t.projectId, t.patchId),
+    index('upstream_commit_author_idx').on(t.projectId, t.authorEmail, t.subjectKey),
+  ],
+);
+
+/** The head of each upstream branch of a project up to which commits are in upstream_commit. */
+export const upstreamHead = pgTable(
+  'upstream_head',
+  {
+    projectId: integer('project_id')
+      .notNull()
+      .references(() => mailProject.id, { onDelete: 'cascade' }),
+    branch: text('branch').notNull(),
+    sha: text('sha').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.branch] })],
+);
+
+/** Why a patch was marked as landed: the upstream commit, by patch-id or by the fuzzy fallback, with evidence. */
+export const patchLanding = pgTable(
+  'patch_landing',
+  {
+    patchId: integer('patch_id')
+      .primaryKey()
+      .references(() => mailPatch.id, { onDelete: 'cascade' }),
+    projectId: integer('project_id')
+      .notNull()
+      .references(() => mailProject.id, { onDelete: 'cascade' }),
+    sha: text('sha').notNull(),
+    /** patch-id | fuzzy */
+    method: text('method').notNull(),
+    evidence: text('evidence').notNull(),
+    date: timestamp('date', { withTimezone: true }).notNull().defaultNow(),
+  },
+  // a commit lands one patch by the fuzzy match: looked up by commit
+  (t) => [index('patch_landing_commit_idx').on(t.projectId, t.sha)],
 );
 
 export type MailProjectRow = typeof mailProject.$inferSelect;

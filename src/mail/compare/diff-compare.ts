@@ -6,12 +6,13 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GitCommandError, runGit, runGitOk, type GitRunOptions } from '../../sources/git-run.js';
+import { GitCommandError, runGit } from '../../sources/git-run.js';
+import { diffPatchIds, type GitOptions } from '../patch-id.js';
 import { cleanSubject, normalizeTitle } from '../subject.js';
 import type { ComparedPatch, ComparePair } from './load.js';
 import { movedPairs, outputOrder, patchRef, seriesRef, type PatchComparison, type PatchesCompared } from './result.js';
 
-export type GitOptions = Pick<GitRunOptions, 'gitBinary' | 'timeoutMs'>;
+export type { GitOptions } from '../patch-id.js';
 
 export async function diffCompare(pair: ComparePair, git: GitOptions, reason: string): Promise<PatchesCompared> {
   const { older, newer } = pair;
@@ -56,17 +57,9 @@ export function matchPatches(older: ComparedPatch[], newer: ComparedPatch[], old
   return result;
 }
 
-/** `git patch-id --stable` of each patch's diff (null for a patch without one), one git process per series. */
-async function patchIds(patches: ComparedPatch[], git: GitOptions): Promise<(string | null)[]> {
-  // each diff behind a `commit <n>` line: patch-id names every id it prints after the commit it belongs to
-  const input = patches.map((p, n) => `commit ${n.toString(16).padStart(40, '0')}\n\n${p.diff}`).join('\n');
-  const out = await runGitOk(['patch-id', '--stable'], { ...git, stdin: Buffer.from(input) });
-  const ids: (string | null)[] = patches.map(() => null);
-  for (const line of out.toString('utf8').split('\n')) {
-    const [id, commit] = line.split(' ');
-    if (id && commit) ids[parseInt(commit, 16)] = id;
-  }
-  return ids;
+/** `git patch-id --stable` of each patch's diff (null for a patch without one). */
+function patchIds(patches: ComparedPatch[], git: GitOptions): Promise<(string | null)[]> {
+  return diffPatchIds(patches.map((p) => p.diff), git);
 }
 
 /**

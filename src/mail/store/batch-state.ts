@@ -28,6 +28,8 @@ export interface Work {
   raw: Buffer;
   mail: ParsedMail;
   project: ProjectContext;
+  /** `git patch-id --stable` of the patch's diff, when the store could compute it */
+  gitPatchId?: string | null;
 }
 
 export type Drop = (index: number, reason: string, msgid: string | null, projectId: number | null) => void;
@@ -213,6 +215,7 @@ export class BatchState implements BatchView {
           number,
           state,
           delegateId: delegateId ?? null,
+          gitPatchId: w.gitPatchId ?? null,
           counts: { ...mail.tags },
           id: 0,
           messageId: 0,
@@ -326,7 +329,7 @@ export class BatchState implements BatchView {
     for (const s of newSeries) s.submitterId = personOf(s.submitter);
 
     const touched = [...this.series.values()].filter((s) => s.dirty);
-    await linkVersions(this.tx, this, touched);
+    const versionLinks = await linkVersions(this.tx, this, touched);
     const dependencies = await resolveDependencies(this.tx, this, touched);
 
     return {
@@ -338,6 +341,7 @@ export class BatchState implements BatchView {
       comments: this.comments,
       patchCountDeltas: [...this.countDeltas].map(([id, d]) => ({ id, ...d })),
       dependencies,
+      versionLinks,
       drops,
       personOf,
     };

@@ -7,6 +7,7 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { parseMail, type ParsedMail, type ParseResult } from '../parse.js';
+import { diffPatchIds } from '../patch-id.js';
 import { BatchState, type Work } from './batch-state.js';
 import type { DropNode, StoreOutcome } from './nodes.js';
 import { persistBatch, type BatchWrites } from './persist.js';
@@ -37,6 +38,8 @@ export interface MailStoreOptions {
   peopleCacheSize?: number;
   /** reread the projects when a list id has no project and the last read is older than this */
   projectRefreshMs?: number;
+  /** git for the patches' `git patch-id` (default: `git` on PATH) */
+  gitBinary?: string;
 }
 
 // "mail" in ASCII: the first key of the per-project ingest lock
@@ -48,6 +51,7 @@ export class MailStore {
   private readonly people = new Map<string, number>();
   private readonly peopleCacheSize: number;
   private readonly projectRefreshMs: number;
+  private readonly gitBinary: string;
 
   constructor(
     private readonly db: Database,
@@ -55,6 +59,7 @@ export class MailStore {
   ) {
     this.peopleCacheSize = options.peopleCacheSize ?? 20_000;
     this.projectRefreshMs = options.projectRefreshMs ?? 5_000;
+    this.gitBinary = options.gitBinary ?? 'git';
   }
 
   /** Parse without touching the database (so an importer can parse the next batch while one is stored). */
@@ -160,6 +165,7 @@ export class MailStore {
       return outcomes;
     }
 
+    await this.addPatchIds(works);
     await this.db.transaction(async (tx) => {
       const projectIds = [...new Set(works.map((w) => w.project.row.id))].sort((a, b) => a - b);
       // one ingester per project at a time: series assembly reads what the previous batch wrote
@@ -175,6 +181,22 @@ export class MailStore {
     return outcomes;
   }
 
+  /**
+   * The git patch-id of each patch of the batch (one git process for all of them), which ties a patch to the
+   * upstream commit that applies it. Without git the patches are stored anyway: the matcher computes the ids later.
+   */
+  private async addPatchIds(works: Work[]): Promise<void> {
+    const patches = works.filter((w) => w.mail.kind === 'patch' && w.mail.diff);
+    if (!patches.length) return;
+    try {
+      const ids = await diffPatchIds(patches.map((w) => w.mail.diff), { gitBinary: this.gitBinary, timeoutMs: 60_000 });
+      // '' = computed, git finds no change in it (so the matcher does not try again)
+      patches.forEach((w, i) => (w.gitPatchId = ids[i] ?? ''));
+    } catch {
+      // left null: filled in by the landed-patch matcher
+    }
+  }
+
   /** Parse again with the project's link name and list address when they change the result. */
   private reparseForProject(raw: Buffer, mail: ParsedMail, project: ProjectContext): ParsedMail {
     const linkname = project.row.linkName.toLowerCase();
@@ -188,7 +210,7 @@ export class MailStore {
 }
 
 function emptyWrites(drops: DropNode[]): BatchWrites {
-  return { series: [], seriesUpdates: [], references: [], covers: [], patches: [], comments: [], patchCountDeltas: [], dependencies: [], drops, personOf: () => 0 };
+  return { series: [], seriesUpdates: [], references: [], covers: [], patches: [], comments: [], patchCountDeltas: [], dependencies: [], versionLinks: [], drops, personOf: () => 0 };
 }
 
 const MAX_REASON_CHARS = 200;

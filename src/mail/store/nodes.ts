@@ -55,6 +55,8 @@ export interface PatchNode extends MailNode {
   number: number | null;
   state: string;
   delegateId: number | null;
+  /** null: not computed (git unavailable); the landed-patch matcher fills it in */
+  gitPatchId: string | null;
   counts: { acked: number; reviewed: number; tested: number };
 }
 

@@ -5,6 +5,7 @@ import { rowsOf } from '../../db/rows.js';
 import { normalizeTitle } from '../subject.js';
 import { sha256Hex } from './digest.js';
 import type { CommentNode, CoverNode, DropNode, PatchNode, SeriesNode } from './nodes.js';
+import type { VersionLink } from './series-links.js';
 import type { Tx } from './snapshot.js';
 
 export interface BatchWrites {
@@ -16,6 +17,8 @@ export interface BatchWrites {
   comments: CommentNode[];
   patchCountDeltas: Array<{ id: number; acked: number; reviewed: number; tested: number }>;
   dependencies: Array<{ seriesId: number; dependencyId: number; position: number }>;
+  /** series that became the new version of an older one: the older one's open patches are superseded */
+  versionLinks: VersionLink[];
   drops: DropNode[];
   /** person id of a lower-cased address (every address of the batch's mails is known by now) */
   personOf: (email: string) => number;
@@ -178,7 +181,7 @@ export async function persistBatch(tx: Tx, w: BatchWrites): Promise<void> {
     'patch',
     [
       ['id', 'int'], ['project_id', 'int'], ['message_id', 'int'], ['msgid', 'text'], ['name', 'text'], ['name_key', 'text'], ['date', 'timestamptz'],
-      ['submitter_id', 'int'], ['delegate_id', 'int'], ['state', 'text'], ['hash', 'text'], ['pull_url', 'text'], ['diff', 'text'], ['content', 'text'], ['series_id', 'int'],
+      ['submitter_id', 'int'], ['delegate_id', 'int'], ['state', 'text'], ['hash', 'text'], ['git_patch_id', 'text'], ['pull_url', 'text'], ['diff', 'text'], ['content', 'text'], ['series_id', 'int'],
       ['number', 'int'], ['acked_count', 'int'], ['reviewed_count', 'int'], ['tested_count', 'int'],
     ],
     w.patches.map((p) => ({
@@ -193,6 +196,7 @@ export async function persistBatch(tx: Tx, w: BatchWrites): Promise<void> {
       delegate_id: p.delegateId,
       state: p.state,
       hash: p.mail.hash,
+      git_patch_id: p.gitPatchId,
       pull_url: p.mail.pullUrl,
       diff: p.mail.diff,
       content: p.mail.content,
@@ -252,6 +256,28 @@ export async function persistBatch(tx: Tx, w: BatchWrites): Promise<void> {
   // one round trip: every insert and update of the batch as data-modifying CTEs of one statement
   // (foreign keys are checked at the end of the statement, so rows may point at rows of sibling CTEs)
   await tx.execute(sql`with ${sql.join(statements.map((st, i) => sql`${sql.raw(`w${i}`)} as (${st})`), sql`, `)} select 1`);
+  // after the batch's rows exist (an older version may be in this very batch)
+  await supersedeOlderVersions(tx, w.versionLinks);
+}
+
+/**
+ * Patchwork users' request (patchwork#327): when a new version of a series arrives, the older version's
+ * patches still in an action-required state become `superseded` (a maintainer's decision is kept), each
+ * with a patch-state-changed event naming the series that superseded it.
+ */
+async function supersedeOlderVersions(tx: Tx, links: VersionLink[]): Promise<void> {
+  if (!links.length) return;
+  const rows = links.map((l) => ({ series_id: l.seriesId, previous_id: l.previousId }));
+  await tx.execute(sql`with moved as (
+      update patch as p set state = 'superseded'
+      from json_to_recordset(${toJson(rows)}::json) as v(series_id int, previous_id int), state as st
+      where p.series_id = v.previous_id and st.project_id = p.project_id and st.slug = p.state and st.action_required
+        and exists (select 1 from state as sup where sup.project_id = p.project_id and sup.slug = 'superseded')
+      returning p.id, p.project_id, p.series_id, st.slug as previous, v.series_id as superseded_by
+    )
+    insert into event (category, project_id, patch_id, series_id, payload)
+    select 'patch-state-changed', project_id, id, series_id, jsonb_build_object('previous', previous, 'current', 'superseded', 'superseded_by', superseded_by)
+    from moved`);
 }
 
 function eventsOf(w: BatchWrites) {

@@ -6,6 +6,8 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { mailDelegationRule, mailPerson, mailProject, mailProjectDelegate, mailState, type MailProjectRow } from '../../db/schema/mail.js';
 import { AppError } from '../../errors.js';
+import { assertBranchName } from '../../sources/git-ref.js';
+import { assertGitUrl } from '../../sources/git-url.js';
 
 /** Patchwork's default_states fixture, in its order. */
 export const DEFAULT_STATES: ReadonlyArray<{ slug: string; name: string; actionRequired: boolean }> = [
@@ -31,12 +33,28 @@ export interface NewProject {
   scmUrl?: string;
   webscmUrl?: string;
   listArchiveUrl?: string;
+  /** upstream branches of scmUrl whose commits mark patches as landed ([] = the default branch) */
+  scmBranches?: string[];
+  /** the state a patch found upstream moves to (default accepted) */
+  landedState?: string;
 }
+
+/** What `updateProject` may change: the upstream a project's patches land in, and the state they then get. */
+export type ProjectUpstreamChange = Pick<NewProject, 'scmUrl' | 'scmBranches' | 'landedState'>;
 
 const LINK_NAME = /^[a-z0-9][a-z0-9._-]*$/i;
 const LIST_ID = /^[^\s<>]+$/;
 
+function validateUpstream(p: ProjectUpstreamChange, stateSlugs: ReadonlyArray<string>): void {
+  if (p.scmUrl) assertGitUrl(p.scmUrl, 'scm_url');
+  for (const b of p.scmBranches ?? []) assertBranchName(b, 'scm_branches');
+  if (p.landedState !== undefined && !stateSlugs.includes(p.landedState)) {
+    throw new AppError('invalid_project', `landed state "${p.landedState}" is not a state of the project (one of ${stateSlugs.join(', ')})`, { field: 'landed_state' });
+  }
+}
+
 function validate(p: NewProject): void {
+  validateUpstream(p, DEFAULT_STATES.map((s) => s.slug));
   if (!LINK_NAME.test(p.linkName)) {
     throw new AppError('invalid_project', `link name "${p.linkName}" must be letters, digits, '.', '_' or '-'`, { field: 'link_name' });
   }
@@ -77,11 +95,27 @@ export async function createProject(db: Database, input: NewProject): Promise<Ma
         scmUrl: input.scmUrl ?? '',
         webscmUrl: input.webscmUrl ?? '',
         listArchiveUrl: input.listArchiveUrl ?? '',
+        scmBranches: [...new Set(input.scmBranches ?? [])],
+        landedState: input.landedState ?? 'accepted',
       })
       .returning();
     await tx.insert(mailState).values(DEFAULT_STATES.map((s, i) => ({ projectId: row!.id, slug: s.slug, name: s.name, ordering: i, actionRequired: s.actionRequired })));
     return row!;
   });
+}
+
+/** Changes a project's upstream settings; not_found for an unknown link name. */
+export async function updateProject(db: Database, linkName: string, change: ProjectUpstreamChange): Promise<MailProjectRow> {
+  const [row] = await db.select().from(mailProject).where(eq(mailProject.linkName, linkName));
+  if (!row) throw new AppError('not_found', `no project "${linkName}"`, { field: 'link_name' });
+  validateUpstream(change, (await projectStates(db, row.id)).map((s) => s.slug));
+  const set: Partial<MailProjectRow> = {};
+  if (change.scmUrl !== undefined) set.scmUrl = change.scmUrl;
+  if (change.scmBranches !== undefined) set.scmBranches = [...new Set(change.scmBranches)];
+  if (change.landedState !== undefined) set.landedState = change.landedState;
+  if (!Object.keys(set).length) return row;
+  const [updated] = await db.update(mailProject).set(set).where(eq(mailProject.id, row.id)).returning();
+  return updated!;
 }
 
 export async function listProjects(db: Database): Promise<MailProjectRow[]> {

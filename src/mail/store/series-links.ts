@@ -26,10 +26,20 @@ export function supersededMsgids(value: string): string[] {
   return value.match(/<[^<>\s]+>/g) ?? [`<${value.replace(/^<|>$/g, '')}>`];
 }
 
-/** findPreviousVersion for every touched series that has no earlier version yet (ids must be allocated). */
-export async function linkVersions(tx: Tx, view: BatchView, touched: SeriesNode[]): Promise<void> {
+/** A series found to be a new version of another in this batch. */
+export interface VersionLink {
+  seriesId: number;
+  previousId: number;
+}
+
+/**
+ * findPreviousVersion for every touched series that has no earlier version yet (ids must be allocated);
+ * returns the links made.
+ */
+export async function linkVersions(tx: Tx, view: BatchView, touched: SeriesNode[]): Promise<VersionLink[]> {
   const open = touched.filter((s) => s.previousVersionId === null && (s.name || s.changeId || s.supersedes.length || s.patchNames.length));
-  if (!open.length) return;
+  const links: VersionLink[] = [];
+  if (!open.length) return links;
   const supersededSeries = new Map<number, string[]>();
   for (const s of open) {
     for (const v of s.supersedes) {
@@ -72,8 +82,10 @@ export async function linkVersions(tx: Tx, view: BatchView, touched: SeriesNode[
       s.previousVersionId = Number(prev.id);
       s.previousVersionReason = prev.reason;
       s.dirty = true;
+      links.push({ seriesId: s.id, previousId: s.previousVersionId });
     }
   }
+  return links;
 }
 
 /** The series each touched series depends on, in the order its Depends-on/Based-on values name them. */
