@@ -136,9 +136,10 @@ export function chart(spec: ChartSpec): Html {
   const axisY = yTicks
     .map((t) => `<line class="grid" x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}"/><text class="tick" x="${MARGIN.left - 6}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end">${t}</text>`)
     .join('');
+  // counted back from the newest bucket, which always has its label
   const every = Math.ceil(labels.length / MAX_X_LABELS);
   const axisX = labels
-    .map((label, b) => (b % every === 0 || b === labels.length - 1 ? `<text class="tick" x="${((x(label) ?? 0) + band / 2).toFixed(1)}" y="${HEIGHT - 8}" text-anchor="middle">${escape(label.slice(5))}</text>` : ''))
+    .map((label, b) => ((labels.length - 1 - b) % every === 0 ? `<text class="tick" x="${((x(label) ?? 0) + band / 2).toFixed(1)}" y="${HEIGHT - 8}" text-anchor="middle">${escape(label.slice(5))}</text>` : ''))
     .join('');
   const empty = max === 0 ? `<text class="tick" x="${WIDTH / 2}" y="${HEIGHT / 2}" text-anchor="middle">nothing in this period</text>` : '';
   const legend = series.map((s, i) => {

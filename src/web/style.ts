@@ -41,7 +41,7 @@ nav.pager { margin-top: 1em; }
 .chart .pattern-ink { stroke: var(--bg); } .chart .pattern-dot { fill: var(--bg); } .chart .pattern-open { fill: var(--bg); stroke: var(--c5); stroke-width: 1.5; }
 .chart .patterned { stroke: var(--fg); stroke-width: .6; }
 .chart .grid { stroke: var(--line); } .chart .axis { stroke: var(--muted); }
-.chart text { fill: var(--fg); font-size: 11px; } .chart .tick { fill: var(--muted); }
+.chart text { fill: var(--fg); font-size: 12px; } .chart .tick { fill: var(--muted); }
 .chart .legend { list-style: none; padding: 0; margin: .3em 0; display: flex; gap: 1.2em; flex-wrap: wrap; }
 .chart .legend svg { display: inline; width: auto; vertical-align: middle; }
 .chart details table { width: auto; }
