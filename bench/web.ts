@@ -5,10 +5,11 @@
  * a mailing list's patch list filtered by state, and series pages. On the embedded database, and on
  * PostgreSQL when BENCH_PG_URL (or DATABASE_URL / TEST_DATABASE_URL) answers.
  * Options: BENCH_TRACKINGS (100000), BENCH_PATCHES (1000000), BENCH_SECONDS (10), BENCH_CONCURRENCY (10),
- * BENCH_JSON (a file to write the results to; bench-web.json by default).
+ * BENCH_JSON (a file to write the results to; bench/out/web.json by default).
  */
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import postgres from 'postgres';
@@ -21,7 +22,7 @@ const PATCHES = Number(process.env.BENCH_PATCHES ?? 1_000_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 10);
 const PG_URL = process.env.BENCH_PG_URL ?? process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const JSON_FILE = process.env.BENCH_JSON ?? 'bench-web.json';
+const JSON_FILE = process.env.BENCH_JSON ?? 'bench/out/web.json';
 const SERIES_SIZE = 5;
 const PEOPLE = 1000;
 
@@ -131,6 +132,7 @@ async function main() {
     results.map((r) => [r.engine, r.case, r.result.perSecond, r.result.p50, r.result.p99, r.result.errors]),
   );
   console.log(`\nloading: ${Object.entries(loads).map(([e, s]) => `${e} ${s.toFixed(1)} s`).join(', ')}`);
+  mkdirSync(path.dirname(JSON_FILE), { recursive: true });
   writeFileSync(JSON_FILE, `${JSON.stringify({ trackings: TRACKINGS, patches: PATCHES, concurrency: CONCURRENCY, seconds: SECONDS, results, loads }, null, 2)}\n`);
   console.log(`results written to ${JSON_FILE}`);
 }
