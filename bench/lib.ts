@@ -11,6 +11,8 @@ export const BENCH_PASSWORD = 'Bench@123';
 
 export interface ChildService {
   url: string;
+  /** the service's DATA_DIR (its embedded database's files, unless DATABASE_URL says otherwise) */
+  dataDir: string;
   child: ChildProcess;
   stop(): Promise<void>;
 }
@@ -43,6 +45,7 @@ export async function startChildService(env: Record<string, string> = {}): Promi
   });
   return {
     url,
+    dataDir,
     child,
     stop: () =>
       new Promise<void>((resolve) => {

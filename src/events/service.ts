@@ -52,6 +52,8 @@ export interface EventFilter {
   before?: Date;
   /** only events with a greater id (a poller's cursor) */
   afterId?: number;
+  /** only events with a smaller id (the next page of a newest-first feed) */
+  beforeId?: number;
   /** only the mail side (Patchwork clients filtering by project see only mail events anyway) */
   mailOnly?: boolean;
 }
@@ -101,6 +103,10 @@ function union(f: EventFilter): SQL {
     mail.push(sql`id > ${f.afterId}`);
     range.push(sql`id > ${f.afterId}`);
   }
+  if (f.beforeId !== undefined) {
+    mail.push(sql`id < ${f.beforeId}`);
+    range.push(sql`id < ${f.beforeId}`);
+  }
   if (f.since) {
     mail.push(sql`date >= ${f.since.toISOString()}::timestamptz`);
     range.push(sql`date >= ${f.since.toISOString()}::timestamptz`);
@@ -143,9 +149,14 @@ interface RawEvent {
   date: Date | string;
 }
 
-export async function listEvents(db: Database, f: EventFilter, page: { limit: number; offset: number; newestFirst: boolean }): Promise<{ count: number; rows: EventRecord[] }> {
+/** `count: false` skips counting the matching events (a feed paged by id needs no total); count is then -1. */
+export async function listEvents(
+  db: Database,
+  f: EventFilter,
+  page: { limit: number; offset: number; newestFirst: boolean; count?: boolean },
+): Promise<{ count: number; rows: EventRecord[] }> {
   const u = union(f);
-  const [counted] = rowsOf<{ count: number | string }>(await db.execute(sql`select count(*)::int as count from (${u}) e`));
+  const [counted] = page.count === false ? [{ count: -1 }] : rowsOf<{ count: number | string }>(await db.execute(sql`select count(*)::int as count from (${u}) e`));
   const order = page.newestFirst ? sql`order by id desc` : sql`order by id asc`;
   const raw = rowsOf<RawEvent>(await db.execute(sql`select * from (${u}) e ${order} limit ${page.limit} offset ${page.offset}`));
   return {

@@ -20,7 +20,7 @@ export function layout(ctx: PageContext, title: string, body: Html): Html {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · patch-tracking</title><link rel="stylesheet" href="/static/dashboard.css"></head>
-<body><header><strong><a href="/">patch-tracking</a></strong><a href="/">Overview</a><a href="/trackings">Trackings</a><a href="/#lists">Mailing lists</a><span class="who">${who}</span></header>
+<body><header><strong><a href="/">patch-tracking</a></strong><a href="/">Overview</a><a href="/trackings">Trackings</a><a href="/#lists">Mailing lists</a><a href="/events">Events</a><span class="who">${who}</span></header>
 <main><h1>${title}</h1>${body}</main></body></html>`;
 }
 

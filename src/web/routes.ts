@@ -16,7 +16,7 @@ import { combinedStateOf, combinedStateOfTrackings, listChecks, rangeWithChecks 
 import type { Database } from '../db/client.js';
 import { countTrackingsByStatus, getTracking, listIssues, listPublishedRanges, listTrackings, updateTracking } from '../db/trackings.js';
 import { AppError, invalidInput } from '../errors.js';
-import { listEvents } from '../events/service.js';
+import { EVENT_CATEGORIES, listEvents } from '../events/service.js';
 import type { Logger } from '../log.js';
 import { seriesPatches } from '../mail/export/mbox.js';
 import { projectStates } from '../mail/store/projects.js';
@@ -30,10 +30,13 @@ import { Related } from '../patchwork/related.js';
 import { getSeries, laterVersions } from '../patchwork/series.js';
 import { NEEDS_HUMAN, TRACKING_STATUSES } from '../tracker/status.js';
 import { VERSION_CONTROLS } from '../sources/types.js';
+import { dailyMailActivity, weeklyTrackingActivity } from '../stats/activity.js';
 import type { PageContext } from './layout.js';
 import { formText, idParam, intQuery, oneOf, positiveInt, text, yesNo } from './params.js';
 import { csrfToken, endSession, sessionPrincipal, SessionStore, startSession, verifiedForm } from './session.js';
 import { STYLESHEET } from './style.js';
+import { projectStatsPage } from './views/activity.js';
+import { eventsAtom, eventsPage } from './views/events.js';
 import { errorPage, loginPage } from './views/login.js';
 import { patchListPage, patchPage, seriesPage } from './views/patches.js';
 import { overviewPage, trackingListPage, trackingPage } from './views/trackings.js';
@@ -51,6 +54,10 @@ type WebEnv = { Variables: { page: PageContext } };
 const CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 const PAGE_SIZE = 50;
 const OVERVIEW_ROWS = 50;
+/** the weeks the activity plots of the overview and of a tracking cover */
+const ACTIVITY_WEEKS = 12;
+/** the days a mailing list's activity page covers unless asked */
+const ACTIVITY_DAYS = 30;
 
 function here(c: Context): string {
   const url = new URL(c.req.url);
@@ -92,15 +99,16 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
   });
 
   app.get('/', read, async (c) => {
-    const [counts, needing, pulls, events, projects] = await Promise.all([
+    const [counts, needing, pulls, events, projects, activity] = await Promise.all([
       countTrackingsByStatus(db),
       Promise.all([...NEEDS_HUMAN].map((status) => listTrackings(db, { status }, { limit: OVERVIEW_ROWS }))),
       listIssues(db, { state: 'open' }, { limit: OVERVIEW_ROWS }),
-      listEvents(db, {}, { limit: 20, offset: 0, newestFirst: true }),
+      listEvents(db, {}, { limit: 20, offset: 0, newestFirst: true, count: false }),
       listProjects(db, {}, { limit: 100, offset: 0 }),
+      weeklyTrackingActivity(db, { weeks: ACTIVITY_WEEKS }),
     ]);
     const needsHuman = needing.flat();
-    return c.html(overviewPage(c.get('page'), { counts, needsHuman, openPulls: pulls.filter((i) => i.prUrl || i.prNumber), events: events.rows, projects: projects.rows }));
+    return c.html(overviewPage(c.get('page'), { counts, needsHuman, openPulls: pulls.filter((i) => i.prUrl || i.prNumber), events: events.rows, projects: projects.rows, activity }));
   });
 
   app.get('/trackings', read, async (c) => {
@@ -128,11 +136,16 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
     const id = idParam(c);
     const t = await getTracking(db, id);
     if (!t) throw new AppError('not_found', `no tracking ${id}`);
-    const [published, issues, combined] = await Promise.all([listPublishedRanges(db, id), listIssues(db, { trackingId: id }), combinedStateOfTrackings(db, [id])]);
+    const [published, issues, combined, activity] = await Promise.all([
+      listPublishedRanges(db, id),
+      listIssues(db, { trackingId: id }),
+      combinedStateOfTrackings(db, [id]),
+      weeklyTrackingActivity(db, { trackingId: id, weeks: ACTIVITY_WEEKS }),
+    ]);
     const ranges = await Promise.all(
       published.map(async (r) => ({ range: r, checks: (await rangeWithChecks(db, r.id)).checks, issue: issues.find((i) => i.issue === r.issueId && i.repo === r.targetRepo) })),
     );
-    return c.html(trackingPage(c.get('page'), { tracking: t, ranges, combinedCheck: combined.get(id) ?? null }));
+    return c.html(trackingPage(c.get('page'), { tracking: t, ranges, combinedCheck: combined.get(id) ?? null, activity }));
   });
 
   app.post('/trackings/:id/enabled', write, async (c) => {
@@ -233,6 +246,44 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
         origin: originOf(c),
       }),
     );
+  });
+
+  app.get('/project/:linkname/stats', read, async (c) => {
+    const linkName = c.req.param('linkname');
+    const project = await projectByLinkName(db, linkName);
+    if (!project) throw new AppError('not_found', `no project ${linkName}`);
+    const days = intQuery(c, 'days') ?? ACTIVITY_DAYS;
+    const [rows, states] = await Promise.all([dailyMailActivity(db, { projectId: project.id, days }), projectStates(db, project.id)]);
+    return c.html(projectStatsPage(c.get('page'), { project, rows, states, days }));
+  });
+
+  /** The events feed (newest first, paged by id) with its filters; the Atom feed shares them. */
+  const eventsView = async (c: Context<WebEnv>) => {
+    const filters = { project: text(c, 'project'), tracking: text(c, 'tracking'), kind: text(c, 'kind') };
+    let projectId: number | undefined;
+    if (filters.project) {
+      const project = await projectByLinkName(db, filters.project);
+      if (!project) throw invalidInput('project', `no mailing list "${filters.project}"`);
+      projectId = project.id;
+    }
+    const kind = oneOf(filters.kind, EVENT_CATEGORIES, 'kind');
+    const [listing, projects] = await Promise.all([
+      listEvents(
+        db,
+        { projectId, trackingId: positiveInt(filters.tracking, 'tracking'), categories: kind ? [kind] : undefined, beforeId: intQuery(c, 'before') },
+        { limit: PAGE_SIZE + 1, offset: 0, newestFirst: true, count: false },
+      ),
+      listProjects(db, {}, { limit: 100, offset: 0 }),
+    ]);
+    const rows = listing.rows.slice(0, PAGE_SIZE);
+    return { rows, filters, kinds: EVENT_CATEGORIES, projects: projects.rows, nextBefore: listing.rows.length > PAGE_SIZE ? rows.at(-1)!.id : undefined };
+  };
+
+  app.get('/events', read, async (c) => c.html(eventsPage(c.get('page'), await eventsView(c))));
+
+  app.get('/events.atom', read, async (c) => {
+    const body = await eventsAtom(await eventsView(c), originOf(c), here(c));
+    return c.body(String(body), 200, { 'content-type': 'application/atom+xml; charset=utf-8' });
   });
 
   app.get('/login', (c) => c.html(loginPage(c.get('page'), safeNext(c.req.query('next')))));

@@ -10,7 +10,7 @@ header { display: flex; gap: 1.2em; align-items: center; padding: .6em 1.2em; bo
 header .who { margin-left: auto; display: flex; gap: .6em; align-items: center; }
 main { padding: 1em 1.2em; max-width: 90em; }
 a { color: var(--accent); }
-h1 { font-size: 1.4em; } h2 { font-size: 1.15em; margin-top: 1.6em; }
+h1 { font-size: 1.4em; } h2 { font-size: 1.15em; margin-top: 1.6em; } h2 .more { font-size: .8em; font-weight: normal; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: .3em .5em; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { color: var(--muted); font-weight: 600; }
@@ -32,4 +32,17 @@ pre.diff span { display: block; padding: 0 .6em; }
 .diff .add { background: var(--add); } .diff .del { background: var(--del); } .diff .hunk { background: var(--hunk); } .diff .meta { font-weight: 600; }
 .command { width: 100%; font-family: ui-monospace, monospace; }
 nav.pager { margin-top: 1em; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(22em, 1fr)); gap: 1em 2em; }
+.chart { margin: 0; --c0: #0969da; --c1: #bc4c00; --c2: #1a7f37; --c3: #8250df; --c4: #bf3989; --c5: #57606a; }
+@media (prefers-color-scheme: dark) { .chart { --c0: #4493f8; --c1: #f0883e; --c2: #3fb950; --c3: #ab7df8; --c4: #f778ba; --c5: #8d96a0; } }
+.chart svg { width: 100%; max-width: 720px; height: auto; display: block; }
+.chart .series-0, .chart .marker-0 { fill: var(--c0); } .chart .line-0 { stroke: var(--c0); }
+.chart .pattern-bg.series-1 { fill: var(--c1); } .chart .pattern-bg.series-2 { fill: var(--c2); } .chart .pattern-bg.series-3 { fill: var(--c3); } .chart .pattern-bg.series-4 { fill: var(--c4); }
+.chart .pattern-ink { stroke: var(--bg); } .chart .pattern-dot { fill: var(--bg); } .chart .pattern-open { fill: var(--bg); stroke: var(--c5); stroke-width: 1.5; }
+.chart .patterned { stroke: var(--fg); stroke-width: .6; }
+.chart .grid { stroke: var(--line); } .chart .axis { stroke: var(--muted); }
+.chart text { fill: var(--fg); font-size: 12px; } .chart .tick { fill: var(--muted); }
+.chart .legend { list-style: none; padding: 0; margin: .3em 0; display: flex; gap: 1.2em; flex-wrap: wrap; }
+.chart .legend svg { display: inline; width: auto; vertical-align: middle; }
+.chart details table { width: auto; }
 `;

@@ -33,6 +33,8 @@ export const tracking = pgTable(
     uniqueIndex('tracking_repo_branch_key').on(t.repo, t.branch),
     index('tracking_queue_idx').on(t.queuedAt).where(sql`${t.queuedAt} is not null`),
     index('tracking_enabled_idx').on(t.enabled).where(sql`${t.enabled}`),
+    // the dashboard's counts by status and its list filtered by status, in id order (keyset pages)
+    index('tracking_status_id_idx').on(t.status, t.id),
   ],
 );
 

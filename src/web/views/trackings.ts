@@ -4,7 +4,10 @@ import type { CheckRecord } from '../../checks/service.js';
 import type { EventRecord } from '../../events/service.js';
 import type { MailProjectRow } from '../../db/schema/mail.js';
 import type { IssueRow, PublicationRow, TrackingRow } from '../../db/schema/index.js';
+import type { WeeklyTrackingActivity } from '../../stats/activity.js';
 import { adviceFor, TRACKING_STATUSES } from '../../tracker/status.js';
+import { trackingActivityCharts } from './activity.js';
+import { eventSubject } from './events.js';
 import { checkText, csrfField, layout, link, options, query, statusText, when, type Html, type PageContext } from '../layout.js';
 
 const upstream = (t: TrackingRow) => html`${t.versionControl}: ${t.scmRepo} <span class="muted">${t.scmBranch}</span>`;
@@ -17,6 +20,7 @@ export interface Overview {
   openPulls: IssueRow[];
   events: EventRecord[];
   projects: MailProjectRow[];
+  activity?: WeeklyTrackingActivity[];
 }
 
 export function overviewPage(ctx: PageContext, o: Overview): Html {
@@ -34,24 +38,18 @@ ${raw(o.needsHuman.map((t) => html`<tr><td>${trackingLink(t)}</td><td>${upstream
 ${o.openPulls.length ? html`<table><thead><tr><th>PR</th><th>Issue</th><th>Target</th><th>Range</th><th>Opened</th></tr></thead><tbody>
 ${raw(o.openPulls.map((i) => html`<tr><td>${link(i.prUrl, `PR ${i.prNumber ?? ''}`)}</td><td>${link(i.issueUrl, i.issue)}</td><td>${i.trackingId ? html`<a href="/trackings/${i.trackingId}">${i.repo} ${i.branch}</a>` : html`${i.repo} ${i.branch}`}</td><td class="muted">${short(i.rangeFrom)}..${short(i.rangeTo)}</td><td>${when(i.createdAt)}</td></tr>`).join(''))}
 </tbody></table>` : html`<p class="muted">No open pull requests.</p>`}
-<h2>Latest events</h2>
+${o.activity ? html`<h2>Activity</h2>${trackingActivityCharts(o.activity, { id: 'all', of: 'all trackings' })}` : ''}
+<h2>Latest events <a class="more" href="/events">(all events)</a></h2>
 ${o.events.length ? html`<table><thead><tr><th>When</th><th>Event</th><th>About</th><th>By</th></tr></thead><tbody>
 ${raw(o.events.map((e) => html`<tr><td>${when(e.date)}</td><td>${e.category}</td><td>${eventSubject(e)}</td><td>${e.actor ?? ''}</td></tr>`).join(''))}
 </tbody></table>` : html`<p class="muted">No events yet.</p>`}
 <h2 id="lists">Mailing lists</h2>
-${o.projects.length ? html`<ul>${raw(o.projects.map((p) => html`<li><a href="/project/${encodeURIComponent(p.linkName)}/list/">${p.name}</a> <span class="muted">${p.listId}</span></li>`).join(''))}</ul>` : html`<p class="muted">No mailing-list projects.</p>`}`,
+${o.projects.length ? html`<ul>${raw(o.projects.map((p) => html`<li><a href="/project/${encodeURIComponent(p.linkName)}/list/">${p.name}</a> <span class="muted">${p.listId}</span> · <a href="/project/${encodeURIComponent(p.linkName)}/stats/">activity</a></li>`).join(''))}</ul>` : html`<p class="muted">No mailing-list projects.</p>`}`,
   );
 }
 
 function short(sha: string | null): string {
   return sha ? sha.slice(0, 12) : '';
-}
-
-function eventSubject(e: EventRecord): Html {
-  if (e.patchId !== null) return html`<a href="/patch/${e.patchId}/">patch ${e.patchId}</a>`;
-  if (e.seriesId !== null) return html`<a href="/series/${e.seriesId}/">series ${e.seriesId}</a>`;
-  if (e.trackingId !== null) return html`<a href="/trackings/${e.trackingId}">tracking ${e.trackingId}</a>`;
-  return html``;
 }
 
 export interface TrackingListView {
@@ -90,6 +88,7 @@ export interface TrackingView {
   tracking: TrackingRow;
   ranges: Array<{ range: PublicationRow; checks: CheckRecord[]; issue?: IssueRow }>;
   combinedCheck: string | null;
+  activity?: WeeklyTrackingActivity[];
 }
 
 export function trackingPage(ctx: PageContext, v: TrackingView): Html {
@@ -116,6 +115,7 @@ ${v.ranges.length ? html`<table><thead><tr><th>Range</th><th>Commits</th><th>Ste
 ${raw(v.ranges.map(({ range: r, checks, issue }) => html`<tr><td><code>${short(r.rangeFrom)}..${short(r.rangeTo)}</code></td><td>${r.commits.length}</td><td>${r.step}${r.lastError ? html`<br><span class="status-error">${r.lastError}</span>` : ''}</td>
 <td>${link(r.issueUrl, r.issueId ?? '')}</td><td>${link(r.prUrl, r.prNumber ? `PR ${r.prNumber}` : '')}</td><td>${issue?.state ?? ''}</td>
 <td>${checks.length ? raw(checks.map((c) => html`<div>${checkText(c.state)} ${link(c.targetUrl, c.context)} <span class="muted">${c.user}</span></div>`).join('')) : html`<span class="muted">none</span>`}</td><td>${when(r.createdAt)}</td></tr>`).join(''))}
-</tbody></table>` : html`<p class="muted">Nothing published yet.</p>`}`,
+</tbody></table>` : html`<p class="muted">Nothing published yet.</p>`}
+${v.activity ? html`<h2>Activity</h2>${trackingActivityCharts(v.activity, { id: `tracking-${t.id}`, of: 'this tracking' })}` : ''}`,
   );
 }

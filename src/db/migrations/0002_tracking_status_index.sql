@@ -1,0 +1,1 @@
+CREATE INDEX "tracking_status_id_idx" ON "tracking" USING btree ("status","id");
