@@ -119,6 +119,7 @@ export async function startService(settings: Settings, options: { logger?: Logge
     ci: settings,
     compare: { dataDir: settings.dataDir },
     gitee: { secret: settings.giteeWebhookSecret, lifecycle },
+    lifecycle,
   });
 
   const before: NodeMiddleware[] = [];

@@ -30,13 +30,15 @@ import { Related } from '../patchwork/related.js';
 import { getSeries, laterVersions } from '../patchwork/series.js';
 import { NEEDS_HUMAN, TRACKING_STATUSES } from '../tracker/status.js';
 import { VERSION_CONTROLS } from '../sources/types.js';
+import { busyError, scanOnDemand, type ScanNow } from '../tracker/scan.js';
+import type { Lifecycle } from '../lifecycle/index.js';
 import type { PageContext } from './layout.js';
 import { formText, idParam, intQuery, oneOf, positiveInt, text, yesNo } from './params.js';
 import { csrfToken, endSession, sessionPrincipal, SessionStore, startSession, verifiedForm } from './session.js';
 import { STYLESHEET } from './style.js';
 import { errorPage, loginPage } from './views/login.js';
 import { patchListPage, patchPage, seriesPage } from './views/patches.js';
-import { overviewPage, trackingListPage, trackingPage } from './views/trackings.js';
+import { overviewPage, previewPage, trackingListPage, trackingPage } from './views/trackings.js';
 
 export interface WebDeps {
   db: Database;
@@ -44,7 +46,20 @@ export interface WebDeps {
   logger: Logger;
   readAuth: boolean;
   sessions?: SessionStore;
+  /** the engine's on-demand scan (scan now, preview); without it those actions answer engine_unavailable */
+  scanNow?: ScanNow;
+  /** the maintainer commands (retry, propose a rejected range again) */
+  lifecycle?: Pick<Lifecycle, 'retry' | 'recreate'>;
 }
+
+/** What a scan did, said on the tracking's page after the redirect (by its action's name, never free text). */
+const SCAN_NOTICES: Record<string, string> = {
+  initialized: 'Scanned: the tracking starts at the upstream head; nothing was published.',
+  up_to_date: 'Scanned: nothing new upstream.',
+  advanced: 'Scanned: only merge commits were new; the tracking moved past them.',
+  published: 'Scanned: the new commits were published (see the ranges below).',
+  recreated: 'The rejected range was proposed again (see the ranges below).',
+};
 
 type WebEnv = { Variables: { page: PageContext } };
 
@@ -79,6 +94,7 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
   });
 
   const read: MiddlewareHandler<WebEnv> = async (c, next) => (deps.readAuth && !c.get('page').principal ? toLogin(c) : next());
+  const loggedIn: MiddlewareHandler<WebEnv> = async (c, next) => (c.get('page').principal ? next() : toLogin(c));
   /** A write: logged in (else to the login page), then the form's CSRF token (else 403). */
   const write: MiddlewareHandler<WebEnv> = async (c, next) => {
     if (!c.get('page').principal) return toLogin(c);
@@ -124,15 +140,91 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
     );
   });
 
-  app.get('/trackings/:id', read, async (c) => {
-    const id = idParam(c);
+  const trackingOf = async (id: number) => {
     const t = await getTracking(db, id);
     if (!t) throw new AppError('not_found', `no tracking ${id}`);
+    return t;
+  };
+
+  const trackingView = async (c: Context<WebEnv>, notice?: { text: string; error: boolean }) => {
+    const id = idParam(c);
+    const t = await trackingOf(id);
     const [published, issues, combined] = await Promise.all([listPublishedRanges(db, id), listIssues(db, { trackingId: id }), combinedStateOfTrackings(db, [id])]);
     const ranges = await Promise.all(
       published.map(async (r) => ({ range: r, checks: (await rangeWithChecks(db, r.id)).checks, issue: issues.find((i) => i.issue === r.issueId && i.repo === r.targetRepo) })),
     );
-    return c.html(trackingPage(c.get('page'), { tracking: t, ranges, combinedCheck: combined.get(id) ?? null }));
+    return trackingPage(c.get('page'), { tracking: t, ranges, combinedCheck: combined.get(id) ?? null, notice });
+  };
+
+  app.get('/trackings/:id', read, async (c) => {
+    const done = c.req.query('done');
+    return c.html(await trackingView(c, done && SCAN_NOTICES[done] ? { text: SCAN_NOTICES[done], error: false } : undefined));
+  });
+
+  /** An action on a tracking: done → back to its page saying what happened; refused → its page with the reason. */
+  const trackingAction = (act: (c: Context<WebEnv>, id: number) => Promise<string>) => async (c: Context<WebEnv>) => {
+    const id = idParam(c);
+    try {
+      const done = await act(c, id);
+      return c.redirect(`/trackings/${id}?done=${done}`, 303);
+    } catch (err) {
+      if (err instanceof AppError && err.code !== 'not_found') return c.html(await trackingView(c, { text: err.message, error: true }), statusOf(err));
+      if (err instanceof AppError) throw err;
+      // the engine recorded the failure (redacted) as the tracking's last error, which the page shows in full
+      deps.logger.warn({ tracking: id, path: c.req.path }, 'dashboard action failed');
+      return c.html(await trackingView(c, { text: 'It failed: the last error below says why.', error: true }), 500);
+    }
+  };
+
+  app.post(
+    '/trackings/:id/scan',
+    write,
+    trackingAction(async (c, id) => {
+      const result = await scanOnDemand(db, deps.scanNow, id, { dryRun: false });
+      deps.logger.info({ tracking: id, action: result.action, actor: c.get('page').principal }, 'tracking scanned from the dashboard');
+      return result.action;
+    }),
+  );
+
+  app.post(
+    '/trackings/:id/retry',
+    write,
+    trackingAction(async (c, id) => {
+      const t = await trackingOf(id);
+      if (!deps.lifecycle) throw new AppError('engine_unavailable', 'the tracking engine is not running in this process');
+      const result = await deps.lifecycle.retry(t);
+      if (result.action === 'paused') throw new AppError('tracking_paused', `tracking ${id} is paused: enable it first`);
+      if (result.action === 'busy') throw busyError();
+      deps.logger.info({ tracking: id, action: result.action, actor: c.get('page').principal }, 'tracking retried from the dashboard');
+      return result.action;
+    }),
+  );
+
+  app.post(
+    '/trackings/:id/recreate',
+    write,
+    trackingAction(async (c, id) => {
+      const t = await trackingOf(id);
+      const issueId = positiveInt(formText(await c.req.parseBody(), 'issue'), 'issue');
+      const row = issueId === undefined ? undefined : (await listIssues(db, { trackingId: id })).find((i) => i.id === issueId);
+      if (!row) throw invalidInput('issue', `no issue ${issueId ?? '(none given)'} of tracking ${id}`);
+      if (!deps.lifecycle) throw new AppError('engine_unavailable', 'the tracking engine is not running in this process');
+      const p = await deps.lifecycle.recreate(t, row);
+      deps.logger.info({ tracking: id, pr: p.prNumber, actor: c.get('page').principal }, 'rejected range proposed again from the dashboard');
+      return 'recreated';
+    }),
+  );
+
+  /** The dry run, made for eyes: a writer's page (it asks the upstream and renders the patches; it writes nothing). */
+  app.get('/trackings/:id/preview', loggedIn, async (c) => {
+    const id = idParam(c);
+    const t = await trackingOf(id);
+    try {
+      return c.html(previewPage(c.get('page'), t, await scanOnDemand(db, deps.scanNow, id, { dryRun: true })));
+    } catch (err) {
+      if (err instanceof AppError && err.code !== 'not_found') return c.html(await trackingView(c, { text: `No preview: ${err.message}`, error: true }), statusOf(err));
+      throw err;
+    }
   });
 
   app.post('/trackings/:id/enabled', write, async (c) => {

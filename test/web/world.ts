@@ -73,6 +73,9 @@ async function addTracking(db: Database, repo: string, branch: string, scmRepo: 
 
 export type World = Awaited<ReturnType<typeof createWorld>>;
 
+/** Anything serving the dashboard in-process. */
+export type Served = { app: { request(path: string, init?: RequestInit): Response | Promise<Response> } };
+
 /** The cookies a response sets, as a Cookie header value merged over `jar`. */
 export function mergeCookies(jar: string, res: Response): string {
   const cookies = new Map(jar.split('; ').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
@@ -91,7 +94,7 @@ export function csrfOf(html: string): string {
 }
 
 /** Visits /login and logs in; returns the cookie jar (session and CSRF) and the CSRF token. */
-export async function logIn(world: World, fields: Record<string, string> = { user: TEST_USER, password: TEST_PASSWORD }) {
+export async function logIn(world: Served, fields: Record<string, string> = { user: TEST_USER, password: TEST_PASSWORD }) {
   const page = await world.app.request('/login');
   let jar = mergeCookies('', page);
   const csrf = csrfOf(await page.text());
@@ -104,6 +107,6 @@ export async function logIn(world: World, fields: Record<string, string> = { use
   return { jar, csrf, res };
 }
 
-export function postForm(world: World, path: string, jar: string, fields: Record<string, string>) {
+export function postForm(world: Served, path: string, jar: string, fields: Record<string, string>) {
   return world.app.request(path, { method: 'POST', headers: { cookie: jar, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
 }

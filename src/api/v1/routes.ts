@@ -21,6 +21,7 @@ import { combinedStateOfTrackings } from '../../checks/service.js';
 import type { ResolveCommit } from '../compat.js';
 import type { ApiEnv } from '../context.js';
 import { AppError } from '../../errors.js';
+import { scanOnDemand, type ScanNow } from '../../tracker/scan.js';
 import { decimalText, patchedTracking, rowIdText, toTrackingInput, trackingInputSchema, trackingPatchSchema } from '../schemas.js';
 import { validationHook } from './validation-hook.js';
 import { errorSchema, issueJson, issueSchema, tokenJson, tokenSchema, trackingJson, trackingSchema } from './representations.js';
@@ -30,7 +31,7 @@ export interface V1Deps {
   requireWrite: Guard;
   requireRead: Guard;
   /** run one tracking now (the engine); absent when the engine is not wired */
-  scanNow?: (id: number, options: { dryRun: boolean }) => Promise<unknown>;
+  scanNow?: ScanNow;
   resolveCommit?: ResolveCommit;
 }
 
@@ -215,12 +216,8 @@ export function v1Routes(deps: V1Deps) {
       },
     }),
     async (c) => {
-      const { id } = c.req.valid('param');
-      if (!(await getTracking(db, id))) throw new AppError('not_found', 'no such tracking');
-      if (!deps.scanNow) throw new AppError('engine_unavailable', 'the tracking engine is not running in this process');
-      const result = (await deps.scanNow(id, { dryRun: c.req.valid('query').dry_run ?? false })) as Record<string, unknown>;
-      if (result.action === 'busy') throw new AppError('tracking_busy', 'a scan of this tracking is running right now; try again when it is done');
-      return c.json(result, 200);
+      const result = await scanOnDemand(db, deps.scanNow, c.req.valid('param').id, { dryRun: c.req.valid('query').dry_run ?? false });
+      return c.json(result as unknown as Record<string, unknown>, 200);
     },
   );
 

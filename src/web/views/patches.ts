@@ -45,11 +45,19 @@ ${raw(v.rows.map((p) => {
   );
 }
 
-/** A unified diff with each line marked by a class for colour; its +/- stay in the text for readers without colour. */
+/**
+ * A unified diff with each line marked by a class for colour; its +/- stay in the text for readers without
+ * colour. Whatever comes before the first diff line (a patch file's mail headers and message) is plain text.
+ */
 export function diffBlock(diff: string): Html {
   const lines = diff.replace(/\n$/, '').split('\n');
-  const kind = (l: string) =>
-    /^(diff --git |index |--- |\+\+\+ |new file|deleted file|similarity|rename )/.test(l) ? 'meta' : l.startsWith('@@') ? 'hunk' : l.startsWith('+') ? 'add' : l.startsWith('-') ? 'del' : 'ctx';
+  let inDiff = false;
+  const kind = (l: string) => {
+    inDiff ||= /^(diff --git |--- |@@ )/.test(l);
+    // the mail signature separator (`-- `) is not a removed line
+    if (!inDiff || l === '-- ') return 'ctx';
+    return /^(diff --git |index |--- |\+\+\+ |new file|deleted file|similarity|rename )/.test(l) ? 'meta' : l.startsWith('@@') ? 'hunk' : l.startsWith('+') ? 'add' : l.startsWith('-') ? 'del' : 'ctx';
+  };
   return html`<pre class="diff">${raw(lines.map((l) => html`<span class="${kind(l)}">${l || ' '}</span>`).join(''))}</pre>`;
 }
 
