@@ -22,6 +22,7 @@ import { seriesPatches } from '../mail/export/mbox.js';
 import { projectStates } from '../mail/store/projects.js';
 import { listComments } from '../patchwork/comments.js';
 import { getCover } from '../patchwork/covers.js';
+import { isEmptyChange, updatePatches } from '../patchwork/bulk-update.js';
 import { updatePatch } from '../patchwork/patch-update.js';
 import { getPatch, listPatches, stateSlug } from '../patchwork/patches.js';
 import { findPersonId } from '../patchwork/people.js';
@@ -33,11 +34,11 @@ import { VERSION_CONTROLS } from '../sources/types.js';
 import { busyError, scanOnDemand, type ScanNow } from '../tracker/scan.js';
 import type { Lifecycle } from '../lifecycle/index.js';
 import type { PageContext } from './layout.js';
-import { formText, idParam, intQuery, oneOf, positiveInt, text, yesNo } from './params.js';
+import { formList, formText, idParam, intQuery, oneOf, patchChangeOf, positiveInt, text, yesNo } from './params.js';
 import { csrfToken, endSession, sessionPrincipal, SessionStore, startSession, verifiedForm } from './session.js';
 import { STYLESHEET } from './style.js';
 import { errorPage, loginPage } from './views/login.js';
-import { patchListPage, patchPage, seriesPage } from './views/patches.js';
+import { bulkResultPage, patchListPage, patchPage, seriesPage } from './views/patches.js';
 import { overviewPage, previewPage, trackingListPage, trackingPage } from './views/trackings.js';
 
 export interface WebDeps {
@@ -75,6 +76,13 @@ function here(c: Context): string {
 /** Only a path on this site is a place to return to after login (never `//elsewhere` or a full URL). */
 function safeNext(next: string | undefined): string {
   return next && next.startsWith('/') && !next.startsWith('//') && !next.includes('\\') ? next : '/';
+}
+
+/** "N patches updated." after a change of many patches (a count, never text from the URL). */
+function updatedNotice(c: Context): string | undefined {
+  const n = c.req.query('updated');
+  if (!n || !/^\d{1,6}$/.test(n)) return undefined;
+  return `${n} patch${n === '1' ? '' : 'es'} updated.`;
 }
 
 const toLogin = (c: Context) => c.redirect(`/login?next=${encodeURIComponent(here(c))}`, 303);
@@ -256,7 +264,9 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
     const related = await Related.load(db, { people: rows.flatMap((p) => [p.submitterId, p.delegateId]), series: rows.map((p) => p.seriesId), patchChecks: rows.map((p) => p.id) });
     // the pager's pages narrow by id; the total is of the whole filtered list
     const total = (await listPatches(db, filter, newestFirst, { limit: 0, offset: 0 })).count;
-    return c.html(patchListPage(c.get('page'), { project, rows, related, states, filters, total, nextBefore: listing.rows.length > PAGE_SIZE ? rows.at(-1)!.id : undefined }));
+    return c.html(
+      patchListPage(c.get('page'), { project, rows, related, states, filters, total, nextBefore: listing.rows.length > PAGE_SIZE ? rows.at(-1)!.id : undefined, notice: updatedNotice(c) }),
+    );
   });
 
   const patchView = async (c: Context<WebEnv>, notice?: string) => {
@@ -288,18 +298,50 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
 
   app.get('/patch/:id', read, async (c) => c.html(await patchView(c)));
 
-  app.post('/patch/:id/state', write, async (c) => {
+  app.post('/patch/:id/update', write, async (c) => {
     const id = idParam(c);
-    const state = formText(await c.req.parseBody(), 'state');
-    if (!state) throw invalidInput('state', 'a state is required');
+    const change = patchChangeOf(await c.req.parseBody({ all: true }));
     try {
-      await updatePatch(db, id, { state }, c.get('page').principal ?? null);
+      if (isEmptyChange(change)) throw invalidInput('state', 'choose a state, a delegate or an archived setting to change');
+      await updatePatch(db, id, change, c.get('page').principal ?? null);
     } catch (err) {
-      // a refused state is shown on the patch's own page, next to the form
-      if (err instanceof AppError && err.code === 'invalid_request') return c.html(await patchView(c, err.message), statusOf(err));
+      // a refused change is shown on the patch's own page, next to the form
+      if (err instanceof AppError && err.code !== 'not_found') return c.html(await patchView(c, err.message), statusOf(err));
       throw err;
     }
     return c.redirect(`/patch/${id}/`, 303);
+  });
+
+  /**
+   * One change to many patches, patch by patch (patchwork/bulk-update.ts): all applied → back where the
+   * form was, saying how many; some refused → a page naming each refused patch and why.
+   */
+  const applyToPatches = async (c: Context<WebEnv>, patchIds: number[], back: string) => {
+    const outcome = await updatePatches(db, patchIds, patchChangeOf(await c.req.parseBody({ all: true })), c.get('page').principal ?? null);
+    deps.logger.info({ updated: outcome.updated.length, failed: outcome.failed.length, actor: c.get('page').principal }, 'patches changed from the dashboard');
+    if (!outcome.failed.length) {
+      const url = new URL(back, 'http://here');
+      url.searchParams.set('updated', String(outcome.updated.length));
+      return c.redirect(url.pathname + url.search, 303);
+    }
+    const names = new Map((await Promise.all(outcome.failed.map((f) => getPatch(db, f.patchId)))).filter((p) => p !== undefined).map((p) => [p.id, p.name]));
+    const status = outcome.updated.length ? 200 : statusOf(outcome.failed[0]!.code);
+    return c.html(
+      bulkResultPage(c.get('page'), { title: 'Some patches were not changed', updated: outcome.updated.length, failed: outcome.failed.map((f) => ({ ...f, name: names.get(f.patchId) })), back }),
+      status,
+    );
+  };
+
+  app.post('/patches/bulk', write, async (c) => {
+    const form = await c.req.parseBody({ all: true });
+    const ids = formList(form, 'patch').map((v) => positiveInt(v, 'patch')!);
+    return applyToPatches(c, ids, safeNext(formText(form, 'back')));
+  });
+
+  app.post('/series/:id/update', write, async (c) => {
+    const id = idParam(c);
+    if (!(await getSeries(db, id))) throw new AppError('not_found', `no series ${id}`);
+    return applyToPatches(c, (await seriesPatches(db, id)).map((p) => p.id), `/series/${id}/`);
   });
 
   app.get('/series/:id', read, async (c) => {
@@ -323,6 +365,8 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
         later,
         combinedCheck: combined.state,
         origin: originOf(c),
+        states: await projectStates(db, series.projectId),
+        notice: updatedNotice(c),
       }),
     );
   });

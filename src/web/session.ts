@@ -100,7 +100,8 @@ function csrfMatches(c: Context, submitted: unknown): boolean {
 
 /** The submitted form, once its CSRF token is checked (csrf_failed, a 403, otherwise). */
 export async function verifiedForm(c: Context): Promise<Record<string, unknown>> {
-  const form = await c.req.parseBody();
+  // all values of repeated fields (the list's ticked patches); single fields read through params.ts formText
+  const form = await c.req.parseBody({ all: true });
   if (!csrfMatches(c, form[CSRF_FIELD])) throw new AppError('csrf_failed', 'the form is stale or came from another site: reload the page and try again');
   return form;
 }
