@@ -12,6 +12,7 @@ import { clientAddress } from '../api/auth-guard.js';
 import { statusOf } from '../api/errors.js';
 import { originOf } from '../api/patchwork/urls.js';
 import type { Authenticator } from '../auth/authenticator.js';
+import { SessionStore } from '../auth/sessions.js';
 import { combinedStateOf, combinedStateOfTrackings, listChecks, rangeWithChecks } from '../checks/service.js';
 import type { Database } from '../db/client.js';
 import { countTrackingsByStatus, getTracking, listIssues, listPublishedRanges, listTrackings, updateTracking } from '../db/trackings.js';
@@ -35,7 +36,7 @@ import { busyError, scanOnDemand, type ScanNow } from '../tracker/scan.js';
 import type { Lifecycle } from '../lifecycle/index.js';
 import type { PageContext } from './layout.js';
 import { formList, formText, idParam, intQuery, oneOf, patchChangeOf, positiveInt, text, yesNo } from './params.js';
-import { csrfToken, endSession, sessionPrincipal, SessionStore, startSession, verifiedForm } from './session.js';
+import { csrfToken, endSession, sessionPrincipal, startSession, verifiedForm } from './session.js';
 import { STYLESHEET } from './style.js';
 import { errorPage, loginPage } from './views/login.js';
 import { bulkResultPage, patchListPage, patchPage, seriesPage } from './views/patches.js';
@@ -89,11 +90,11 @@ const toLogin = (c: Context) => c.redirect(`/login?next=${encodeURIComponent(her
 
 export function webRoutes(deps: WebDeps): Hono<WebEnv> {
   const { db } = deps;
-  const sessions = deps.sessions ?? new SessionStore();
+  const sessions = deps.sessions ?? new SessionStore(db);
   const app = new Hono<WebEnv>({ strict: false });
 
   app.use('*', async (c, next) => {
-    c.set('page', { principal: sessionPrincipal(c, sessions), csrf: csrfToken(c), here: here(c) });
+    c.set('page', { principal: await sessionPrincipal(c, sessions), csrf: csrfToken(c), here: here(c) });
     await next();
     c.header('Content-Security-Policy', CSP);
     c.header('X-Content-Type-Options', 'nosniff');
@@ -383,7 +384,7 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
     const authorization = token ? `Bearer ${token}` : user ? `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` : undefined;
     const result = await deps.authenticator.authenticate(authorization, clientAddress(c));
     if (result.ok) {
-      startSession(c, sessions, result.principal);
+      await startSession(c, sessions, result.principal);
       return c.redirect(next, 303);
     }
     if (result.reason === 'throttled') {
@@ -397,7 +398,7 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
 
   app.post('/logout', async (c) => {
     await verifiedForm(c);
-    endSession(c, sessions);
+    await endSession(c, sessions);
     return c.redirect('/', 303);
   });
 
