@@ -1,7 +1,7 @@
 /**
  * The dashboard in a real browser (Debian's chromium, driven over CDP): log in, filter the patch list,
- * disable and re-enable a tracking, and screenshot the main pages. Skipped when chromium is not installed
- * (.ci/install-test-deps.sh installs it).
+ * disable and re-enable a tracking, change a series' state, open a preview, and screenshot the main pages.
+ * Skipped when chromium is not installed (.ci/install-test-deps.sh installs it).
  */
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -10,11 +10,17 @@ import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getTracking } from '../../src/db/trackings.js';
+import { getTracking, upsertTracking } from '../../src/db/trackings.js';
+import { seriesPatches } from '../../src/mail/export/mbox.js';
+import { Engine } from '../../src/tracker/engine.js';
+import { FakeForge, fakeForges } from '../helpers/fake-forge.js';
+import { FakeSource } from '../helpers/fake-source.js';
 import { TEST_PASSWORD, TEST_USER } from '../helpers/service.js';
 import { createWorld, type World } from './world.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+const UPSTREAM = 'https://git.example.org/lib.git';
+const source = new FakeSource('git');
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`browser test skipped: ${CHROMIUM} is not installed (apt-get install chromium)`);
 
@@ -32,7 +38,18 @@ describe.skipIf(!hasChromium)('the dashboard in chromium', () => {
   };
 
   beforeAll(async () => {
-    world = await createWorld();
+    // the engine behind scan now and the preview, over an in-memory upstream and forge
+    let engine: Engine | undefined;
+    world = await createWorld({ scanNow: (id, options) => engine!.scanNow(id, options) });
+    engine = new Engine({
+      db: world.db,
+      logger: world.logger,
+      forges: fakeForges(new FakeForge({ 'lib.spec': 'Name: lib\nVersion: 1\nRelease: 1\n' })),
+      sources: { git: source },
+      unavailable: {},
+      publish: { specEdit: 'auto', botName: 'patch-tracking', botEmail: 'bot@example.org' },
+      maxPatchesPerPr: 100,
+    });
     await new Promise<void>((resolve) => {
       server = serve({ fetch: world.app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve());
     });
@@ -77,6 +94,32 @@ describe.skipIf(!hasChromium)('the dashboard in chromium', () => {
     await page.click('button:has-text("Enable this tracking")');
     await page.locator('button:has-text("Disable this tracking")').waitFor();
     expect((await getTracking(world.db, id))!.enabled).toBe(true);
+  }, 120_000);
+
+  it("changes a series' state and opens a tracking's preview", async () => {
+    await page.goto(`${origin}/series/1/`);
+    const form = page.locator('form[action="/series/1/update"]');
+    await form.locator('select[name=state]').selectOption('accepted');
+    await Promise.all([page.waitForURL(/\/series\/1\/\?updated=\d+$/), form.locator('button:has-text("Apply to the series")').click()]);
+    expect(await page.textContent('p.notice')).toMatch(/^\d+ patches updated\.$/);
+    const patches = await seriesPatches(world.db, 1);
+    expect(patches.map((p) => p.state)).toEqual(patches.map(() => 'accepted'));
+
+    const start = source.push(UPSTREAM, 'main', 1);
+    const { row: t } = await upsertTracking(world.db, { versionControl: 'git', scmRepo: UPSTREAM, scmBranch: 'main', scmCommit: start, repo: 'src-openeuler/lib', branch: 'master', enabled: true });
+    source.push(UPSTREAM, 'main', 2);
+    await page.goto(`${origin}/trackings/${t.id}`);
+    await Promise.all([page.waitForURL(`${origin}/trackings/${t.id}/preview`), page.click('a:has-text("Preview the next publish")')]);
+    expect(await page.textContent('main')).toContain('1 pull request would be opened. Nothing has been written.');
+    expect(await page.locator('section.preview ol li').count()).toBe(2);
+    await page.click('summary:has-text(".patch") >> nth=0');
+    const added = page.locator('details[open] pre.diff span.add').first();
+    expect(await added.isVisible()).toBe(true);
+    // the added line has its own background colour from the stylesheet (not the page's)
+    const line = await page.evaluate<string>("getComputedStyle(document.querySelector('details[open] pre.diff span.add')).backgroundColor");
+    const body = await page.evaluate<string>('getComputedStyle(document.body).backgroundColor');
+    expect(line).not.toBe(body);
+    expect((await getTracking(world.db, t.id))!.scmCommit).toBe(start);
   }, 120_000);
 
   it('renders the main pages (screenshots are not blank)', async () => {

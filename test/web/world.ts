@@ -1,5 +1,6 @@
 /** A dashboard over a seeded database: trackings in several states, a published range with its PR and a check, and a mailing list. */
 import { eq } from 'drizzle-orm';
+import type { ApiDeps } from '../../src/api/app.js';
 import { createRangeCheck, createPatchCheck } from '../../src/checks/service.js';
 import type { Database } from '../../src/db/client.js';
 import { issue, publication, tracking } from '../../src/db/schema/index.js';
@@ -11,8 +12,8 @@ import { TEST_PASSWORD, TEST_USER } from '../helpers/service.js';
 
 export const LIST = 'demo.example.org';
 
-export async function createWorld(options: { readAuth?: boolean } = {}) {
-  const api = await createIntegrationApi({ readAuth: options.readAuth });
+export async function createWorld(options: { readAuth?: boolean; scanNow?: ApiDeps['scanNow'] } = {}) {
+  const api = await createIntegrationApi({ readAuth: options.readAuth, scanNow: options.scanNow });
   const db = api.db;
   const healthy = await addTracking(db, 'src-openeuler/widget', 'master', 'https://github.com/upstream/widget', { status: 'ok' });
   const failing = await addTracking(db, 'src-openeuler/gadget', 'openEuler-24.03', 'https://git.example.org/gadget.git', {
