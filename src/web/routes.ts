@@ -37,6 +37,7 @@ import type { Lifecycle } from '../lifecycle/index.js';
 import type { PageContext } from './layout.js';
 import { formList, formText, idParam, intQuery, oneOf, patchChangeOf, positiveInt, text, yesNo } from './params.js';
 import { csrfToken, endSession, sessionPrincipal, startSession, verifiedForm } from './session.js';
+import { HTMX_JS, HTMX_PATH } from './assets.js';
 import { STYLESHEET } from './style.js';
 import { errorPage, loginPage } from './views/login.js';
 import { bulkResultPage, patchListPage, patchPage, seriesPage } from './views/patches.js';
@@ -65,7 +66,7 @@ const SCAN_NOTICES: Record<string, string> = {
 
 type WebEnv = { Variables: { page: PageContext } };
 
-const CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const CSP = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 const PAGE_SIZE = 50;
 const OVERVIEW_ROWS = 50;
 
@@ -114,6 +115,11 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
   app.get('/static/dashboard.css', (c) => {
     c.header('Cache-Control', 'public, max-age=3600');
     return c.body(STYLESHEET, 200, { 'content-type': 'text/css; charset=utf-8' });
+  });
+
+  app.get(HTMX_PATH, (c) => {
+    c.header('Cache-Control', 'public, max-age=3600');
+    return c.body(HTMX_JS, 200, { 'content-type': 'text/javascript; charset=utf-8' });
   });
 
   app.get('/', read, async (c) => {

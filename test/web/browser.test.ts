@@ -12,6 +12,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getTracking, upsertTracking } from '../../src/db/trackings.js';
 import { seriesPatches } from '../../src/mail/export/mbox.js';
+import { getPatch } from '../../src/patchwork/patches.js';
 import { Engine } from '../../src/tracker/engine.js';
 import { FakeForge, fakeForges } from '../helpers/fake-forge.js';
 import { FakeSource } from '../helpers/fake-source.js';
@@ -31,6 +32,8 @@ describe.skipIf(!hasChromium)('the dashboard in chromium', () => {
   let context: BrowserContext;
   let page: Page;
   const dirs: string[] = [];
+  /** the browser's console errors (a CSP violation is one) */
+  const consoleErrors: string[] = [];
   const temp = (prefix: string) => {
     const dir = mkdtempSync(join(tmpdir(), prefix));
     dirs.push(dir);
@@ -63,6 +66,9 @@ describe.skipIf(!hasChromium)('the dashboard in chromium', () => {
       timeout: 60_000,
     });
     page = context.pages()[0] ?? (await context.newPage());
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -81,10 +87,13 @@ describe.skipIf(!hasChromium)('the dashboard in chromium', () => {
 
     await page.goto(`${origin}/project/demo/list/`);
     expect(await page.locator('a[href="/patch/3/"]').count()).toBe(1);
+    // with JavaScript, htmx filters in place: the address follows, the document stays (no reload)
+    await page.evaluate('window.keptAcrossFilter = true');
     await page.fill('input[name=q]', 'lorem');
     await Promise.all([page.waitForURL(/q=lorem/), page.click('button:has-text("Filter")')]);
+    await page.locator('a[href="/patch/3/"]').waitFor({ state: 'detached' });
     expect(await page.locator('a[href="/patch/1/"]').count()).toBe(1);
-    expect(await page.locator('a[href="/patch/3/"]').count()).toBe(0);
+    expect(await page.evaluate('window.keptAcrossFilter')).toBe(true);
 
     const id = world.trackings.failing.id;
     await page.goto(`${origin}/trackings/${id}`);
@@ -122,6 +131,30 @@ describe.skipIf(!hasChromium)('the dashboard in chromium', () => {
     expect((await getTracking(world.db, t.id))!.scmCommit).toBe(start);
   }, 120_000);
 
+  it('without JavaScript, the bulk form of the patch list still changes the ticked patches', async () => {
+    const plain = await chromium.launchPersistentContext(temp('pt-chromium-nojs-'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      javaScriptEnabled: false,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      timeout: 60_000,
+    });
+    try {
+      const p = plain.pages()[0] ?? (await plain.newPage());
+      await p.goto(`${origin}/login?next=/project/demo/list/`);
+      await p.fill('input[name=user]', TEST_USER);
+      await p.fill('input[name=password]', TEST_PASSWORD);
+      await Promise.all([p.waitForURL(`${origin}/project/demo/list/`), p.click('button:has-text("Log in")')]);
+      await p.check('input[name=patch][value="3"]');
+      await p.locator('form[action="/patches/bulk"] select[name=state]').selectOption('superseded');
+      await Promise.all([p.waitForURL(/updated=1$/), p.click('button:has-text("Apply to selected")')]);
+      expect(await p.textContent('p.notice')).toBe('1 patch updated.');
+      expect((await getPatch(world.db, 3))!.state).toBe('superseded');
+    } finally {
+      await plain.close();
+    }
+  }, 120_000);
+
   it('renders the main pages (screenshots are not blank)', async () => {
     const shots = temp('pt-screens-');
     for (const [name, path] of [['overview', '/'], ['trackings', '/trackings'], ['tracking', `/trackings/${world.trackings.healthy.id}`], ['patches', '/project/demo/list/'], ['patch', '/patch/1/'], ['series', '/series/1/']]) {
@@ -133,6 +166,9 @@ describe.skipIf(!hasChromium)('the dashboard in chromium', () => {
       expect(statSync(file).size, name).toBeGreaterThan(15_000);
       // the stylesheet loaded under the CSP (the browser's default font would be a serif)
       expect(await page.evaluate<string>('getComputedStyle(document.body).fontFamily')).toContain('system-ui');
+      // htmx loaded under the CSP
+      expect(await page.evaluate('typeof window.htmx')).toBe('object');
     }
+    expect(consoleErrors.filter((e) => /Content Security Policy/i.test(e))).toEqual([]);
   }, 120_000);
 });

@@ -3,7 +3,7 @@ import { html, raw } from 'hono/html';
 import type { CheckRecord } from '../../checks/service.js';
 import type { MailCommentRow, MailCoverRow, MailPatchRow, MailPersonRow, MailProjectRow, MailSeriesRow } from '../../db/schema/mail.js';
 import type { Related } from '../../patchwork/related.js';
-import { checkText, csrfField, layout, link, options, query, when, type Html, type PageContext } from '../layout.js';
+import { checkText, csrfField, inPlace, layout, link, options, query, when, type Html, type PageContext } from '../layout.js';
 
 const person = (p: MailPersonRow | undefined) => (p ? html`<span title="${p.email}">${p.name || p.email}</span>` : html`<span class="muted">—</span>`);
 const count = (n: number) => (n ? String(n) : '-');
@@ -32,7 +32,7 @@ export function patchChangeFields(states: Array<{ slug: string; name: string }>)
 
 /** The list's table inside the bulk form: tick patches, choose the change, apply; it comes back to this page. */
 function bulkForm(ctx: PageContext, states: Array<{ slug: string; name: string }>, table: Html): Html {
-  return html`<form method="post" action="/patches/bulk">${csrfField(ctx)}<input type="hidden" name="back" value="${ctx.here}">${table}
+  return html`<form method="post" action="/patches/bulk" ${inPlace('post', '/patches/bulk')}>${csrfField(ctx)}<input type="hidden" name="back" value="${ctx.here}">${table}
 <fieldset class="filters"><legend>Change the selected patches</legend>${patchChangeFields(states)}<button type="submit">Apply to selected</button></fieldset></form>`;
 }
 
@@ -54,7 +54,7 @@ ${raw(v.rows.map((p) => {
   return layout(
     ctx,
     `${v.project.name}: patches`,
-    html`<form class="filters" method="get" action="${base}">
+    html`<form class="filters" method="get" action="${base}" ${inPlace('get', base, { pushUrl: true })} hx-trigger="submit, change">
 <label>Search<input name="q" value="${f.q ?? ''}" placeholder="patch name"></label>
 <label>State<select name="state">${options([['', 'any'], ...v.states.map((s) => [s.slug, s.name] as const)], f.state)}</select></label>
 <label>Submitter<input name="submitter" value="${f.submitter ?? ''}" placeholder="id or address"></label>

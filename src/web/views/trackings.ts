@@ -7,7 +7,7 @@ import type { IssueRow, PublicationRow, TrackingRow } from '../../db/schema/inde
 import type { RunResult } from '../../tracker/run.js';
 import { adviceFor, NEEDS_HUMAN, TRACKING_STATUSES } from '../../tracker/status.js';
 import { diffBlock } from './patches.js';
-import { checkText, csrfField, layout, link, options, query, statusText, when, type Html, type PageContext } from '../layout.js';
+import { checkText, csrfField, inPlace, layout, link, options, query, statusText, when, type Html, type PageContext } from '../layout.js';
 
 const upstream = (t: TrackingRow) => html`${t.versionControl}: ${t.scmRepo} <span class="muted">${t.scmBranch}</span>`;
 const target = (t: TrackingRow) => html`${t.repo} <span class="muted">${t.branch}</span>`;
@@ -70,7 +70,7 @@ export function trackingListPage(ctx: PageContext, v: TrackingListView): Html {
   return layout(
     ctx,
     'Trackings',
-    html`<form class="filters" method="get" action="/trackings">
+    html`<form class="filters" method="get" action="/trackings" ${inPlace('get', '/trackings', { pushUrl: true })} hx-trigger="submit, change">
 <label>Search<input name="q" value="${f.q ?? ''}" placeholder="repo, branch or upstream"></label>
 <label>Repo<input name="repo" value="${f.repo ?? ''}"></label>
 <label>Branch<input name="branch" value="${f.branch ?? ''}"></label>
