@@ -173,7 +173,7 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
 
   app.get('/trackings/:id', read, async (c) => {
     const done = c.req.query('done');
-    return c.html(await trackingView(c, done && SCAN_NOTICES[done] ? { text: SCAN_NOTICES[done], error: false } : undefined));
+    return c.html(await trackingView(c, done && Object.hasOwn(SCAN_NOTICES, done) ? { text: SCAN_NOTICES[done]!, error: false } : undefined));
   });
 
   /** An action on a tracking: done → back to its page saying what happened; refused → its page with the reason. */

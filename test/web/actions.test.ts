@@ -57,6 +57,8 @@ describe('scan now', () => {
     expect(w.forge.pulls).toHaveLength(1);
     const after = await page(res.headers.get('location')!);
     expect(after.html).toContain('Scanned: the new commits were published');
+    // the notice is chosen by name, never taken from the address
+    for (const done of ['__proto__', 'toString', 'nonsense']) expect((await page(`/trackings/${w.t.id}?done=${done}`)).html).not.toContain('class="notice"');
     expect(after.html).toContain('Published ranges (1)');
     // a second scan finds nothing new
     const again = await act('scan');
