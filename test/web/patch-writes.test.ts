@@ -87,7 +87,7 @@ describe('a whole series', () => {
 describe('the bulk action on the patch list', () => {
   it('ticks patches on the list and applies one change to them, back to the same filtered list', async () => {
     const list = await page('/project/demo/list/?archived=both');
-    expect(list.html).toContain('<form method="post" action="/patches/bulk">');
+    expect(list.html).toContain('<form method="post" action="/patches/bulk"');
     expect(list.html).toContain('name="patch" value="1"');
     expect(list.html).toContain('<input type="hidden" name="back" value="/project/demo/list/?archived=both">');
     expect((await page('/project/demo/list/', '')).html).not.toContain('name="patch"');
