@@ -134,6 +134,7 @@ export async function startService(settings: Settings, options: { logger?: Logge
     upstreamPolicy,
     compare: { dataDir: settings.dataDir, upstreamPolicy, logger },
     gitee: { secret: settings.giteeWebhookSecret, lifecycle },
+    lifecycle,
   });
 
   const before: NodeMiddleware[] = [];

@@ -32,7 +32,7 @@ import { openApiDocument, renderDocsPage } from './v1/docs-page.js';
 import { v1Routes, type V1Deps } from './v1/routes.js';
 import { seriesCompareRoutes } from './v1/series-compare.js';
 import { giteeWebhookRoutes, type GiteeWebhookDeps } from './webhooks/gitee.js';
-import { webRoutes } from '../web/routes.js';
+import { webRoutes, type WebDeps } from '../web/routes.js';
 
 export interface ApiDeps {
   db: Database;
@@ -56,6 +56,8 @@ export interface ApiDeps {
   compare?: CompareOptions;
   /** Gitee's webhooks (served only when given) */
   gitee?: Omit<GiteeWebhookDeps, 'db'>;
+  /** the maintainer commands the dashboard offers (retry, propose a rejected range again) */
+  lifecycle?: WebDeps['lifecycle'];
 }
 
 const COMPAT_PATHS = new Set(['/tracking', '/issue']);
@@ -113,7 +115,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   app.route('/', patchworkRoutes(json));
   app.route('/', publicInboxRoutes(json));
   if (deps.gitee) app.route('/', giteeWebhookRoutes({ db: deps.db, ...deps.gitee }));
-  app.route('/', webRoutes({ db: deps.db, authenticator: deps.authenticator, logger: deps.logger, readAuth: deps.readAuth }));
+  app.route('/', webRoutes({ db: deps.db, authenticator: deps.authenticator, logger: deps.logger, readAuth: deps.readAuth, scanNow: deps.scanNow, lifecycle: deps.lifecycle }));
 
   app.notFound((c) => {
     if (COMPAT_PATHS.has(c.req.path)) return c.text('Method Not Allowed', 405);

@@ -9,7 +9,8 @@ import { redactSecrets } from '../log.js';
 import type { LifecycleDeps } from './deps.js';
 import type { CommentEvent } from './events.js';
 import { WRITE_PERMISSIONS } from './extras.js';
-import { recreateRange } from './recreate.js';
+import { recreateAndCheck, type RecreateDeps } from './recreate.js';
+import { retryTracking, type RetryResult } from './retry.js';
 import { findIssueRow } from './rows.js';
 
 export const COMMANDS = ['retry', 'recreate', 'pause', 'resume', 'status'] as const;
@@ -35,10 +36,7 @@ export interface CommandOutcome {
   reply: string;
 }
 
-export type CommandDeps = LifecycleDeps & {
-  /** verification after a recreate publishes again (the engine's onPublished hook) */
-  onPublished?: (t: TrackingRow, p: Awaited<ReturnType<typeof recreateRange>>['publication']) => Promise<void>;
-};
+export type CommandDeps = RecreateDeps;
 
 /** null: not a command, or not on one of the bot's PRs/issues (nothing is said then). */
 export async function onComment(deps: CommandDeps, event: CommentEvent): Promise<CommandOutcome | null> {
@@ -88,15 +86,12 @@ async function decide(deps: CommandDeps, event: CommentEvent, row: IssueRow, wor
           .where(eq(tracking.id, t.id));
         return { command, outcome: 'done', reply: `resumed tracking ${t.id}; it is checked in the next scan cycle.` };
       case 'retry': {
-        await deps.db.update(tracking).set({ consecutiveFailures: 0, nextAttemptAt: null }).where(eq(tracking.id, t.id));
-        if (!t.enabled) return { command, outcome: 'failed', reply: `tracking ${t.id} is paused; \`${PREFIX} resume\` it first.` };
-        const result = await deps.engine.scanNow(t.id);
+        const result = await retryTracking(deps, t);
+        if (result.action === 'paused') return { command, outcome: 'failed', reply: `tracking ${t.id} is paused; \`${PREFIX} resume\` it first.` };
         return { command, outcome: 'done', reply: `scanned tracking ${t.id} now: ${describeRun(result)}.` };
       }
       case 'recreate': {
-        const { publication: p } = await recreateRange(deps, row);
-        // the check's failure is the check's business: the PR exists and the reply says so
-        await deps.onPublished?.(t, p).catch((err: unknown) => deps.logger.warn({ tracking: t.id, pr: p.prNumber }, `apply check after recreate failed: ${redactSecrets(errorMessage(err))}`));
+        const p = await recreateAndCheck(deps, t, row);
         return { command, outcome: 'done', reply: `proposed the upstream commits ${p.rangeFrom.slice(0, 12)}..${p.rangeTo.slice(0, 12)} again: ${p.prUrl ?? `PR ${p.prNumber}`}` };
       }
       case 'status':
@@ -109,7 +104,7 @@ async function decide(deps: CommandDeps, event: CommentEvent, row: IssueRow, wor
   }
 }
 
-function describeRun(result: Awaited<ReturnType<LifecycleDeps['engine']['scanNow']>>): string {
+function describeRun(result: Exclude<RetryResult, { action: 'paused' }>): string {
   switch (result.action) {
     case 'busy':
       return 'another scan of it is running right now';

@@ -4,12 +4,13 @@
  * resumable publishRange over the same publication row, so a crash halfway is finished by asking again.
  */
 import { and, eq } from 'drizzle-orm';
-import { issue, publication, tracking, type IssueRow } from '../db/schema/index.js';
-import { AppError } from '../errors.js';
+import { issue, publication, tracking, type IssueRow, type PublicationRow, type TrackingRow } from '../db/schema/index.js';
+import { AppError, errorMessage } from '../errors.js';
 import type { Forge, ForgeIssue, ForgeRepo } from '../forges/types.js';
 import { publishRange, type PublishResult } from '../publish/publish.js';
 import * as texts from '../publish/texts.js';
 import { sourceFor, upstreamOf } from '../tracker/run.js';
+import { redactSecrets } from '../log.js';
 import type { LifecycleDeps } from './deps.js';
 import { publicationOf } from './rows.js';
 
@@ -56,4 +57,16 @@ export async function recreateRange(deps: LifecycleDeps, row: IssueRow): Promise
   const repo = deps.forges.resolve(t.repo);
   const forge = ignoringIssues(deps.forges.forRepo(repo), new Set(rejected.map((r) => r.issue)));
   return publishRange({ db: deps.db, forge, repo, options: deps.publish, logger: deps.logger, now: deps.now }, t, p.rangeFrom, p.rangeTo, commits, t.branch);
+}
+
+export type RecreateDeps = LifecycleDeps & {
+  /** verification after a recreate publishes again (the engine's onPublished hook) */
+  onPublished?: (t: TrackingRow, p: PublicationRow) => Promise<void>;
+};
+
+/** The range proposed again, then its apply check (whose failure is the check's business: the PR exists). */
+export async function recreateAndCheck(deps: RecreateDeps, t: TrackingRow, row: IssueRow): Promise<PublicationRow> {
+  const { publication: p } = await recreateRange(deps, row);
+  await deps.onPublished?.(t, p).catch((err: unknown) => deps.logger.warn({ tracking: t.id, pr: p.prNumber }, `apply check after recreate failed: ${redactSecrets(errorMessage(err))}`));
+  return p;
 }

@@ -1,6 +1,7 @@
 /** The frame every dashboard page shares, and small formatting helpers for the views. */
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
+import { HTMX_CONFIG, HTMX_PATH } from './assets.js';
 import { CSRF_FIELD } from './session.js';
 
 export type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
@@ -19,7 +20,8 @@ export function layout(ctx: PageContext, title: string, body: Html): Html {
     : html`<a href="/login?next=${encodeURIComponent(ctx.here)}">Log in</a>`;
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title} · patch-tracking</title><link rel="stylesheet" href="/static/dashboard.css"></head>
+<title>${title} · patch-tracking</title><link rel="stylesheet" href="/static/dashboard.css">
+<meta name="htmx-config" content="${HTMX_CONFIG}"><script src="${HTMX_PATH}" defer></script></head>
 <body><header><strong><a href="/">patch-tracking</a></strong><a href="/">Overview</a><a href="/trackings">Trackings</a><a href="/#lists">Mailing lists</a><a href="/events">Events</a><span class="who">${who}</span></header>
 <main><h1>${title}</h1>${body}</main></body></html>`;
 }
@@ -55,4 +57,12 @@ export function query(params: Record<string, string | number | undefined>): stri
 /** `<option>`s with the current one selected. */
 export function options(values: ReadonlyArray<readonly [string, string]>, current: string | undefined): Html {
   return raw(values.map(([v, label]) => html`<option value="${v}"${v === (current ?? '') ? raw(' selected') : ''}>${label}</option>`).join(''));
+}
+
+/**
+ * htmx attributes that make a form update the page's content in place (the answer's <main> replaces this
+ * one); the form still submits as usual without JavaScript. `pushUrl`: the address bar follows (filters).
+ */
+export function inPlace(method: 'get' | 'post', action: string, options: { pushUrl?: boolean } = {}): Html {
+  return html`hx-${method}="${action}" hx-target="main" hx-select="main" hx-swap="outerHTML"${options.pushUrl ? raw(' hx-push-url="true"') : ''}`;
 }

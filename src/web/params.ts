@@ -1,6 +1,7 @@
 /** Query and form values of the pages, checked at the edge: bad input is an invalid_request naming the field. */
 import type { Context } from 'hono';
 import { invalidInput } from '../errors.js';
+import type { PatchChange } from '../patchwork/patch-update.js';
 
 export function text(c: Context, name: string): string | undefined {
   const v = c.req.query(name)?.trim();
@@ -39,5 +40,26 @@ export function idParam(c: Context): number {
 /** A form field as a string (a file upload is not a field value). */
 export function formText(form: Record<string, unknown>, name: string): string | undefined {
   const v = form[name];
-  return typeof v === 'string' ? v : undefined;
+  const last: unknown = Array.isArray(v) ? v.at(-1) : v;
+  return typeof last === 'string' ? last : undefined;
+}
+
+/** Every value of a repeated form field (ticked checkboxes), as the raw form parsed with `{ all: true }` gives them. */
+export function formList(form: Record<string, unknown>, name: string): string[] {
+  const v = form[name];
+  return (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string');
+}
+
+/**
+ * A patch change from the change form (one patch, a series, the list's bulk action), Patchwork's way:
+ * an empty field leaves that part alone; `none` as the delegate clears it.
+ */
+export function patchChangeOf(form: Record<string, unknown>): PatchChange {
+  const state = formText(form, 'state')?.trim();
+  const delegate = formText(form, 'delegate')?.trim();
+  return {
+    state: state || undefined,
+    delegate: !delegate ? undefined : delegate.toLowerCase() === 'none' ? null : delegate,
+    archived: yesNo(formText(form, 'archived')?.trim(), 'archived'),
+  };
 }

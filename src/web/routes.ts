@@ -12,6 +12,7 @@ import { clientAddress } from '../api/auth-guard.js';
 import { statusOf } from '../api/errors.js';
 import { originOf } from '../api/patchwork/urls.js';
 import type { Authenticator } from '../auth/authenticator.js';
+import { SessionStore } from '../auth/sessions.js';
 import { combinedStateOf, combinedStateOfTrackings, listChecks, rangeWithChecks } from '../checks/service.js';
 import type { Database } from '../db/client.js';
 import { countTrackingsByStatus, getTracking, listIssues, listPublishedRanges, listTrackings, updateTracking } from '../db/trackings.js';
@@ -22,6 +23,7 @@ import { seriesPatches } from '../mail/export/mbox.js';
 import { projectStates } from '../mail/store/projects.js';
 import { listComments } from '../patchwork/comments.js';
 import { getCover } from '../patchwork/covers.js';
+import { isEmptyChange, updatePatches } from '../patchwork/bulk-update.js';
 import { updatePatch } from '../patchwork/patch-update.js';
 import { getPatch, listPatches, stateSlug } from '../patchwork/patches.js';
 import { findPersonId } from '../patchwork/people.js';
@@ -31,15 +33,18 @@ import { getSeries, laterVersions } from '../patchwork/series.js';
 import { NEEDS_HUMAN, TRACKING_STATUSES } from '../tracker/status.js';
 import { VERSION_CONTROLS } from '../sources/types.js';
 import { dailyMailActivity, weeklyTrackingActivity } from '../stats/activity.js';
+import { busyError, scanOnDemand, type ScanNow } from '../tracker/scan.js';
+import type { Lifecycle } from '../lifecycle/index.js';
 import type { PageContext } from './layout.js';
-import { formText, idParam, intQuery, oneOf, positiveInt, text, yesNo } from './params.js';
-import { csrfToken, endSession, sessionPrincipal, SessionStore, startSession, verifiedForm } from './session.js';
+import { formList, formText, idParam, intQuery, oneOf, patchChangeOf, positiveInt, text, yesNo } from './params.js';
+import { csrfToken, endSession, sessionPrincipal, startSession, verifiedForm } from './session.js';
+import { HTMX_JS, HTMX_PATH } from './assets.js';
 import { STYLESHEET } from './style.js';
 import { projectStatsPage } from './views/activity.js';
 import { eventsAtom, eventsPage } from './views/events.js';
 import { errorPage, loginPage } from './views/login.js';
-import { patchListPage, patchPage, seriesPage } from './views/patches.js';
-import { overviewPage, trackingListPage, trackingPage } from './views/trackings.js';
+import { bulkResultPage, patchListPage, patchPage, seriesPage } from './views/patches.js';
+import { overviewPage, previewPage, trackingListPage, trackingPage } from './views/trackings.js';
 
 export interface WebDeps {
   db: Database;
@@ -47,11 +52,24 @@ export interface WebDeps {
   logger: Logger;
   readAuth: boolean;
   sessions?: SessionStore;
+  /** the engine's on-demand scan (scan now, preview); without it those actions answer engine_unavailable */
+  scanNow?: ScanNow;
+  /** the maintainer commands (retry, propose a rejected range again) */
+  lifecycle?: Pick<Lifecycle, 'retry' | 'recreate'>;
 }
+
+/** What a scan did, said on the tracking's page after the redirect (by its action's name, never free text). */
+const SCAN_NOTICES: Record<string, string> = {
+  initialized: 'Scanned: the tracking starts at the upstream head; nothing was published.',
+  up_to_date: 'Scanned: nothing new upstream.',
+  advanced: 'Scanned: only merge commits were new; the tracking moved past them.',
+  published: 'Scanned: the new commits were published (see the ranges below).',
+  recreated: 'The rejected range was proposed again (see the ranges below).',
+};
 
 type WebEnv = { Variables: { page: PageContext } };
 
-const CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const CSP = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 const PAGE_SIZE = 50;
 const OVERVIEW_ROWS = 50;
 /** the weeks the activity plots of the overview and of a tracking cover */
@@ -69,15 +87,22 @@ function safeNext(next: string | undefined): string {
   return next && next.startsWith('/') && !next.startsWith('//') && !next.includes('\\') ? next : '/';
 }
 
+/** "N patches updated." after a change of many patches (a count, never text from the URL). */
+function updatedNotice(c: Context): string | undefined {
+  const n = c.req.query('updated');
+  if (!n || !/^\d{1,6}$/.test(n)) return undefined;
+  return `${n} patch${n === '1' ? '' : 'es'} updated.`;
+}
+
 const toLogin = (c: Context) => c.redirect(`/login?next=${encodeURIComponent(here(c))}`, 303);
 
 export function webRoutes(deps: WebDeps): Hono<WebEnv> {
   const { db } = deps;
-  const sessions = deps.sessions ?? new SessionStore();
+  const sessions = deps.sessions ?? new SessionStore(db);
   const app = new Hono<WebEnv>({ strict: false });
 
   app.use('*', async (c, next) => {
-    c.set('page', { principal: sessionPrincipal(c, sessions), csrf: csrfToken(c), here: here(c) });
+    c.set('page', { principal: await sessionPrincipal(c, sessions), csrf: csrfToken(c), here: here(c) });
     await next();
     c.header('Content-Security-Policy', CSP);
     c.header('X-Content-Type-Options', 'nosniff');
@@ -86,6 +111,7 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
   });
 
   const read: MiddlewareHandler<WebEnv> = async (c, next) => (deps.readAuth && !c.get('page').principal ? toLogin(c) : next());
+  const loggedIn: MiddlewareHandler<WebEnv> = async (c, next) => (c.get('page').principal ? next() : toLogin(c));
   /** A write: logged in (else to the login page), then the form's CSRF token (else 403). */
   const write: MiddlewareHandler<WebEnv> = async (c, next) => {
     if (!c.get('page').principal) return toLogin(c);
@@ -96,6 +122,11 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
   app.get('/static/dashboard.css', (c) => {
     c.header('Cache-Control', 'public, max-age=3600');
     return c.body(STYLESHEET, 200, { 'content-type': 'text/css; charset=utf-8' });
+  });
+
+  app.get(HTMX_PATH, (c) => {
+    c.header('Cache-Control', 'public, max-age=3600');
+    return c.body(HTMX_JS, 200, { 'content-type': 'text/javascript; charset=utf-8' });
   });
 
   app.get('/', read, async (c) => {
@@ -132,10 +163,15 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
     );
   });
 
-  app.get('/trackings/:id', read, async (c) => {
-    const id = idParam(c);
+  const trackingOf = async (id: number) => {
     const t = await getTracking(db, id);
     if (!t) throw new AppError('not_found', `no tracking ${id}`);
+    return t;
+  };
+
+  const trackingView = async (c: Context<WebEnv>, notice?: { text: string; error: boolean }) => {
+    const id = idParam(c);
+    const t = await trackingOf(id);
     const [published, issues, combined, activity] = await Promise.all([
       listPublishedRanges(db, id),
       listIssues(db, { trackingId: id }),
@@ -145,7 +181,78 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
     const ranges = await Promise.all(
       published.map(async (r) => ({ range: r, checks: (await rangeWithChecks(db, r.id)).checks, issue: issues.find((i) => i.issue === r.issueId && i.repo === r.targetRepo) })),
     );
-    return c.html(trackingPage(c.get('page'), { tracking: t, ranges, combinedCheck: combined.get(id) ?? null, activity }));
+    return trackingPage(c.get('page'), { tracking: t, ranges, combinedCheck: combined.get(id) ?? null, activity, notice });
+  };
+
+  app.get('/trackings/:id', read, async (c) => {
+    const done = c.req.query('done');
+    return c.html(await trackingView(c, done && Object.hasOwn(SCAN_NOTICES, done) ? { text: SCAN_NOTICES[done]!, error: false } : undefined));
+  });
+
+  /** An action on a tracking: done → back to its page saying what happened; refused → its page with the reason. */
+  const trackingAction = (act: (c: Context<WebEnv>, id: number) => Promise<string>) => async (c: Context<WebEnv>) => {
+    const id = idParam(c);
+    try {
+      const done = await act(c, id);
+      return c.redirect(`/trackings/${id}?done=${done}`, 303);
+    } catch (err) {
+      if (err instanceof AppError && err.code !== 'not_found') return c.html(await trackingView(c, { text: err.message, error: true }), statusOf(err));
+      if (err instanceof AppError) throw err;
+      // the engine recorded the failure (redacted) as the tracking's last error, which the page shows in full
+      deps.logger.warn({ tracking: id, path: c.req.path }, 'dashboard action failed');
+      return c.html(await trackingView(c, { text: 'It failed: the last error below says why.', error: true }), 500);
+    }
+  };
+
+  app.post(
+    '/trackings/:id/scan',
+    write,
+    trackingAction(async (c, id) => {
+      const result = await scanOnDemand(db, deps.scanNow, id, { dryRun: false });
+      deps.logger.info({ tracking: id, action: result.action, actor: c.get('page').principal }, 'tracking scanned from the dashboard');
+      return result.action;
+    }),
+  );
+
+  app.post(
+    '/trackings/:id/retry',
+    write,
+    trackingAction(async (c, id) => {
+      const t = await trackingOf(id);
+      if (!deps.lifecycle) throw new AppError('engine_unavailable', 'the tracking engine is not running in this process');
+      const result = await deps.lifecycle.retry(t);
+      if (result.action === 'paused') throw new AppError('tracking_paused', `tracking ${id} is paused: enable it first`);
+      if (result.action === 'busy') throw busyError();
+      deps.logger.info({ tracking: id, action: result.action, actor: c.get('page').principal }, 'tracking retried from the dashboard');
+      return result.action;
+    }),
+  );
+
+  app.post(
+    '/trackings/:id/recreate',
+    write,
+    trackingAction(async (c, id) => {
+      const t = await trackingOf(id);
+      const issueId = positiveInt(formText(await c.req.parseBody(), 'issue'), 'issue');
+      const row = issueId === undefined ? undefined : (await listIssues(db, { trackingId: id })).find((i) => i.id === issueId);
+      if (!row) throw invalidInput('issue', `no issue ${issueId ?? '(none given)'} of tracking ${id}`);
+      if (!deps.lifecycle) throw new AppError('engine_unavailable', 'the tracking engine is not running in this process');
+      const p = await deps.lifecycle.recreate(t, row);
+      deps.logger.info({ tracking: id, pr: p.prNumber, actor: c.get('page').principal }, 'rejected range proposed again from the dashboard');
+      return 'recreated';
+    }),
+  );
+
+  /** The dry run, made for eyes: a writer's page (it asks the upstream and renders the patches; it writes nothing). */
+  app.get('/trackings/:id/preview', loggedIn, async (c) => {
+    const id = idParam(c);
+    const t = await trackingOf(id);
+    try {
+      return c.html(previewPage(c.get('page'), t, await scanOnDemand(db, deps.scanNow, id, { dryRun: true })));
+    } catch (err) {
+      if (err instanceof AppError && err.code !== 'not_found') return c.html(await trackingView(c, { text: `No preview: ${err.message}`, error: true }), statusOf(err));
+      throw err;
+    }
   });
 
   app.post('/trackings/:id/enabled', write, async (c) => {
@@ -177,7 +284,9 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
     const related = await Related.load(db, { people: rows.flatMap((p) => [p.submitterId, p.delegateId]), series: rows.map((p) => p.seriesId), patchChecks: rows.map((p) => p.id) });
     // the pager's pages narrow by id; the total is of the whole filtered list
     const total = (await listPatches(db, filter, newestFirst, { limit: 0, offset: 0 })).count;
-    return c.html(patchListPage(c.get('page'), { project, rows, related, states, filters, total, nextBefore: listing.rows.length > PAGE_SIZE ? rows.at(-1)!.id : undefined }));
+    return c.html(
+      patchListPage(c.get('page'), { project, rows, related, states, filters, total, nextBefore: listing.rows.length > PAGE_SIZE ? rows.at(-1)!.id : undefined, notice: updatedNotice(c) }),
+    );
   });
 
   const patchView = async (c: Context<WebEnv>, notice?: string) => {
@@ -209,18 +318,50 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
 
   app.get('/patch/:id', read, async (c) => c.html(await patchView(c)));
 
-  app.post('/patch/:id/state', write, async (c) => {
+  app.post('/patch/:id/update', write, async (c) => {
     const id = idParam(c);
-    const state = formText(await c.req.parseBody(), 'state');
-    if (!state) throw invalidInput('state', 'a state is required');
+    const change = patchChangeOf(await c.req.parseBody({ all: true }));
     try {
-      await updatePatch(db, id, { state }, c.get('page').principal ?? null);
+      if (isEmptyChange(change)) throw invalidInput('state', 'choose a state, a delegate or an archived setting to change');
+      await updatePatch(db, id, change, c.get('page').principal ?? null);
     } catch (err) {
-      // a refused state is shown on the patch's own page, next to the form
-      if (err instanceof AppError && err.code === 'invalid_request') return c.html(await patchView(c, err.message), statusOf(err));
+      // a refused change is shown on the patch's own page, next to the form
+      if (err instanceof AppError && err.code !== 'not_found') return c.html(await patchView(c, err.message), statusOf(err));
       throw err;
     }
     return c.redirect(`/patch/${id}/`, 303);
+  });
+
+  /**
+   * One change to many patches, patch by patch (patchwork/bulk-update.ts): all applied → back where the
+   * form was, saying how many; some refused → a page naming each refused patch and why.
+   */
+  const applyToPatches = async (c: Context<WebEnv>, patchIds: number[], back: string) => {
+    const outcome = await updatePatches(db, patchIds, patchChangeOf(await c.req.parseBody({ all: true })), c.get('page').principal ?? null);
+    deps.logger.info({ updated: outcome.updated.length, failed: outcome.failed.length, actor: c.get('page').principal }, 'patches changed from the dashboard');
+    if (!outcome.failed.length) {
+      const url = new URL(back, 'http://here');
+      url.searchParams.set('updated', String(outcome.updated.length));
+      return c.redirect(url.pathname + url.search, 303);
+    }
+    const names = new Map((await Promise.all(outcome.failed.map((f) => getPatch(db, f.patchId)))).filter((p) => p !== undefined).map((p) => [p.id, p.name]));
+    const status = outcome.updated.length ? 200 : statusOf(outcome.failed[0]!.code);
+    return c.html(
+      bulkResultPage(c.get('page'), { title: 'Some patches were not changed', updated: outcome.updated.length, failed: outcome.failed.map((f) => ({ ...f, name: names.get(f.patchId) })), back }),
+      status,
+    );
+  };
+
+  app.post('/patches/bulk', write, async (c) => {
+    const form = await c.req.parseBody({ all: true });
+    const ids = formList(form, 'patch').map((v) => positiveInt(v, 'patch')!);
+    return applyToPatches(c, ids, safeNext(formText(form, 'back')));
+  });
+
+  app.post('/series/:id/update', write, async (c) => {
+    const id = idParam(c);
+    if (!(await getSeries(db, id))) throw new AppError('not_found', `no series ${id}`);
+    return applyToPatches(c, (await seriesPatches(db, id)).map((p) => p.id), `/series/${id}/`);
   });
 
   app.get('/series/:id', read, async (c) => {
@@ -244,6 +385,8 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
         later,
         combinedCheck: combined.state,
         origin: originOf(c),
+        states: await projectStates(db, series.projectId),
+        notice: updatedNotice(c),
       }),
     );
   });
@@ -298,7 +441,7 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
     const authorization = token ? `Bearer ${token}` : user ? `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` : undefined;
     const result = await deps.authenticator.authenticate(authorization, clientAddress(c));
     if (result.ok) {
-      startSession(c, sessions, result.principal);
+      await startSession(c, sessions, result.principal);
       return c.redirect(next, 303);
     }
     if (result.reason === 'throttled') {
@@ -312,7 +455,7 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
 
   app.post('/logout', async (c) => {
     await verifiedForm(c);
-    endSession(c, sessions);
+    await endSession(c, sessions);
     return c.redirect('/', 303);
   });
 

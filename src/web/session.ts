@@ -1,60 +1,18 @@
 /**
- * The dashboard's login sessions and CSRF tokens. Sessions live in memory (a restart logs everyone out,
- * which is acceptable for a handful of maintainers) under a random id sent as an HttpOnly, SameSite=Strict
- * cookie, Secure when the request came over TLS. The CSRF token is a second random cookie that every form
- * repeats in a hidden field (double submit): a cross-site page can neither read the cookie nor, with
- * SameSite=Strict, make the browser send it.
+ * The dashboard's login cookies and CSRF tokens. A session (auth/sessions.ts, kept in the database) is
+ * named by a random id sent as an HttpOnly, SameSite=Strict cookie, Secure when the request came over TLS.
+ * The CSRF token is a second random cookie that every form repeats in a hidden field (double submit): a
+ * cross-site page can neither read the cookie nor, with SameSite=Strict, make the browser send it.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import type { SessionStore } from '../auth/sessions.js';
 import { AppError } from '../errors.js';
 
 export const SESSION_COOKIE = 'pt_session';
 export const CSRF_COOKIE = 'pt_csrf';
 export const CSRF_FIELD = '_csrf';
-
-interface Session {
-  principal: string;
-  expiresAt: number;
-}
-
-export class SessionStore {
-  private readonly sessions = new Map<string, Session>();
-
-  constructor(
-    readonly ttlMs: number = 8 * 60 * 60_000,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  create(principal: string): string {
-    this.sweep();
-    const id = randomBytes(32).toString('base64url');
-    this.sessions.set(id, { principal, expiresAt: this.now() + this.ttlMs });
-    return id;
-  }
-
-  /** The principal of a live session; an expired one is forgotten. */
-  principal(id: string | undefined): string | undefined {
-    if (!id) return undefined;
-    const s = this.sessions.get(id);
-    if (!s) return undefined;
-    if (s.expiresAt <= this.now()) {
-      this.sessions.delete(id);
-      return undefined;
-    }
-    return s.principal;
-  }
-
-  end(id: string | undefined): void {
-    if (id) this.sessions.delete(id);
-  }
-
-  private sweep(): void {
-    const now = this.now();
-    for (const [id, s] of this.sessions) if (s.expiresAt <= now) this.sessions.delete(id);
-  }
-}
 
 /** Secure cookies only when the client talks TLS (directly or through a proxy that says so). */
 function overTls(c: Context): boolean {
@@ -66,17 +24,17 @@ function cookieOptions(c: Context, maxAgeSeconds: number) {
 }
 
 /** A new session id at every login (an id set before login is never promoted), replacing any earlier one. */
-export function startSession(c: Context, store: SessionStore, principal: string): void {
-  store.end(getCookie(c, SESSION_COOKIE));
-  setCookie(c, SESSION_COOKIE, store.create(principal), cookieOptions(c, Math.floor(store.ttlMs / 1000)));
+export async function startSession(c: Context, store: SessionStore, principal: string): Promise<void> {
+  await store.end(getCookie(c, SESSION_COOKIE));
+  setCookie(c, SESSION_COOKIE, await store.create(principal), cookieOptions(c, Math.floor(store.ttlMs / 1000)));
 }
 
-export function endSession(c: Context, store: SessionStore): void {
-  store.end(getCookie(c, SESSION_COOKIE));
+export async function endSession(c: Context, store: SessionStore): Promise<void> {
+  await store.end(getCookie(c, SESSION_COOKIE));
   deleteCookie(c, SESSION_COOKIE, { path: '/', secure: overTls(c) });
 }
 
-export function sessionPrincipal(c: Context, store: SessionStore): string | undefined {
+export function sessionPrincipal(c: Context, store: SessionStore): Promise<string | undefined> {
   return store.principal(getCookie(c, SESSION_COOKIE));
 }
 
@@ -100,7 +58,8 @@ function csrfMatches(c: Context, submitted: unknown): boolean {
 
 /** The submitted form, once its CSRF token is checked (csrf_failed, a 403, otherwise). */
 export async function verifiedForm(c: Context): Promise<Record<string, unknown>> {
-  const form = await c.req.parseBody();
+  // all values of repeated fields (the list's ticked patches); single fields read through params.ts formText
+  const form = await c.req.parseBody({ all: true });
   if (!csrfMatches(c, form[CSRF_FIELD])) throw new AppError('csrf_failed', 'the form is stale or came from another site: reload the page and try again');
   return form;
 }

@@ -26,6 +26,12 @@ form.filters { display: flex; gap: .6em; flex-wrap: wrap; align-items: end; marg
 label { display: flex; flex-direction: column; font-size: .9em; color: var(--muted); }
 input, select, button { font: inherit; color: var(--fg); background: var(--bg); border: 1px solid var(--line); border-radius: 4px; padding: .25em .5em; }
 button { cursor: pointer; }
+.actions { display: flex; gap: .6em; flex-wrap: wrap; align-items: center; margin: 1em 0; }
+a.button { border: 1px solid var(--line); border-radius: 4px; padding: .25em .5em; text-decoration: none; }
+section.preview { border-top: 1px solid var(--line); margin-top: 1.5em; }
+fieldset { border: 1px solid var(--line); border-radius: 6px; margin: 1em 0; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
+details summary { cursor: pointer; padding: .2em 0; }
 pre { overflow-x: auto; padding: .6em; border: 1px solid var(--line); border-radius: 4px; }
 pre.diff { padding: 0; }
 pre.diff span { display: block; padding: 0 .6em; }

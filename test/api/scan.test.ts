@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { Engine } from '../../src/tracker/engine.js';
+import type { ScanNow } from '../../src/tracker/scan.js';
 import { basicAuth, createTestApi, jsonRequest } from '../helpers/api.js';
 import { FakeForge, fakeForges } from '../helpers/fake-forge.js';
 import { FakeSource } from '../helpers/fake-source.js';
@@ -22,7 +23,7 @@ beforeAll(async () => {
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     return create(repo, input);
   };
-  let scanNow: (id: number, options: { dryRun: boolean }) => Promise<unknown> = async () => null;
+  let scanNow: ScanNow = async () => ({ action: 'busy' });
   api = await createTestApi({ scanNow: (id, options) => scanNow(id, options) });
   engine = new Engine({
     db: api.db,

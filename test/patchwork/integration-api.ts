@@ -1,5 +1,5 @@
 /** The service's API with the integration routes mounted, on a fresh database, plus the mail store. */
-import { createApi } from '../../src/api/app.js';
+import { createApi, type ApiDeps } from '../../src/api/app.js';
 import { Authenticator } from '../../src/auth/authenticator.js';
 import { hashPassword } from '../../src/auth/passwords.js';
 import type { CiSettings } from '../../src/ci/publish-hook.js';
@@ -14,7 +14,7 @@ export const NO_CI: CiSettings = { ciHandler: '', ciHandlerArguments: [], ciHand
 let cachedHash: string | undefined;
 
 /** `db`: another app over an existing test database (closing it leaves the database to its owner). */
-export async function createIntegrationApi(options: { settings?: Partial<CiSettings>; readAuth?: boolean; db?: Database } = {}) {
+export async function createIntegrationApi(options: { settings?: Partial<CiSettings>; readAuth?: boolean; db?: Database; scanNow?: ApiDeps['scanNow'] } = {}) {
   const logger = createLogger('silent');
   const settings = { ...NO_CI, ...options.settings };
   const handle = options.db ? { db: options.db, close: async () => {} } : await createTestDatabase();
@@ -27,6 +27,7 @@ export async function createIntegrationApi(options: { settings?: Partial<CiSetti
     readAuth: options.readAuth ?? false,
     bodyLimit: 4 * 1024 * 1024,
     ci: settings,
+    scanNow: options.scanNow,
   });
   return { app, db: handle.db, close: () => handle.close(), store: new MailStore(handle.db), logger };
 }

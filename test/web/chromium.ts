@@ -24,6 +24,18 @@ export interface Browser {
   close(): Promise<void>;
 }
 
+/** Chromium with a fresh profile in `profileDir`; the flags keep it from phoning home or syncing. */
+export function launchChromium(profileDir: string, options: { javaScriptEnabled?: boolean } = {}): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    viewport: { width: 1280, height: 900 },
+    timeout: 60_000,
+    ...options,
+  });
+}
+
 export async function openBrowser(world: World): Promise<Browser> {
   const dirs: string[] = [];
   const temp = (prefix: string) => {
@@ -36,14 +48,7 @@ export async function openBrowser(world: World): Promise<Browser> {
     server = serve({ fetch: world.app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve());
   });
   const origin = `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
-  // a fresh profile every run; the flags keep chromium from phoning home or syncing
-  const context = await chromium.launchPersistentContext(temp('pt-chromium-'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    viewport: { width: 1280, height: 900 },
-    timeout: 60_000,
-  });
+  const context = await launchChromium(temp('pt-chromium-'));
   const page = context.pages()[0] ?? (await context.newPage());
   return {
     origin,

@@ -207,12 +207,12 @@ describe('login and writes', () => {
 
   it("changes a patch's state through the Patchwork rule, recording the event with the actor; a bad state is shown", async () => {
     const { jar, csrf } = await logIn(world);
-    const res = await postForm(world, '/patch/2/state', jar, { state: 'under-review', _csrf: csrf });
+    const res = await postForm(world, '/patch/2/update', jar, { state: 'under-review', _csrf: csrf });
     expect(res.status).toBe(303);
     expect((await getPatch(world.db, 2))!.state).toBe('under-review');
     const events = await listEvents(world.db, { patchId: 2, categories: ['patch-state-changed'] }, { limit: 5, offset: 0, newestFirst: true });
     expect(events.rows[0]!.actor).toBe('admin');
-    const bad = await postForm(world, '/patch/2/state', jar, { state: 'sleepy', _csrf: csrf });
+    const bad = await postForm(world, '/patch/2/update', jar, { state: 'sleepy', _csrf: csrf });
     expect(bad.status).toBe(400);
     expect(await bad.text()).toContain('state: &quot;sleepy&quot; is not a state of this project');
   });

@@ -1,5 +1,6 @@
 /** A dashboard over a seeded database: trackings in several states, a published range with its PR and a check, and a mailing list. */
 import { eq } from 'drizzle-orm';
+import type { ApiDeps } from '../../src/api/app.js';
 import { createRangeCheck, createPatchCheck } from '../../src/checks/service.js';
 import type { Database } from '../../src/db/client.js';
 import { issue, publication, tracking } from '../../src/db/schema/index.js';
@@ -11,8 +12,8 @@ import { TEST_PASSWORD, TEST_USER } from '../helpers/service.js';
 
 export const LIST = 'demo.example.org';
 
-export async function createWorld(options: { readAuth?: boolean } = {}) {
-  const api = await createIntegrationApi({ readAuth: options.readAuth });
+export async function createWorld(options: { readAuth?: boolean; scanNow?: ApiDeps['scanNow'] } = {}) {
+  const api = await createIntegrationApi({ readAuth: options.readAuth, scanNow: options.scanNow });
   const db = api.db;
   const healthy = await addTracking(db, 'src-openeuler/widget', 'master', 'https://github.com/upstream/widget', { status: 'ok' });
   const failing = await addTracking(db, 'src-openeuler/gadget', 'openEuler-24.03', 'https://git.example.org/gadget.git', {
@@ -73,6 +74,9 @@ async function addTracking(db: Database, repo: string, branch: string, scmRepo: 
 
 export type World = Awaited<ReturnType<typeof createWorld>>;
 
+/** Anything serving the dashboard in-process. */
+export type Served = { app: { request(path: string, init?: RequestInit): Response | Promise<Response> } };
+
 /** The cookies a response sets, as a Cookie header value merged over `jar`. */
 export function mergeCookies(jar: string, res: Response): string {
   const cookies = new Map(jar.split('; ').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
@@ -91,7 +95,7 @@ export function csrfOf(html: string): string {
 }
 
 /** Visits /login and logs in; returns the cookie jar (session and CSRF) and the CSRF token. */
-export async function logIn(world: World, fields: Record<string, string> = { user: TEST_USER, password: TEST_PASSWORD }) {
+export async function logIn(world: Served, fields: Record<string, string> = { user: TEST_USER, password: TEST_PASSWORD }) {
   const page = await world.app.request('/login');
   let jar = mergeCookies('', page);
   const csrf = csrfOf(await page.text());
@@ -104,6 +108,6 @@ export async function logIn(world: World, fields: Record<string, string> = { use
   return { jar, csrf, res };
 }
 
-export function postForm(world: World, path: string, jar: string, fields: Record<string, string>) {
+export function postForm(world: Served, path: string, jar: string, fields: Record<string, string>) {
   return world.app.request(path, { method: 'POST', headers: { cookie: jar, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
 }

@@ -23,6 +23,7 @@ import type { ResolveCommit } from '../compat.js';
 import type { ApiEnv } from '../context.js';
 import { AppError } from '../../errors.js';
 import { assertUpstreamAllowed, type UpstreamPolicy } from '../../sources/upstream-policy.js';
+import { scanOnDemand, type ScanNow } from '../../tracker/scan.js';
 import { decimalText, patchedTracking, rowIdText, toTrackingInput, trackingInputSchema, trackingPatchSchema } from '../schemas.js';
 import { validationHook } from './validation-hook.js';
 import type { RunResult } from '../../tracker/run.js';
@@ -34,7 +35,7 @@ export interface V1Deps {
   requireWrite: Guard;
   requireRead: Guard;
   /** run one tracking now (the engine); absent when the engine is not wired */
-  scanNow?: (id: number, options: { dryRun: boolean }) => Promise<unknown>;
+  scanNow?: ScanNow;
   resolveCommit?: ResolveCommit;
   /** which upstream URLs a tracking may name */
   upstreamPolicy: UpstreamPolicy;
@@ -224,12 +225,7 @@ export function v1Routes(deps: V1Deps) {
       },
     }),
     async (c) => {
-      const { id } = c.req.valid('param');
-      if (!(await getTracking(db, id))) throw new AppError('not_found', 'no such tracking');
-      if (!deps.scanNow) throw new AppError('engine_unavailable', 'the tracking engine is not running in this process');
-      // the engine's answer (tracker/engine.ts scanNow)
-      const result = (await deps.scanNow(id, { dryRun: c.req.valid('query').dry_run ?? false })) as RunResult | { action: 'busy' };
-      if (result.action === 'busy') throw new AppError('tracking_busy', 'a scan of this tracking is running right now; try again when it is done');
+      const result = await scanOnDemand(db, deps.scanNow, c.req.valid('param').id, { dryRun: c.req.valid('query').dry_run ?? false });
       return c.json(scanResultJson(result), 200);
     },
   );

@@ -1,4 +1,4 @@
-import { integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /** API tokens: shown once at creation, stored as a SHA-256 digest (they are 256-bit random, so no slow hash is needed). */
 export const apiToken = pgTable(
@@ -17,3 +17,18 @@ export const apiToken = pgTable(
 );
 
 export type ApiTokenRow = typeof apiToken.$inferSelect;
+
+/**
+ * The dashboard's login sessions, shared by every replica and kept across restarts. The cookie's random id
+ * is stored only as its SHA-256 digest (256-bit random, like a token), so a copy of this table logs nobody in.
+ */
+export const webSession = pgTable(
+  'web_session',
+  {
+    digest: text('digest').primaryKey(),
+    principal: text('principal').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('web_session_expires_at_idx').on(t.expiresAt)],
+);

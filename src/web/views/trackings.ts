@@ -5,10 +5,12 @@ import type { EventRecord } from '../../events/service.js';
 import type { MailProjectRow } from '../../db/schema/mail.js';
 import type { IssueRow, PublicationRow, TrackingRow } from '../../db/schema/index.js';
 import type { WeeklyTrackingActivity } from '../../stats/activity.js';
-import { adviceFor, TRACKING_STATUSES } from '../../tracker/status.js';
+import type { RunResult } from '../../tracker/run.js';
+import { adviceFor, NEEDS_HUMAN, TRACKING_STATUSES } from '../../tracker/status.js';
 import { trackingActivityCharts } from './activity.js';
 import { eventSubject } from './events.js';
-import { checkText, csrfField, layout, link, options, query, statusText, when, type Html, type PageContext } from '../layout.js';
+import { diffBlock } from './patches.js';
+import { checkText, csrfField, inPlace, layout, link, options, query, statusText, when, type Html, type PageContext } from '../layout.js';
 
 const upstream = (t: TrackingRow) => html`${t.versionControl}: ${t.scmRepo} <span class="muted">${t.scmBranch}</span>`;
 const target = (t: TrackingRow) => html`${t.repo} <span class="muted">${t.branch}</span>`;
@@ -66,7 +68,7 @@ export function trackingListPage(ctx: PageContext, v: TrackingListView): Html {
   return layout(
     ctx,
     'Trackings',
-    html`<form class="filters" method="get" action="/trackings">
+    html`<form class="filters" method="get" action="/trackings" ${inPlace('get', '/trackings', { pushUrl: true })} hx-trigger="submit, change">
 <label>Search<input name="q" value="${f.q ?? ''}" placeholder="repo, branch or upstream"></label>
 <label>Repo<input name="repo" value="${f.repo ?? ''}"></label>
 <label>Branch<input name="branch" value="${f.branch ?? ''}"></label>
@@ -89,6 +91,24 @@ export interface TrackingView {
   ranges: Array<{ range: PublicationRow; checks: CheckRecord[]; issue?: IssueRow }>;
   combinedCheck: string | null;
   activity?: WeeklyTrackingActivity[];
+  /** what the last action did, or why it was refused */
+  notice?: { text: string; error: boolean };
+}
+
+/** A one-button form posting to one of the tracking's actions. */
+function actionForm(ctx: PageContext, action: string, label: string, hidden: Record<string, string> = {}): Html {
+  return html`<form method="post" action="${action}">${csrfField(ctx)}${raw(Object.entries(hidden).map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`).join(''))}<button type="submit">${label}</button></form>`;
+}
+
+/** The writers' actions: enable/disable, scan now, preview, retry (shown when the tracking failed). */
+function trackingActions(ctx: PageContext, t: TrackingRow): Html {
+  const base = `/trackings/${t.id}`;
+  return html`<div class="actions">
+${actionForm(ctx, `${base}/enabled`, `${t.enabled ? 'Disable' : 'Enable'} this tracking`, { enabled: t.enabled ? 'no' : 'yes' })}
+${t.enabled ? actionForm(ctx, `${base}/scan`, 'Scan now') : ''}
+<a class="button" href="${base}/preview">Preview the next publish</a>
+${t.enabled && (NEEDS_HUMAN.has(t.status) || t.consecutiveFailures > 0) ? actionForm(ctx, `${base}/retry`, 'Retry now') : ''}
+</div>`;
 }
 
 export function trackingPage(ctx: PageContext, v: TrackingView): Html {
@@ -97,7 +117,8 @@ export function trackingPage(ctx: PageContext, v: TrackingView): Html {
   return layout(
     ctx,
     `Tracking #${t.id}: ${t.repo} ${t.branch}`,
-    html`<table><tbody>
+    html`${v.notice ? html`<p class="notice${v.notice.error ? ' error-box' : ''}" role="${v.notice.error ? 'alert' : 'status'}">${v.notice.text}</p>` : ''}
+<table><tbody>
 <tr><th>Upstream</th><td>${upstream(t)}</td></tr>
 <tr><th>Target</th><td>${target(t)}</td></tr>
 <tr><th>Status</th><td>${statusText(t.status)} ${t.enabled ? 'enabled' : 'disabled'}</td></tr>
@@ -108,14 +129,48 @@ export function trackingPage(ctx: PageContext, v: TrackingView): Html {
 <tr><th>Consecutive failures</th><td>${t.consecutiveFailures}</td></tr>
 <tr><th>Checks on the newest range</th><td>${checkText(v.combinedCheck)}</td></tr>
 </tbody></table>
-<form method="post" action="/trackings/${t.id}/enabled">${csrfField(ctx)}<input type="hidden" name="enabled" value="${t.enabled ? 'no' : 'yes'}"><button type="submit">${t.enabled ? 'Disable' : 'Enable'} this tracking</button></form>
+${trackingActions(ctx, t)}
 ${t.lastError ? html`<h2>Last error</h2><div class="notice error-box"><pre>${t.lastError}</pre>${advice ? html`<p>${advice}</p>` : ''}</div>` : advice ? html`<p class="notice">${advice}</p>` : ''}
 <h2>Published ranges (${v.ranges.length})</h2>
 ${v.ranges.length ? html`<table><thead><tr><th>Range</th><th>Commits</th><th>Step</th><th>Issue</th><th>PR</th><th>State</th><th>Checks</th><th>Created</th></tr></thead><tbody>
 ${raw(v.ranges.map(({ range: r, checks, issue }) => html`<tr><td><code>${short(r.rangeFrom)}..${short(r.rangeTo)}</code></td><td>${r.commits.length}</td><td>${r.step}${r.lastError ? html`<br><span class="status-error">${r.lastError}</span>` : ''}</td>
-<td>${link(r.issueUrl, r.issueId ?? '')}</td><td>${link(r.prUrl, r.prNumber ? `PR ${r.prNumber}` : '')}</td><td>${issue?.state ?? ''}</td>
+<td>${link(r.issueUrl, r.issueId ?? '')}</td><td>${link(r.prUrl, r.prNumber ? `PR ${r.prNumber}` : '')}</td><td>${issue?.state ?? ''}${issue?.state === 'rejected' ? actionForm(ctx, `/trackings/${t.id}/recreate`, 'Propose again', { issue: String(issue.id) }) : ''}</td>
 <td>${checks.length ? raw(checks.map((c) => html`<div>${checkText(c.state)} ${link(c.targetUrl, c.context)} <span class="muted">${c.user}</span></div>`).join('')) : html`<span class="muted">none</span>`}</td><td>${when(r.createdAt)}</td></tr>`).join(''))}
 </tbody></table>` : html`<p class="muted">Nothing published yet.</p>`}
 ${v.activity ? html`<h2>Activity</h2>${trackingActivityCharts(v.activity, { id: `tracking-${t.id}`, of: 'this tracking' })}` : ''}`,
+  );
+}
+
+/**
+ * What the next publish would do (the engine's dry run): per PR, its commits, each file it would commit
+ * (a patch file shown as a highlighted diff, anything else as text), the spec diff and the issue/PR texts.
+ */
+export function previewPage(ctx: PageContext, t: TrackingRow, result: RunResult): Html {
+  const title = `Preview of tracking #${t.id}: ${t.repo} ${t.branch}`;
+  const back = html`<p><a href="/trackings/${t.id}">Back to the tracking</a></p>`;
+  if (result.action !== 'dry_run') {
+    const what = result.action === 'initialized' ? `The tracking has no processed commit yet: the next scan starts it at the upstream head ${short(result.head)} and publishes nothing.`
+      : result.action === 'up_to_date' ? `Nothing new upstream: the head is ${short(result.head)}, the last processed commit.`
+      : result.action === 'advanced' ? `Nothing would be published: ${result.reason}.`
+      : 'Nothing to preview.';
+    return layout(ctx, title, html`<p class="notice">${what}</p>${back}`);
+  }
+  return layout(
+    ctx,
+    title,
+    html`<p>From <code>${short(result.from)}</code> to the upstream head <code>${short(result.head)}</code>: ${result.chunks.length} pull request${result.chunks.length === 1 ? '' : 's'} would be opened. Nothing has been written.</p>${back}
+${raw(result.chunks.map((chunk, n) => html`<section class="preview">
+<h2>Pull request ${n + 1}: ${chunk.pr_title}</h2>
+<p class="muted">Range <code>${chunk.range}</code>; issue “${chunk.issue_title}”</p>
+${chunk.notes.length ? html`<ul>${raw(chunk.notes.map((note) => html`<li>${note}</li>`).join(''))}</ul>` : ''}
+<h3>Commits (${chunk.commits.length})</h3>
+<ol>${raw(chunk.commits.map((c) => html`<li><code>${short(c.sha)}</code> ${c.subject}</li>`).join(''))}</ol>
+<h3>Spec diff${chunk.spec_file ? html` (<code>${chunk.spec_file}</code>)` : ''}</h3>
+${chunk.spec_diff ? diffBlock(chunk.spec_diff) : html`<p class="muted">The spec is not edited.</p>`}
+<h3>Files (${chunk.files.length})</h3>
+${raw(chunk.files.map((f) => html`<details><summary><code>${f.path}</code></summary>${f.path === chunk.spec_file ? html`<pre>${f.content}</pre>` : diffBlock(f.content)}</details>`).join(''))}
+<h3>Pull request text</h3>
+<pre>${chunk.pr_body}</pre>
+</section>`).join(''))}`,
   );
 }

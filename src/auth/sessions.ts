@@ -1,0 +1,49 @@
+/**
+ * The dashboard's login sessions, in the database: a restart logs nobody out and every replica knows every
+ * session. A session id is 256 random bits, handed to the browser once and stored only as its SHA-256
+ * digest; it lasts a fixed time from login. Expired rows are pruned at each login (an indexed delete).
+ */
+import { randomBytes } from 'node:crypto';
+import { and, eq, gt, lte } from 'drizzle-orm';
+import type { Database } from '../db/client.js';
+import { webSession } from '../db/schema/index.js';
+import { digestToken } from './tokens.js';
+
+export const SESSION_TTL_MS = 8 * 60 * 60_000;
+
+export class SessionStore {
+  constructor(
+    private readonly db: Database,
+    readonly ttlMs: number = SESSION_TTL_MS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** A new session of `principal`; its id (the cookie's value). */
+  async create(principal: string): Promise<string> {
+    await this.prune();
+    const id = randomBytes(32).toString('base64url');
+    await this.db.insert(webSession).values({ digest: digestToken(id), principal, expiresAt: new Date(this.now() + this.ttlMs) });
+    return id;
+  }
+
+  /** The principal of a live session; undefined for an unknown, ended or expired one. */
+  async principal(id: string | undefined): Promise<string | undefined> {
+    // a well-formed id only: anything else cannot be a session and costs no query
+    if (!id || !/^[A-Za-z0-9_-]{43}$/.test(id)) return undefined;
+    const [row] = await this.db
+      .select({ principal: webSession.principal })
+      .from(webSession)
+      .where(and(eq(webSession.digest, digestToken(id)), gt(webSession.expiresAt, new Date(this.now()))));
+    return row?.principal;
+  }
+
+  async end(id: string | undefined): Promise<void> {
+    if (id) await this.db.delete(webSession).where(eq(webSession.digest, digestToken(id)));
+  }
+
+  /** Forgets the expired sessions; how many there were. */
+  async prune(): Promise<number> {
+    const gone = await this.db.delete(webSession).where(lte(webSession.expiresAt, new Date(this.now()))).returning({ digest: webSession.digest });
+    return gone.length;
+  }
+}
