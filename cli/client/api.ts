@@ -39,6 +39,7 @@ export interface ApiToken {
   id: number;
   name: string;
   prefix: string;
+  scopes: string[];
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
@@ -144,8 +145,8 @@ export class PatchTrackingApi {
     return this.v1('POST', `api/v1/trackings/${id}/scan`, dryRun ? { dry_run: 'true' } : undefined, undefined, 15 * 60_000);
   }
 
-  async createToken(name: string): Promise<ApiToken> {
-    return (await this.v1('POST', 'api/v1/tokens', undefined, { name })) as ApiToken;
+  async createToken(name: string, scopes: string[]): Promise<ApiToken> {
+    return (await this.v1('POST', 'api/v1/tokens', undefined, { name, scopes })) as ApiToken;
   }
 
   async listTokens(): Promise<ApiToken[]> {
@@ -203,6 +204,10 @@ export class PatchTrackingApi {
             ? 'authentication failed: the server rejected the API token (revoked or mistyped?)'
             : 'the server requires authentication: give --user and --password (or PATCH_TRACKING_PASSWORD), or --token (or PATCH_TRACKING_TOKEN)';
       throw new ServerError(message, 401, 'unauthorized', true);
+    }
+    // the compat routes answer a credential without the scope in plain text (the old program had no JSON errors)
+    if (response.status === 403 && response.body.startsWith('Forbidden: this needs')) {
+      throw new ServerError(`the credential may not do this: ${response.body.slice('Forbidden: '.length).trim()}`, 403, 'insufficient_scope', true);
     }
     if (response.status === 429) {
       const retry = response.headers['retry-after'];

@@ -4,6 +4,7 @@
  * Exit codes: 0 ok, 1 the operation failed (server refusal, network), 2 usage (flags, YAML, validation).
  */
 import { Command, CommanderError, Option } from 'commander';
+import { SCOPES } from '../../src/auth/scopes.js';
 import { VERSION } from '../../src/paths.js';
 import { addAction } from './commands/add.js';
 import { deleteAction } from './commands/delete.js';
@@ -137,10 +138,14 @@ export function buildProgram(context: RunContext): Command {
       .command('create')
       .description('create a token; it is printed once, only its hash is stored')
       .argument('<name>', 'what the token is for')
+      .requiredOption(
+        '--scope <scope...>',
+        `what the token may do (repeat or separate with commas): ${SCOPES.join(', ')}; admin implies all, any scope implies read`,
+      )
       .option('--json', 'print the token and its record as JSON'),
     'write',
   ).action((name: string, options) => tokenCreateAction(context, name, options));
-  addConnectionOptions(token.command('list').description('list tokens (never the tokens themselves)').option('--json', 'print JSON'), 'write').action(
+  addConnectionOptions(token.command('list').description('list tokens and their scopes (never the tokens themselves)').option('--json', 'print JSON'), 'write').action(
     (options) => tokenListAction(context, options),
   );
   addConnectionOptions(token.command('revoke').description('revoke a token').argument('<id>', 'the token id (see token list)'), 'write').action(

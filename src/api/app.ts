@@ -9,6 +9,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { Authenticator } from '../auth/authenticator.js';
+import type { Scope } from '../auth/scopes.js';
 import type { CiSettings } from '../ci/publish-hook.js';
 import type { Database } from '../db/client.js';
 import { AppError } from '../errors.js';
@@ -61,10 +62,12 @@ const OWN_BODY_LIMIT_PATHS = new Set(['/api/v1/mail']);
 export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   // '/x' and '/x/' are one route (Patchwork's clients add or drop the slash; so may anyone's)
   const app = new Hono<ApiEnv>({ strict: false });
-  const compatWrite = makeGuard(deps.authenticator, 'compat');
-  const compatRead = deps.readAuth ? compatWrite : openGuard;
-  const jsonWrite = makeGuard(deps.authenticator, 'json');
-  const jsonRead = deps.readAuth ? jsonWrite : openGuard;
+  // Who may do what: each route group's writes need one scope (src/auth/scopes.ts); reads need `read`
+  // when READ_AUTH is on, and are open otherwise.
+  const needs = (scope: Scope) => makeGuard(deps.authenticator, 'json', scope);
+  const compatWrite = makeGuard(deps.authenticator, 'compat', 'trackings');
+  const compatRead = deps.readAuth ? makeGuard(deps.authenticator, 'compat', 'read') : openGuard;
+  const jsonRead = deps.readAuth ? needs('read') : openGuard;
 
   const proxies = new TrustedProxies(deps.trustedProxies ?? []);
   app.use('*', async (c, next) => {
@@ -92,7 +95,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
 
   app.route('/', compatRoutes(deps.db, compatWrite, compatRead, deps.resolveCommit));
 
-  const v1 = v1Routes({ db: deps.db, requireWrite: jsonWrite, requireRead: jsonRead, scanNow: deps.scanNow, resolveCommit: deps.resolveCommit });
+  const v1 = v1Routes({ db: deps.db, requireWrite: needs('trackings'), requireRead: jsonRead, requireAdmin: needs('admin'), scanNow: deps.scanNow, resolveCommit: deps.resolveCommit });
   v1.route('/', seriesCompareRoutes({ db: deps.db, requireRead: jsonRead, compare: deps.compare }));
   const openapi = () =>
     v1.getOpenAPI31Document({
@@ -108,14 +111,14 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   app.get('/api/v1/docs', (c) => c.html(renderDocsPage(openapi() as unknown as Record<string, unknown>)));
   app.route('/api/v1', v1);
 
-  const json = { db: deps.db, requireWrite: jsonWrite, requireRead: jsonRead };
-  app.route('/', mailRoutes({ ...json, ...deps.mail }));
-  app.route('/', ciRoutes({ ...json, settings: deps.ci ?? CI_DISABLED, logger: deps.logger }));
-  app.route('/', checksRoutes(json));
-  app.route('/', eventsRoutes(json));
-  app.route('/', testerRoutes(json));
-  app.route('/', patchworkRoutes(json));
-  app.route('/', publicInboxRoutes(json));
+  const json = (scope: Scope) => ({ db: deps.db, requireWrite: needs(scope), requireRead: jsonRead });
+  app.route('/', mailRoutes({ ...json('mail'), ...deps.mail }));
+  app.route('/', ciRoutes({ ...json('checks'), settings: deps.ci ?? CI_DISABLED, logger: deps.logger }));
+  app.route('/', checksRoutes(json('checks')));
+  app.route('/', eventsRoutes(json('read')));
+  app.route('/', testerRoutes(json('tester')));
+  app.route('/', patchworkRoutes({ ...json('patches'), requireCheckWrite: needs('checks') }));
+  app.route('/', publicInboxRoutes(json('read')));
   if (deps.gitee) app.route('/', giteeWebhookRoutes({ db: deps.db, ...deps.gitee }));
   app.route('/', webRoutes({ db: deps.db, authenticator: deps.authenticator, logger: deps.logger, readAuth: deps.readAuth }));
 

@@ -13,6 +13,7 @@ const STATUS_BY_CODE: Readonly<Record<string, ContentfulStatusCode>> = {
   webhook_stale: 401,
   webhook_not_configured: 403,
   csrf_failed: 403,
+  insufficient_scope: 403,
   not_found: 404,
   no_previous_version: 404,
   forge_not_found: 404,

@@ -9,10 +9,18 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Database } from '../db/client.js';
 import { hashPassword, verifyPassword } from './passwords.js';
+import { ALL_SCOPES, isScope, type Scope } from './scopes.js';
 import { findLiveToken, touchToken } from './tokens.js';
 
+/** Who a request is from and what they may do. */
+export interface Access {
+  /** a name for logs, checks and events: the admin user's name or `token:<name>` */
+  principal: string;
+  scopes: readonly Scope[];
+}
+
 export type AuthResult =
-  | { ok: true; principal: string }
+  | ({ ok: true } & Access)
   | { ok: false; reason: 'missing' | 'invalid' }
   | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
 
@@ -55,42 +63,43 @@ export class Authenticator {
     if (!authorization) return { ok: false, reason: 'missing' };
     const [scheme, ...rest] = authorization.trim().split(/\s+/);
     const value = rest.join(' ');
-    let principal: string | null = null;
+    let access: Access | null = null;
     let claimed = '(token)';
     if (scheme?.toLowerCase() === 'basic') {
       const basic = decodeBasic(value);
       claimed = basic?.user ?? '';
-      principal = basic ? await this.checkBasic(basic) : null;
-    } else if (scheme?.toLowerCase() === 'bearer') principal = await this.checkBearer(value);
+      access = basic ? await this.checkBasic(basic) : null;
+    } else if (scheme?.toLowerCase() === 'bearer') access = await this.checkBearer(value);
     const failureKey = `${client}\u0000${claimed}`;
-    if (principal) {
+    if (access) {
       this.failures.delete(failureKey);
-      return { ok: true, principal };
+      return { ok: true, ...access };
     }
     const blocked = this.blockedFor(failureKey);
     if (blocked > 0) return { ok: false, reason: 'throttled', retryAfterSeconds: Math.ceil(blocked / 1000) };
     return this.recordFailure(failureKey);
   }
 
-  private async checkBasic({ user, password, decoded }: { user: string; password: string; decoded: string }): Promise<string | null> {
+  private async checkBasic({ user, password, decoded }: { user: string; password: string; decoded: string }): Promise<Access | null> {
     const key = createHmac('sha256', this.cacheKey).update(decoded).digest('hex');
     const expires = this.verified.get(key);
-    if (expires !== undefined && expires > this.now()) return user;
+    // the USER/PASSWORD login is the admin: every scope
+    if (expires !== undefined && expires > this.now()) return { principal: user, scopes: ALL_SCOPES };
     const known = safeEqual(user, this.options.user) && Boolean(this.options.passwordHash);
     // an unknown user is checked against a hash of the same cost, so it answers as slowly as a known one
     const ok = await (this.options.verify ?? verifyPassword)(password, known ? this.options.passwordHash : await decoyHash());
     if (!known || !ok) return null;
     if (this.verified.size > 1000) this.verified.clear();
     this.verified.set(key, this.now() + this.cacheTtlMs);
-    return user;
+    return { principal: user, scopes: ALL_SCOPES };
   }
 
-  private async checkBearer(token: string): Promise<string | null> {
+  private async checkBearer(token: string): Promise<Access | null> {
     const row = await findLiveToken(this.options.db, token);
     if (!row) return null;
     // last-used is informative only: don't make the request wait for it
     touchToken(this.options.db, row.id).catch(() => {});
-    return `token:${row.name}`;
+    return { principal: `token:${row.name}`, scopes: row.scopes.filter(isScope) };
   }
 
   private blockedFor(key: string): number {

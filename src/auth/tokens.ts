@@ -3,6 +3,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { apiToken, type ApiTokenRow } from '../db/schema/index.js';
+import { AppError } from '../errors.js';
+import { normalizeScopes, type Scope } from './scopes.js';
 
 const TOKEN_PREFIX = 'ptk_';
 
@@ -10,11 +12,13 @@ export function digestToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-export async function createApiToken(db: Database, name: string): Promise<{ token: string; row: ApiTokenRow }> {
+/** A new token with the scopes it may use (at least one: a token that may do nothing is a mistake). */
+export async function createApiToken(db: Database, name: string, scopes: readonly Scope[]): Promise<{ token: string; row: ApiTokenRow }> {
+  if (scopes.length === 0) throw new AppError('invalid_request', 'scopes: give at least one scope', { field: 'scopes' });
   const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
   const [row] = await db
     .insert(apiToken)
-    .values({ name, prefix: token.slice(0, TOKEN_PREFIX.length + 6), digest: digestToken(token) })
+    .values({ name, prefix: token.slice(0, TOKEN_PREFIX.length + 6), digest: digestToken(token), scopes: normalizeScopes(scopes) })
     .returning();
   return { token, row: row! };
 }

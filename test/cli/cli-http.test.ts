@@ -245,11 +245,17 @@ describe('the old documented commands, verbatim, against a plain HTTP server', (
   });
 
   it('token create, use, list and revoke', async () => {
-    const created = await cli(['token', 'create', 'ci-bot', ...auth()]);
+    const unscoped = await cli(['token', 'create', 'ci-bot', ...auth()]);
+    expect(unscoped.code).toBe(2);
+    expect(unscoped.stderr).toContain('--scope');
+    const unknownScope = await cli(['token', 'create', 'ci-bot', '--scope', 'trackings,root', ...auth()]);
+    expect(unknownScope.code).toBe(2);
+    expect(unknownScope.stderr).toContain('unknown scope "root"');
+    const created = await cli(['token', 'create', 'ci-bot', '--scope', 'trackings', '--scope', 'read', ...auth()]);
     expect(created.code).toBe(0);
     const token = created.stdout.trim();
     expect(token.length).toBeGreaterThanOrEqual(20);
-    expect(created.stderr).toMatch(/created token (\d+) "ci-bot"; it is shown only now/);
+    expect(created.stderr).toMatch(/created token (\d+) "ci-bot" with scopes read, trackings; it is shown only now/);
     const id = /created token (\d+)/.exec(created.stderr)![1]!;
 
     const withToken = await cli(['add', '--server', server, '--token', token, '--version_control', 'github', '--repo', 'tok/r', '--branch', 'master', '--scm_repo', 'o/r', '--scm_branch', 'main', '--enabled', 'true']);
@@ -259,8 +265,12 @@ describe('the old documented commands, verbatim, against a plain HTTP server', (
 
     const list = await cli(['token', 'list', ...auth()]);
     expect(list.code).toBe(0);
-    expect(list.stdout).toMatch(/^id\s+name\s+prefix\s+created_at\s+last_used_at\s+revoked_at\n/);
-    expect(list.stdout).toMatch(new RegExp(`^${id}\\s+ci-bot\\s`, 'm'));
+    expect(list.stdout).toMatch(/^id\s+name\s+prefix\s+scopes\s+created_at\s+last_used_at\s+revoked_at\n/);
+    expect(list.stdout).toMatch(new RegExp(`^${id}\\s+ci-bot\\s+ptk_\\S+\\s+read,trackings\\s`, 'm'));
+    // a trackings token manages trackings, not tokens
+    const minted = await cli(['token', 'create', 'more', '--scope', 'admin', '--server', server, '--token', token]);
+    expect(minted.code).toBe(1);
+    expect(minted.stderr).toContain('"admin" scope');
     expect(list.stdout).not.toContain(token);
 
     expect(await cli(['token', 'revoke', id, ...auth()])).toMatchObject({ code: 0, stdout: `revoked token ${id}\n` });

@@ -1,0 +1,1 @@
+ALTER TABLE "api_token" ADD COLUMN "scopes" text[] DEFAULT '{read,trackings,patches,checks,tester,mail,admin}'::text[] NOT NULL;
