@@ -46,6 +46,19 @@ export interface ApiToken {
   token?: string;
 }
 
+export interface MailProject {
+  id: number;
+  link_name: string;
+  name: string;
+  list_id: string;
+  list_email: string;
+  subject_match: string;
+  web_url: string;
+  scm_url: string;
+  webscm_url: string;
+  list_archive_url: string;
+}
+
 /** The server refused or failed a request. `fatal`: every further request would fail the same way. */
 export class ServerError extends CliError {
   constructor(
@@ -155,6 +168,18 @@ export class PatchTrackingApi {
 
   async revokeToken(id: number): Promise<void> {
     await this.v1('DELETE', `api/v1/tokens/${id}`);
+  }
+
+  async createProject(body: Record<string, unknown>): Promise<MailProject> {
+    return (await this.v1('POST', 'api/v1/projects', undefined, body)) as MailProject;
+  }
+
+  async listProjects(): Promise<MailProject[]> {
+    return (await this.v1('GET', 'api/v1/projects')) as MailProject[];
+  }
+
+  async updateProject(id: number, patch: Record<string, unknown>): Promise<MailProject> {
+    return (await this.v1('PATCH', `api/v1/projects/${id}`, undefined, patch)) as MailProject;
   }
 
   // ---- plumbing

@@ -1,6 +1,6 @@
 /**
  * patch-tracking-cli: the old client's commands and flags (add, query, delete), plus update, enable,
- * disable, scan, token and generate-password. `run(argv, io)` is the whole program; the bins only call it.
+ * disable, scan, token, project and generate-password. `run(argv, io)` is the whole program; the bins only call it.
  * Exit codes: 0 ok, 1 the operation failed (server refusal, network), 2 usage (flags, YAML, validation).
  */
 import { Command, CommanderError, Option } from 'commander';
@@ -13,6 +13,7 @@ import { exportAction } from './commands/export.js';
 import { queryAction } from './commands/query.js';
 import { scanAction } from './commands/scan.js';
 import { showAction } from './commands/show.js';
+import { PROJECT_FLAGS, projectAddAction, projectListAction, projectUpdateAction } from './commands/project.js';
 import { tokenCreateAction, tokenListAction, tokenRevokeAction } from './commands/token.js';
 import { enableAction, updateAction } from './commands/update.js';
 import type { RunContext } from './context.js';
@@ -151,6 +152,30 @@ export function buildProgram(context: RunContext): Command {
   addConnectionOptions(token.command('revoke').description('revoke a token').argument('<id>', 'the token id (see token list)'), 'write').action(
     (id: string, options) => tokenRevokeAction(context, id, options),
   );
+
+  const project = program.command('project').description('mailing-list projects (changes need an admin login or a token with the admin scope)');
+  const projectFlags = (command: Command, listIdRequired: boolean) => {
+    for (const [flag, , value, description] of PROJECT_FLAGS) {
+      const option = `--${flag.replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)} ${value}`;
+      if (flag === 'listId' && listIdRequired) command.requiredOption(option, description);
+      else command.option(option, description);
+    }
+    return command.option('--json', 'print the project as JSON');
+  };
+  addConnectionOptions(
+    projectFlags(project.command('add').description('track a mailing list (or the part of it whose subjects match --subject-match)').argument('<link-name>', 'short name used in URLs and subject prefixes'), true).option(
+      '--delegate <email>',
+      'a person patches may be delegated to (repeatable)',
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    ),
+    'write',
+  ).action((linkName: string, options) => projectAddAction(context, linkName, options));
+  addConnectionOptions(project.command('list').description('list the projects').option('--json', 'print JSON'), 'read').action((options) => projectListAction(context, options));
+  addConnectionOptions(
+    projectFlags(project.command('update').description("change a project's fields").argument('<project>', 'its id or link name'), false).option('--link-name <name>', 'a new link name'),
+    'write',
+  ).action((ref: string, options) => projectUpdateAction(context, ref, options));
 
   program
     .command('generate-password')

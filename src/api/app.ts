@@ -16,6 +16,7 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { TrustedProxies } from '../client-address.js';
 import type { CompareOptions } from '../mail/compare/compare.js';
+import { MailStore } from '../mail/store/mail-store.js';
 import { makeGuard, openGuard, socketAddress } from './auth-guard.js';
 import { checksRoutes } from './checks/routes.js';
 import { ciRoutes, CI_DISABLED } from './ci.js';
@@ -30,6 +31,7 @@ import { publicInboxRoutes } from './public-inbox/routes.js';
 import { testerRoutes } from './testers/routes.js';
 import { renderDocsPage } from './v1/docs-page.js';
 import { v1Routes, type V1Deps } from './v1/routes.js';
+import { projectRoutes } from './v1/projects.js';
 import { seriesCompareRoutes } from './v1/series-compare.js';
 import { giteeWebhookRoutes, type GiteeWebhookDeps } from './webhooks/gitee.js';
 import { webRoutes } from '../web/routes.js';
@@ -97,13 +99,16 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
 
   const v1 = v1Routes({ db: deps.db, requireWrite: needs('trackings'), requireRead: jsonRead, requireAdmin: needs('admin'), scanNow: deps.scanNow, resolveCommit: deps.resolveCommit });
   v1.route('/', seriesCompareRoutes({ db: deps.db, requireRead: jsonRead, compare: deps.compare }));
+  // one mail store for the intake and the project routes, so a project changed over the API applies at once
+  const mailStore = deps.mail?.store ?? new MailStore(deps.db);
+  v1.route('/', projectRoutes({ db: deps.db, requireRead: jsonRead, requireAdmin: needs('admin'), onChange: () => mailStore.invalidateProjects() }));
   const openapi = () =>
     v1.getOpenAPI31Document({
       openapi: '3.1.0',
       info: {
         title: 'patch-tracking API',
         version: deps.version ?? '1',
-        description: 'Trackings, the issues and PRs the bot opened, and API tokens. Write operations need HTTP Basic (USER/PASSWORD) or a Bearer API token.',
+        description: 'Trackings, the issues and PRs the bot opened, API tokens and mailing-list projects. Write operations need HTTP Basic (USER/PASSWORD) or a Bearer API token with the scope the operation needs (403 insufficient_scope names it).',
       },
       servers: [{ url: '/api/v1' }],
     });
@@ -112,7 +117,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   app.route('/api/v1', v1);
 
   const json = (scope: Scope) => ({ db: deps.db, requireWrite: needs(scope), requireRead: jsonRead });
-  app.route('/', mailRoutes({ ...json('mail'), ...deps.mail }));
+  app.route('/', mailRoutes({ ...json('mail'), ...deps.mail, store: mailStore }));
   app.route('/', ciRoutes({ ...json('checks'), settings: deps.ci ?? CI_DISABLED, logger: deps.logger }));
   app.route('/', checksRoutes(json('checks')));
   app.route('/', eventsRoutes(json('read')));

@@ -284,6 +284,30 @@ describe('the old documented commands, verbatim, against a plain HTTP server', (
     expect((await cli(['token', 'revoke', 'abc', ...auth()])).code).toBe(2);
   });
 
+  it('project add, list and update through the API; changes need the admin scope', async () => {
+    const added = await cli(['project', 'add', 'kernel', '--list-id', 'kernel.lists.example.org', '--list-email', 'kernel@lists.example.org', '--scm-url', 'https://git.example.org/k.git', '--delegate', 'maint@example.org', ...auth()]);
+    expect(added).toMatchObject({ code: 0, stdout: expect.stringMatching(/^added project kernel \(id \d+\) tracking kernel\.lists\.example\.org\n$/) });
+    const dup = await cli(['project', 'add', 'kernel', '--list-id', 'other.example.org', ...auth()]);
+    expect(dup.code).toBe(1);
+    expect(dup.stderr).toContain('a project named "kernel" exists (project_exists)');
+    const bad = await cli(['project', 'add', 'bad name', '--list-id', 'x.example.org', ...auth()]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('link name "bad name"');
+
+    const updated = await cli(['project', 'update', 'kernel', '--name', 'The Kernel', '--subject-match', '\\[PATCH', ...auth()]);
+    expect(updated).toMatchObject({ code: 0, stdout: expect.stringContaining('updated project kernel') });
+    const listed = JSON.parse((await cli(['project', 'list', '--json', '--server', server])).stdout) as Array<Record<string, unknown>>;
+    expect(listed.find((p) => p.link_name === 'kernel')).toMatchObject({ name: 'The Kernel', subject_match: '\\[PATCH', scm_url: 'https://git.example.org/k.git', list_email: 'kernel@lists.example.org' });
+    const table = await cli(['project', 'list', '--server', server]);
+    expect(table.stdout).toMatch(/^id\s+link_name\s+name\s+list_id/);
+
+    const created = await cli(['token', 'create', 'trk', '--scope', 'trackings', ...auth()]);
+    const refused = await cli(['project', 'update', 'kernel', '--name', 'x', '--server', server, '--token', created.stdout.trim()]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('this needs the "admin" scope');
+    expect((await cli(['project', 'update', 'kernel', ...auth()])).code).toBe(2);
+  });
+
   it('an explicit https:// URL to a plain HTTP server does not fall back: exit 1, saying what to use', async () => {
     const result = await cli(['query', '--server', `https://${server}`]);
     expect(result.code).toBe(1);

@@ -50,21 +50,30 @@ function validate(p: NewProject): void {
   }
 }
 
+/** The project fields a caller may change later (everything but the id). */
+export type ProjectChanges = Partial<NewProject>;
+
+type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
+
+/** A link name, or a list id with the same subject match, belongs to one project only. */
+async function refuseClash(tx: Tx, p: NewProject, exceptId?: number): Promise<void> {
+  const clash = await tx
+    .select({ id: mailProject.id, linkName: mailProject.linkName })
+    .from(mailProject)
+    .where(sql`(${mailProject.linkName} = ${p.linkName} or (${mailProject.listId} = ${p.listId} and ${mailProject.subjectMatch} = ${p.subjectMatch ?? ''}))${exceptId === undefined ? sql`` : sql` and ${mailProject.id} <> ${exceptId}`}`);
+  if (!clash.length) return;
+  const c = clash[0]!;
+  throw new AppError(
+    'project_exists',
+    c.linkName === p.linkName ? `a project named "${p.linkName}" exists` : `project "${c.linkName}" already takes list id ${p.listId}${p.subjectMatch ? ` with subject match ${p.subjectMatch}` : ''}`,
+    { field: c.linkName === p.linkName ? 'link_name' : 'list_id' },
+  );
+}
+
 export async function createProject(db: Database, input: NewProject): Promise<MailProjectRow> {
   validate(input);
   return db.transaction(async (tx) => {
-    const clash = await tx
-      .select({ id: mailProject.id, linkName: mailProject.linkName })
-      .from(mailProject)
-      .where(sql`${mailProject.linkName} = ${input.linkName} or (${mailProject.listId} = ${input.listId} and ${mailProject.subjectMatch} = ${input.subjectMatch ?? ''})`);
-    if (clash.length) {
-      const c = clash[0]!;
-      throw new AppError(
-        'project_exists',
-        c.linkName === input.linkName ? `a project named "${input.linkName}" exists` : `project "${c.linkName}" already takes list id ${input.listId}${input.subjectMatch ? ` with subject match ${input.subjectMatch}` : ''}`,
-        { field: c.linkName === input.linkName ? 'link_name' : 'list_id' },
-      );
-    }
+    await refuseClash(tx, input);
     const [row] = await tx
       .insert(mailProject)
       .values({
@@ -80,6 +89,38 @@ export async function createProject(db: Database, input: NewProject): Promise<Ma
       })
       .returning();
     await tx.insert(mailState).values(DEFAULT_STATES.map((s, i) => ({ projectId: row!.id, slug: s.slug, name: s.name, ordering: i, actionRequired: s.actionRequired })));
+    return row!;
+  });
+}
+
+export async function getProjectById(db: Database, id: number): Promise<MailProjectRow | undefined> {
+  const [row] = await db.select().from(mailProject).where(eq(mailProject.id, id));
+  return row;
+}
+
+/** Change some of a project's fields, under the rules a new project follows. */
+export async function updateProject(db: Database, id: number, changes: ProjectChanges): Promise<MailProjectRow> {
+  return db.transaction(async (tx) => {
+    const [current] = await tx.select().from(mailProject).where(eq(mailProject.id, id)).for('update');
+    if (!current) throw new AppError('not_found', `no project with id ${id}`, { field: 'id' });
+    const next: NewProject = {
+      linkName: changes.linkName ?? current.linkName,
+      name: changes.name ?? current.name,
+      listId: changes.listId ?? current.listId,
+      listEmail: changes.listEmail ?? current.listEmail,
+      subjectMatch: changes.subjectMatch ?? current.subjectMatch,
+      webUrl: changes.webUrl ?? current.webUrl,
+      scmUrl: changes.scmUrl ?? current.scmUrl,
+      webscmUrl: changes.webscmUrl ?? current.webscmUrl,
+      listArchiveUrl: changes.listArchiveUrl ?? current.listArchiveUrl,
+    };
+    validate(next);
+    await refuseClash(tx, next, id);
+    const [row] = await tx
+      .update(mailProject)
+      .set({ ...next, name: next.name ?? next.linkName })
+      .where(eq(mailProject.id, id))
+      .returning();
     return row!;
   });
 }
