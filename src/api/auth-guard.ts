@@ -42,7 +42,7 @@ export function makeGuard(authenticator: Authenticator, style: 'compat' | 'json'
     const client = clientAddress(c);
     const result = await authenticator.authenticate(authorization, client);
     if (result.ok) {
-      const access: Access = { principal: result.principal, scopes: result.scopes };
+      const access: Access = { principal: result.principal, scopes: result.scopes, ...(result.user ? { user: result.user } : {}) };
       c.set('access', access);
       c.set('principal', access.principal);
       return checkScope(c, access, scope, style);

@@ -5,6 +5,7 @@ import type { Database } from '../db/client.js';
 import { apiToken, type ApiTokenRow } from '../db/schema/index.js';
 import { AppError } from '../errors.js';
 import { normalizeScopes, type Scope } from './scopes.js';
+import { findUserByName } from './users.js';
 
 const TOKEN_PREFIX = 'ptk_';
 
@@ -13,12 +14,19 @@ export function digestToken(token: string): string {
 }
 
 /** A new token with the scopes it may use (at least one: a token that may do nothing is a mistake). */
-export async function createApiToken(db: Database, name: string, scopes: readonly Scope[]): Promise<{ token: string; row: ApiTokenRow }> {
+export async function createApiToken(db: Database, name: string, scopes: readonly Scope[], owner?: string): Promise<{ token: string; row: ApiTokenRow }> {
   if (scopes.length === 0) throw new AppError('invalid_request', 'scopes: give at least one scope', { field: 'scopes' });
+  // a token of a user acts as that user (the patch rules apply to it); without one it acts for the service
+  let userId: number | null = null;
+  if (owner !== undefined) {
+    const user = await findUserByName(db, owner);
+    if (!user) throw new AppError('invalid_request', `user: no user "${owner.slice(0, 70)}" (see patch-tracking user list)`, { field: 'user' });
+    userId = user.id;
+  }
   const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
   const [row] = await db
     .insert(apiToken)
-    .values({ name, prefix: token.slice(0, TOKEN_PREFIX.length + 6), digest: digestToken(token), scopes: normalizeScopes(scopes) })
+    .values({ name, prefix: token.slice(0, TOKEN_PREFIX.length + 6), digest: digestToken(token), scopes: normalizeScopes(scopes), userId })
     .returning();
   return { token, row: row! };
 }

@@ -22,7 +22,7 @@ import { seriesPatches } from '../mail/export/mbox.js';
 import { projectStates } from '../mail/store/projects.js';
 import { listComments } from '../patchwork/comments.js';
 import { getCover } from '../patchwork/covers.js';
-import { updatePatch } from '../patchwork/patch-update.js';
+import { NOBODY, updatePatch } from '../patchwork/patch-update.js';
 import { getPatch, listPatches, stateSlug } from '../patchwork/patches.js';
 import { findPersonId } from '../patchwork/people.js';
 import { listProjects, projectByLinkName } from '../patchwork/projects.js';
@@ -32,7 +32,7 @@ import { NEEDS_HUMAN, TRACKING_STATUSES } from '../tracker/status.js';
 import { VERSION_CONTROLS } from '../sources/types.js';
 import type { PageContext } from './layout.js';
 import { formText, idParam, intQuery, oneOf, positiveInt, text, yesNo } from './params.js';
-import { csrfToken, endSession, sessionPrincipal, SessionStore, startSession, verifiedForm } from './session.js';
+import { csrfToken, endSession, sessionAccess, sessionPrincipal, SessionStore, startSession, verifiedForm } from './session.js';
 import { STYLESHEET } from './style.js';
 import { errorPage, loginPage } from './views/login.js';
 import { patchListPage, patchPage, seriesPage } from './views/patches.js';
@@ -201,10 +201,11 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
     const state = formText(await c.req.parseBody(), 'state');
     if (!state) throw invalidInput('state', 'a state is required');
     try {
-      await updatePatch(db, id, { state }, c.get('page').principal ?? null);
+      // the patch rules of the login (maintainer, delegate, submitter); a session without one is refused as nobody
+      await updatePatch(db, id, { state }, c.get('page').principal ?? null, sessionAccess(c, sessions) ?? NOBODY);
     } catch (err) {
       // a refused state is shown on the patch's own page, next to the form
-      if (err instanceof AppError && err.code === 'invalid_request') return c.html(await patchView(c, err.message), statusOf(err));
+      if (err instanceof AppError && (err.code === 'invalid_request' || err.code === 'patch_forbidden')) return c.html(await patchView(c, err.message), statusOf(err));
       throw err;
     }
     return c.redirect(`/patch/${id}/`, 303);
@@ -247,7 +248,8 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
     const authorization = token ? `Bearer ${token}` : user ? `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` : undefined;
     const result = await deps.authenticator.authenticate(authorization, clientAddress(c));
     if (result.ok) {
-      startSession(c, sessions, result.principal);
+      const { ok: _ok, ...access } = result;
+      startSession(c, sessions, result.principal, access);
       return c.redirect(next, 303);
     }
     if (result.reason === 'throttled') {

@@ -8,6 +8,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import type { Access } from '../auth/authenticator.js';
 import { AppError } from '../errors.js';
 
 export const SESSION_COOKIE = 'pt_session';
@@ -16,6 +17,8 @@ export const CSRF_FIELD = '_csrf';
 
 interface Session {
   principal: string;
+  /** who logged in and what they may do, for the rules a write follows */
+  access?: Access;
   expiresAt: number;
 }
 
@@ -27,15 +30,24 @@ export class SessionStore {
     private readonly now: () => number = Date.now,
   ) {}
 
-  create(principal: string): string {
+  create(principal: string, access?: Access): string {
     this.sweep();
     const id = randomBytes(32).toString('base64url');
-    this.sessions.set(id, { principal, expiresAt: this.now() + this.ttlMs });
+    this.sessions.set(id, { principal, ...(access ? { access } : {}), expiresAt: this.now() + this.ttlMs });
     return id;
   }
 
   /** The principal of a live session; an expired one is forgotten. */
   principal(id: string | undefined): string | undefined {
+    return this.live(id)?.principal;
+  }
+
+  /** The access of a live session. */
+  access(id: string | undefined): Access | undefined {
+    return this.live(id)?.access;
+  }
+
+  private live(id: string | undefined): Session | undefined {
     if (!id) return undefined;
     const s = this.sessions.get(id);
     if (!s) return undefined;
@@ -43,7 +55,7 @@ export class SessionStore {
       this.sessions.delete(id);
       return undefined;
     }
-    return s.principal;
+    return s;
   }
 
   end(id: string | undefined): void {
@@ -66,9 +78,9 @@ function cookieOptions(c: Context, maxAgeSeconds: number) {
 }
 
 /** A new session id at every login (an id set before login is never promoted), replacing any earlier one. */
-export function startSession(c: Context, store: SessionStore, principal: string): void {
+export function startSession(c: Context, store: SessionStore, principal: string, access?: Access): void {
   store.end(getCookie(c, SESSION_COOKIE));
-  setCookie(c, SESSION_COOKIE, store.create(principal), cookieOptions(c, Math.floor(store.ttlMs / 1000)));
+  setCookie(c, SESSION_COOKIE, store.create(principal, access), cookieOptions(c, Math.floor(store.ttlMs / 1000)));
 }
 
 export function endSession(c: Context, store: SessionStore): void {
@@ -78,6 +90,10 @@ export function endSession(c: Context, store: SessionStore): void {
 
 export function sessionPrincipal(c: Context, store: SessionStore): string | undefined {
   return store.principal(getCookie(c, SESSION_COOKIE));
+}
+
+export function sessionAccess(c: Context, store: SessionStore): Access | undefined {
+  return store.access(getCookie(c, SESSION_COOKIE));
 }
 
 /** The visitor's CSRF token, issued on first sight. */

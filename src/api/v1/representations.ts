@@ -103,6 +103,7 @@ export const tokenSchema = z
     name: z.string(),
     prefix: z.string().openapi({ description: 'the first characters of the token, to recognise it' }),
     scopes: z.array(z.enum(SCOPES)).openapi({ description: 'what the token may do' }),
+    user_id: z.number().int().nullable().openapi({ description: 'the user the token acts as; null: the service admin' }),
     created_at: z.string(),
     last_used_at: timestamp,
     revoked_at: timestamp,
@@ -118,6 +119,7 @@ export const tokenInputSchema = z
       .array(z.enum(SCOPES))
       .min(1)
       .openapi({ description: `what the token may do, at least one of: ${scopeList}. \`admin\` implies every scope; any scope implies \`read\`.` }),
+    user: z.string().min(1).max(64).optional().openapi({ description: "a user's name: the token acts as that user (maintainer and submitter rules apply)" }),
   })
   .strict()
   .openapi('ApiTokenInput');
@@ -128,6 +130,7 @@ export function tokenJson(row: ApiTokenRow): z.infer<typeof tokenSchema> {
     name: row.name,
     prefix: row.prefix,
     scopes: row.scopes.filter(isScope),
+    user_id: row.userId,
     created_at: row.createdAt.toISOString(),
     last_used_at: row.lastUsedAt?.toISOString() ?? null,
     revoked_at: row.revokedAt?.toISOString() ?? null,

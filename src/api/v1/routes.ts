@@ -273,7 +273,7 @@ export function v1Routes(deps: V1Deps) {
     }),
     async (c) => {
       const input = c.req.valid('json');
-      const { token, row } = await createApiToken(db, input.name, input.scopes);
+      const { token, row } = await createApiToken(db, input.name, input.scopes, input.user);
       return c.json({ ...tokenJson(row), token }, 201);
     },
   );
