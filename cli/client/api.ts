@@ -158,8 +158,8 @@ export class PatchTrackingApi {
     return this.v1('POST', `api/v1/trackings/${id}/scan`, dryRun ? { dry_run: 'true' } : undefined, undefined, 15 * 60_000);
   }
 
-  async createToken(name: string, scopes: string[]): Promise<ApiToken> {
-    return (await this.v1('POST', 'api/v1/tokens', undefined, { name, scopes })) as ApiToken;
+  async createToken(name: string, scopes: string[], user?: string): Promise<ApiToken> {
+    return (await this.v1('POST', 'api/v1/tokens', undefined, { name, scopes, ...(user ? { user } : {}) })) as ApiToken;
   }
 
   async listTokens(): Promise<ApiToken[]> {

@@ -143,6 +143,7 @@ export function buildProgram(context: RunContext): Command {
         '--scope <scope...>',
         `what the token may do (repeat or separate with commas): ${SCOPES.join(', ')}; admin implies all, any scope implies read`,
       )
+      .option('--as <user>', "a user's name: the token acts as that user (patch-tracking user list)")
       .option('--json', 'print the token and its record as JSON'),
     'write',
   ).action((name: string, options) => tokenCreateAction(context, name, options));

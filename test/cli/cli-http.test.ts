@@ -267,6 +267,9 @@ describe('the old documented commands, verbatim, against a plain HTTP server', (
     expect(list.code).toBe(0);
     expect(list.stdout).toMatch(/^id\s+name\s+prefix\s+scopes\s+created_at\s+last_used_at\s+revoked_at\n/);
     expect(list.stdout).toMatch(new RegExp(`^${id}\\s+ci-bot\\s+ptk_\\S+\\s+read,trackings\\s`, 'm'));
+    const unknownUser = await cli(['token', 'create', 'mine', '--scope', 'patches', '--as', 'nobody', ...auth()]);
+    expect(unknownUser.code).toBe(1);
+    expect(unknownUser.stderr).toContain('user: no user "nobody"');
     // a trackings token manages trackings, not tokens
     const minted = await cli(['token', 'create', 'more', '--scope', 'admin', '--server', server, '--token', token]);
     expect(minted.code).toBe(1);

@@ -14,10 +14,10 @@ export function parseScopes(values: string[]): string[] {
   return scopes;
 }
 
-export async function tokenCreateAction(context: RunContext, name: string, options: ConnectionFlags & { json?: boolean; scope: string[] }) {
+export async function tokenCreateAction(context: RunContext, name: string, options: ConnectionFlags & { json?: boolean; scope: string[]; as?: string }) {
   const scopes = parseScopes(options.scope);
   const api = await connect(context, options, 'required');
-  const token = await api.createToken(name, scopes);
+  const token = await api.createToken(name, scopes, options.as);
   if (options.json) {
     context.io.stdout.write(`${JSON.stringify(token, null, 2)}\n`);
     return;
