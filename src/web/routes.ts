@@ -22,6 +22,7 @@ import { seriesPatches } from '../mail/export/mbox.js';
 import { projectStates } from '../mail/store/projects.js';
 import { listComments } from '../patchwork/comments.js';
 import { getCover } from '../patchwork/covers.js';
+import { grants, type Scope } from '../auth/scopes.js';
 import { NOBODY, updatePatch } from '../patchwork/patch-update.js';
 import { getPatch, listPatches, stateSlug } from '../patchwork/patches.js';
 import { findPersonId } from '../patchwork/people.js';
@@ -86,6 +87,15 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
     return next();
   };
 
+  /** A write's scope, as the API asks it: a token login holds only the scopes of its token. */
+  const needs =
+    (scope: Scope): MiddlewareHandler<WebEnv> =>
+    async (c, next) => {
+      const held = sessionAccess(c, sessions)?.scopes ?? [];
+      if (!grants(held, scope)) throw new AppError('insufficient_scope', `this needs the "${scope}" scope; this login has: ${held.join(', ') || 'none'}`);
+      return next();
+    };
+
   app.get('/static/dashboard.css', (c) => {
     c.header('Cache-Control', 'public, max-age=3600');
     return c.body(STYLESHEET, 200, { 'content-type': 'text/css; charset=utf-8' });
@@ -135,7 +145,7 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
     return c.html(trackingPage(c.get('page'), { tracking: t, ranges, combinedCheck: combined.get(id) ?? null }));
   });
 
-  app.post('/trackings/:id/enabled', write, async (c) => {
+  app.post('/trackings/:id/enabled', write, needs('trackings'), async (c) => {
     const id = idParam(c);
     const enabled = yesNo(formText(await c.req.parseBody(), 'enabled'), 'enabled');
     if (enabled === undefined) throw invalidInput('enabled', 'yes or no is required');
@@ -196,7 +206,7 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
 
   app.get('/patch/:id', read, async (c) => c.html(await patchView(c)));
 
-  app.post('/patch/:id/state', write, async (c) => {
+  app.post('/patch/:id/state', write, needs('patches'), async (c) => {
     const id = idParam(c);
     const state = formText(await c.req.parseBody(), 'state');
     if (!state) throw invalidInput('state', 'a state is required');

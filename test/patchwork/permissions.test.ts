@@ -107,4 +107,14 @@ describe('the dashboard state form', () => {
     expect((await setState({ user: 'maint', password: PASSWORD }, 'accepted')).status).toBe(303);
     expect(await stateOf()).toBe('accepted');
   });
+
+  it('a login with a token holds only its scopes: a read token may not change a patch', async () => {
+    const { token } = await createApiToken(api.db, 'viewer', ['read']);
+    const res = await setState({ token }, 'new');
+    expect(res.status).toBe(403);
+    expect(await res.text()).toContain('this needs the &quot;patches&quot; scope');
+    expect(await stateOf()).toBe('accepted');
+    const { token: writer } = await createApiToken(api.db, 'writer', ['patches']);
+    expect((await setState({ token: writer }, 'new')).status).toBe(303);
+  });
 });
