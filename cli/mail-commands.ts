@@ -19,7 +19,7 @@ import { imapOptionsFrom, type ImapKey } from '../src/mail/ingest/imap-settings.
 import { parseMailFromStream } from '../src/mail/ingest/stdin.js';
 import { formatSummary, summaryJson } from '../src/mail/ingest/summary.js';
 import { isDatabaseUnavailable, MailStore, shortErrorMessage } from '../src/mail/store/mail-store.js';
-import { addDelegationRule, addProjectDelegate, createProject, listProjects, updateProject } from '../src/mail/store/projects.js';
+import { addDelegationRule, addProjectDelegate, createProject, listProjects, updateProjectByLinkName } from '../src/mail/store/projects.js';
 import type { MailProjectRow } from '../src/db/schema/mail.js';
 import { runLanded, type LandedProgress } from '../src/mail/landed/landed.js';
 import { GitSource } from '../src/sources/git.js';
@@ -287,7 +287,7 @@ export function registerMailCommands(program: Command, settingsFrom: (command: C
       const settings = settingsOf(command);
       try {
         const row = await withDatabase(settings, (h) =>
-          updateProject(h.db, linkName, {
+          updateProjectByLinkName(h.db, linkName, {
             ...(o.scmUrl !== undefined ? { scmUrl: o.scmUrl } : {}),
             ...(o.scmBranch.length || o.defaultBranch ? { scmBranches: o.defaultBranch ? [] : o.scmBranch } : {}),
             ...(o.landedState !== undefined ? { landedState: o.landedState } : {}),

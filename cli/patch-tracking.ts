@@ -9,6 +9,7 @@ import { VERSION } from '../src/paths.js';
 import { loadSettings, type Settings } from '../src/settings.js';
 import { withDatabase } from './database.js';
 import { registerMailCommands } from './mail-commands.js';
+import { registerUserCommands } from './user-commands.js';
 
 function settingsFrom(command: Command): Settings {
   const options = command.optsWithGlobals<{ config?: string }>();
@@ -103,5 +104,6 @@ program
   });
 
 registerMailCommands(program, settingsFrom);
+registerUserCommands(program, settingsFrom);
 
 program.parseAsync().catch((err) => fatal(err));

@@ -39,10 +39,24 @@ export interface ApiToken {
   id: number;
   name: string;
   prefix: string;
+  scopes: string[];
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
   token?: string;
+}
+
+export interface MailProject {
+  id: number;
+  link_name: string;
+  name: string;
+  list_id: string;
+  list_email: string;
+  subject_match: string;
+  web_url: string;
+  scm_url: string;
+  webscm_url: string;
+  list_archive_url: string;
 }
 
 /** The server refused or failed a request. `fatal`: every further request would fail the same way. */
@@ -144,8 +158,8 @@ export class PatchTrackingApi {
     return this.v1('POST', `api/v1/trackings/${id}/scan`, dryRun ? { dry_run: 'true' } : undefined, undefined, 15 * 60_000);
   }
 
-  async createToken(name: string): Promise<ApiToken> {
-    return (await this.v1('POST', 'api/v1/tokens', undefined, { name })) as ApiToken;
+  async createToken(name: string, scopes: string[], user?: string): Promise<ApiToken> {
+    return (await this.v1('POST', 'api/v1/tokens', undefined, { name, scopes, ...(user ? { user } : {}) })) as ApiToken;
   }
 
   async listTokens(): Promise<ApiToken[]> {
@@ -154,6 +168,18 @@ export class PatchTrackingApi {
 
   async revokeToken(id: number): Promise<void> {
     await this.v1('DELETE', `api/v1/tokens/${id}`);
+  }
+
+  async createProject(body: Record<string, unknown>): Promise<MailProject> {
+    return (await this.v1('POST', 'api/v1/projects', undefined, body)) as MailProject;
+  }
+
+  async listProjects(): Promise<MailProject[]> {
+    return (await this.v1('GET', 'api/v1/projects')) as MailProject[];
+  }
+
+  async updateProject(id: number, patch: Record<string, unknown>): Promise<MailProject> {
+    return (await this.v1('PATCH', `api/v1/projects/${id}`, undefined, patch)) as MailProject;
   }
 
   // ---- plumbing
@@ -203,6 +229,10 @@ export class PatchTrackingApi {
             ? 'authentication failed: the server rejected the API token (revoked or mistyped?)'
             : 'the server requires authentication: give --user and --password (or PATCH_TRACKING_PASSWORD), or --token (or PATCH_TRACKING_TOKEN)';
       throw new ServerError(message, 401, 'unauthorized', true);
+    }
+    // the compat routes answer a credential without the scope in plain text (the old program had no JSON errors)
+    if (response.status === 403 && response.body.startsWith('Forbidden: this needs')) {
+      throw new ServerError(`the credential may not do this: ${response.body.slice('Forbidden: '.length).trim()}`, 403, 'insufficient_scope', true);
     }
     if (response.status === 429) {
       const retry = response.headers['retry-after'];

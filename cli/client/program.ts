@@ -1,9 +1,10 @@
 /**
  * patch-tracking-cli: the old client's commands and flags (add, query, delete), plus update, enable,
- * disable, scan, token and generate-password. `run(argv, io)` is the whole program; the bins only call it.
+ * disable, scan, token, project and generate-password. `run(argv, io)` is the whole program; the bins only call it.
  * Exit codes: 0 ok, 1 the operation failed (server refusal, network), 2 usage (flags, YAML, validation).
  */
 import { Command, CommanderError, Option } from 'commander';
+import { SCOPES } from '../../src/auth/scopes.js';
 import { VERSION } from '../../src/paths.js';
 import { addAction } from './commands/add.js';
 import { deleteAction } from './commands/delete.js';
@@ -12,6 +13,7 @@ import { exportAction } from './commands/export.js';
 import { queryAction } from './commands/query.js';
 import { scanAction } from './commands/scan.js';
 import { showAction } from './commands/show.js';
+import { PROJECT_FLAGS, projectAddAction, projectListAction, projectUpdateAction } from './commands/project.js';
 import { tokenCreateAction, tokenListAction, tokenRevokeAction } from './commands/token.js';
 import { enableAction, updateAction } from './commands/update.js';
 import type { RunContext } from './context.js';
@@ -137,15 +139,44 @@ export function buildProgram(context: RunContext): Command {
       .command('create')
       .description('create a token; it is printed once, only its hash is stored')
       .argument('<name>', 'what the token is for')
+      .requiredOption(
+        '--scope <scope...>',
+        `what the token may do (repeat or separate with commas): ${SCOPES.join(', ')}; admin implies all, any scope implies read`,
+      )
+      .option('--as <user>', "a user's name: the token acts as that user (patch-tracking user list)")
       .option('--json', 'print the token and its record as JSON'),
     'write',
   ).action((name: string, options) => tokenCreateAction(context, name, options));
-  addConnectionOptions(token.command('list').description('list tokens (never the tokens themselves)').option('--json', 'print JSON'), 'write').action(
+  addConnectionOptions(token.command('list').description('list tokens and their scopes (never the tokens themselves)').option('--json', 'print JSON'), 'write').action(
     (options) => tokenListAction(context, options),
   );
   addConnectionOptions(token.command('revoke').description('revoke a token').argument('<id>', 'the token id (see token list)'), 'write').action(
     (id: string, options) => tokenRevokeAction(context, id, options),
   );
+
+  const project = program.command('project').description('mailing-list projects (changes need an admin login or a token with the admin scope)');
+  const projectFlags = (command: Command, listIdRequired: boolean) => {
+    for (const [flag, , value, description] of PROJECT_FLAGS) {
+      const option = `--${flag.replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)} ${value}`;
+      if (flag === 'listId' && listIdRequired) command.requiredOption(option, description);
+      else command.option(option, description);
+    }
+    return command.option('--json', 'print the project as JSON');
+  };
+  addConnectionOptions(
+    projectFlags(project.command('add').description('track a mailing list (or the part of it whose subjects match --subject-match)').argument('<link-name>', 'short name used in URLs and subject prefixes'), true).option(
+      '--delegate <email>',
+      'a person patches may be delegated to (repeatable)',
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    ),
+    'write',
+  ).action((linkName: string, options) => projectAddAction(context, linkName, options));
+  addConnectionOptions(project.command('list').description('list the projects').option('--json', 'print JSON'), 'read').action((options) => projectListAction(context, options));
+  addConnectionOptions(
+    projectFlags(project.command('update').description("change a project's fields").argument('<project>', 'its id or link name'), false).option('--link-name <name>', 'a new link name'),
+    'write',
+  ).action((ref: string, options) => projectUpdateAction(context, ref, options));
 
   program
     .command('generate-password')

@@ -70,4 +70,4 @@ export function issueColumns(rows: Record<string, unknown>[]): Column[] {
   return columns;
 }
 
-export const tokenColumns: Column[] = ['id', 'name', 'prefix', 'created_at', 'last_used_at', 'revoked_at'].map((key) => ({ key }));
+export const tokenColumns: Column[] = ['id', 'name', 'prefix', 'scopes', 'created_at', 'last_used_at', 'revoked_at'].map((key) => ({ key }));

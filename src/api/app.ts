@@ -9,6 +9,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { Authenticator } from '../auth/authenticator.js';
+import type { Scope } from '../auth/scopes.js';
 import type { CiSettings } from '../ci/publish-hook.js';
 import type { Database } from '../db/client.js';
 import { AppError } from '../errors.js';
@@ -16,6 +17,7 @@ import type { Logger } from '../log.js';
 import { TrustedProxies } from '../client-address.js';
 import type { CompareOptions } from '../mail/compare/compare.js';
 import { UpstreamPolicy } from '../sources/upstream-policy.js';
+import { MailStore } from '../mail/store/mail-store.js';
 import { makeGuard, openGuard, socketAddress } from './auth-guard.js';
 import { checksRoutes } from './checks/routes.js';
 import { ciRoutes, CI_DISABLED } from './ci.js';
@@ -30,6 +32,7 @@ import { publicInboxRoutes } from './public-inbox/routes.js';
 import { testerRoutes } from './testers/routes.js';
 import { openApiDocument, renderDocsPage } from './v1/docs-page.js';
 import { v1Routes, type V1Deps } from './v1/routes.js';
+import { projectRoutes } from './v1/projects.js';
 import { seriesCompareRoutes } from './v1/series-compare.js';
 import { giteeWebhookRoutes, type GiteeWebhookDeps } from './webhooks/gitee.js';
 import { webRoutes, type WebDeps } from '../web/routes.js';
@@ -66,10 +69,12 @@ const OWN_BODY_LIMIT_PATHS = new Set(['/api/v1/mail']);
 export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   // '/x' and '/x/' are one route (Patchwork's clients add or drop the slash; so may anyone's)
   const app = new Hono<ApiEnv>({ strict: false });
-  const compatWrite = makeGuard(deps.authenticator, 'compat');
-  const compatRead = deps.readAuth ? compatWrite : openGuard;
-  const jsonWrite = makeGuard(deps.authenticator, 'json');
-  const jsonRead = deps.readAuth ? jsonWrite : openGuard;
+  // Who may do what: each route group's writes need one scope (src/auth/scopes.ts); reads need `read`
+  // when READ_AUTH is on, and are open otherwise.
+  const needs = (scope: Scope) => makeGuard(deps.authenticator, 'json', scope);
+  const compatWrite = makeGuard(deps.authenticator, 'compat', 'trackings');
+  const compatRead = deps.readAuth ? makeGuard(deps.authenticator, 'compat', 'read') : openGuard;
+  const jsonRead = deps.readAuth ? needs('read') : openGuard;
 
   const proxies = new TrustedProxies(deps.trustedProxies ?? []);
   app.use('*', async (c, next) => {
@@ -98,22 +103,25 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   const upstreamPolicy = deps.upstreamPolicy ?? new UpstreamPolicy({ allowLocal: false });
   app.route('/', compatRoutes(deps.db, compatWrite, compatRead, upstreamPolicy, deps.resolveCommit));
 
-  // every /api/v1 router is mounted on v1, so its OpenAPI document describes each of them
-  const json = { db: deps.db, requireWrite: jsonWrite, requireRead: jsonRead };
-  const v1 = v1Routes({ ...json, scanNow: deps.scanNow, resolveCommit: deps.resolveCommit, upstreamPolicy });
+  // every /api/v1 router is mounted on v1, so its OpenAPI document describes each of them; each group's writes need its scope
+  const json = (scope: Scope) => ({ db: deps.db, requireWrite: needs(scope), requireRead: jsonRead });
+  const v1 = v1Routes({ ...json('trackings'), requireAdmin: needs('admin'), scanNow: deps.scanNow, resolveCommit: deps.resolveCommit, upstreamPolicy });
   v1.route('/', seriesCompareRoutes({ db: deps.db, requireRead: jsonRead, compare: deps.compare }));
-  v1.route('/', mailRoutes({ ...json, ...deps.mail }));
-  v1.route('/', ciRoutes({ ...json, settings: deps.ci ?? CI_DISABLED, logger: deps.logger }));
-  v1.route('/', checksRoutes(json));
-  v1.route('/', eventsRoutes(json));
-  v1.route('/', testerRoutes(json));
+  // one mail store for the intake and the project routes, so a project changed over the API applies at once
+  const mailStore = deps.mail?.store ?? new MailStore(deps.db);
+  v1.route('/', projectRoutes({ db: deps.db, requireRead: jsonRead, requireAdmin: needs('admin'), onChange: () => mailStore.invalidateProjects() }));
+  v1.route('/', mailRoutes({ ...json('mail'), ...deps.mail, store: mailStore }));
+  v1.route('/', ciRoutes({ ...json('checks'), settings: deps.ci ?? CI_DISABLED, logger: deps.logger }));
+  v1.route('/', checksRoutes(json('checks')));
+  v1.route('/', eventsRoutes(json('read')));
+  v1.route('/', testerRoutes(json('tester')));
   const openapi = () => openApiDocument(v1, deps.version);
   app.get('/api/v1/openapi.json', (c) => c.json(openapi()));
   app.get('/api/v1/docs', (c) => c.html(renderDocsPage(openapi())));
   app.route('/api/v1', v1);
 
-  app.route('/', patchworkRoutes(json));
-  app.route('/', publicInboxRoutes(json));
+  app.route('/', patchworkRoutes({ ...json('patches'), requireCheckWrite: needs('checks') }));
+  app.route('/', publicInboxRoutes(json('read')));
   if (deps.gitee) app.route('/', giteeWebhookRoutes({ db: deps.db, ...deps.gitee }));
   app.route('/', webRoutes({ db: deps.db, authenticator: deps.authenticator, logger: deps.logger, readAuth: deps.readAuth, scanNow: deps.scanNow, lifecycle: deps.lifecycle }));
 

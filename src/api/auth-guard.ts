@@ -1,11 +1,14 @@
 /**
  * Turns the Authenticator's verdict into HTTP answers: the compat layer answers 401 `Unauthorized Access`
- * exactly as the old program did; /api/v1 answers JSON errors. Routes use a Guard only through guard() or
- * guardByMethod(), as middleware. Failures are logged with the client address
+ * exactly as the old program did; /api/v1 answers JSON errors. Each guard needs one scope (declared per
+ * route group where app.ts mounts the routers): a credential without it gets 403 `insufficient_scope`
+ * naming the scope, with GitHub's `X-Accepted-OAuth-Scopes` / `X-OAuth-Scopes` headers. Routes use a Guard
+ * only through guard() or guardByMethod(), as middleware. Failures are logged with the client address
  * and the user name, never the password.
  */
 import type { Context, MiddlewareHandler } from 'hono';
-import type { Authenticator } from '../auth/authenticator.js';
+import type { Access, Authenticator } from '../auth/authenticator.js';
+import { grants, type Scope } from '../auth/scopes.js';
 import type { ApiEnv } from './context.js';
 import { jsonError } from './errors.js';
 
@@ -29,14 +32,20 @@ function claimedUser(authorization: string | undefined): string | undefined {
   return decoded.split(':')[0];
 }
 
-export function makeGuard(authenticator: Authenticator, style: 'compat' | 'json'): Guard {
+export function makeGuard(authenticator: Authenticator, style: 'compat' | 'json', scope: Scope): Guard {
   return async (c) => {
+    // a request passes several guards at most once through the authenticator (e.g. an admin-only group
+    // inside a router that has its own guard)
+    const known = c.get('access');
+    if (known) return checkScope(c, known, scope, style);
     const authorization = c.req.header('authorization');
     const client = clientAddress(c);
     const result = await authenticator.authenticate(authorization, client);
     if (result.ok) {
-      c.set('principal', result.principal);
-      return null;
+      const access: Access = { principal: result.principal, scopes: result.scopes, ...(result.user ? { user: result.user } : {}) };
+      c.set('access', access);
+      c.set('principal', access.principal);
+      return checkScope(c, access, scope, style);
     }
     const logger = c.get('logger');
     if (result.reason === 'throttled') {
@@ -52,6 +61,16 @@ export function makeGuard(authenticator: Authenticator, style: 'compat' | 'json'
       ? c.text('Unauthorized Access', 401)
       : jsonError(c, 'unauthorized', result.reason === 'missing' ? 'authentication required' : 'invalid credentials');
   };
+}
+
+function checkScope(c: Context<ApiEnv>, access: Access, scope: Scope, style: 'compat' | 'json'): Response | null {
+  c.header('X-OAuth-Scopes', access.scopes.join(', '));
+  c.header('X-Accepted-OAuth-Scopes', scope);
+  if (grants(access.scopes, scope)) return null;
+  const held = access.scopes.length ? access.scopes.join(', ') : 'none';
+  const message = `this needs the "${scope}" scope; this credential has: ${held}`;
+  c.get('logger')?.warn({ client: clientAddress(c), principal: access.principal, scope }, 'insufficient scope');
+  return style === 'compat' ? c.text(`Forbidden: ${message}`, 403) : jsonError(c, 'insufficient_scope', message);
 }
 
 /** A guard that lets everyone through (GET without READ_AUTH). */

@@ -9,10 +9,31 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Database } from '../db/client.js';
 import { hashPassword, verifyPassword } from './passwords.js';
+import { ALL_SCOPES, isScope, type Scope } from './scopes.js';
 import { findLiveToken, touchToken } from './tokens.js';
+import { findUserById, findUserByName } from './users.js';
+
+/** Who a request is from and what they may do. */
+export interface Access {
+  /** a name for logs, checks and events: the admin user's name or `token:<name>` */
+  principal: string;
+  scopes: readonly Scope[];
+  /** the user a request acts as; absent for the settings' admin and for tokens that belong to no user */
+  user?: AccessUser;
+}
+
+export interface AccessUser {
+  id: number;
+  name: string;
+  email: string;
+  admin: boolean;
+}
+
+/** What a user who is not an admin may do with the API: read, and manage patches (as the patch rules allow). */
+const USER_SCOPES: readonly Scope[] = ['read', 'patches'];
 
 export type AuthResult =
-  | { ok: true; principal: string }
+  | ({ ok: true } & Access)
   | { ok: false; reason: 'missing' | 'invalid' }
   | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
 
@@ -37,7 +58,8 @@ interface FailureRecord {
 
 export class Authenticator {
   private readonly cacheKey = randomBytes(32);
-  private readonly verified = new Map<string, number>();
+  /** HMAC of a verified Basic credential → until when, and the user row's hash it was checked against */
+  private readonly verified = new Map<string, { expires: number; userHash: string | undefined }>();
   private readonly failures = new Map<string, FailureRecord>();
   private readonly maxFailures: number;
   private readonly windowMs: number;
@@ -55,42 +77,57 @@ export class Authenticator {
     if (!authorization) return { ok: false, reason: 'missing' };
     const [scheme, ...rest] = authorization.trim().split(/\s+/);
     const value = rest.join(' ');
-    let principal: string | null = null;
+    let access: Access | null = null;
     let claimed = '(token)';
     if (scheme?.toLowerCase() === 'basic') {
       const basic = decodeBasic(value);
       claimed = basic?.user ?? '';
-      principal = basic ? await this.checkBasic(basic) : null;
-    } else if (scheme?.toLowerCase() === 'bearer') principal = await this.checkBearer(value);
+      access = basic ? await this.checkBasic(basic) : null;
+    } else if (scheme?.toLowerCase() === 'bearer') access = await this.checkBearer(value);
     const failureKey = `${client}\u0000${claimed}`;
-    if (principal) {
+    if (access) {
       this.failures.delete(failureKey);
-      return { ok: true, principal };
+      return { ok: true, ...access };
     }
     const blocked = this.blockedFor(failureKey);
     if (blocked > 0) return { ok: false, reason: 'throttled', retryAfterSeconds: Math.ceil(blocked / 1000) };
     return this.recordFailure(failureKey);
   }
 
-  private async checkBasic({ user, password, decoded }: { user: string; password: string; decoded: string }): Promise<string | null> {
+  private async checkBasic({ user, password, decoded }: { user: string; password: string; decoded: string }): Promise<Access | null> {
     const key = createHmac('sha256', this.cacheKey).update(decoded).digest('hex');
-    const expires = this.verified.get(key);
-    if (expires !== undefined && expires > this.now()) return user;
-    const known = safeEqual(user, this.options.user) && Boolean(this.options.passwordHash);
+    const cached = this.verified.get(key);
+    if (cached !== undefined && cached.expires > this.now()) {
+      if (cached.userHash === undefined) return { principal: user, scopes: ALL_SCOPES };
+      // a user row may have been removed or given a new password since: the cache holds only while it has not
+      const row = await findUserByName(this.options.db, user);
+      if (row && row.passwordHash === cached.userHash) return userAccess(row);
+      this.verified.delete(key);
+    }
+    // the USER/PASSWORD login of the settings is the admin: every scope
+    const isAdmin = safeEqual(user, this.options.user) && Boolean(this.options.passwordHash);
+    const row = isAdmin ? undefined : await findUserByName(this.options.db, user);
+    const hash = isAdmin ? this.options.passwordHash : row?.passwordHash;
     // an unknown user is checked against a hash of the same cost, so it answers as slowly as a known one
-    const ok = await (this.options.verify ?? verifyPassword)(password, known ? this.options.passwordHash : await decoyHash());
-    if (!known || !ok) return null;
+    const ok = await (this.options.verify ?? verifyPassword)(password, hash ?? (await decoyHash()));
+    if (!hash || !ok) return null;
     if (this.verified.size > 1000) this.verified.clear();
-    this.verified.set(key, this.now() + this.cacheTtlMs);
-    return user;
+    this.verified.set(key, { expires: this.now() + this.cacheTtlMs, userHash: row?.passwordHash });
+    return row ? userAccess(row) : { principal: user, scopes: ALL_SCOPES };
   }
 
-  private async checkBearer(token: string): Promise<string | null> {
+  private async checkBearer(token: string): Promise<Access | null> {
     const row = await findLiveToken(this.options.db, token);
     if (!row) return null;
     // last-used is informative only: don't make the request wait for it
     touchToken(this.options.db, row.id).catch(() => {});
-    return `token:${row.name}`;
+    const access: Access = { principal: `token:${row.name}`, scopes: row.scopes.filter(isScope) };
+    if (row.userId !== null) {
+      const owner = await findUserById(this.options.db, row.userId);
+      if (!owner) return null;
+      access.user = userAccess(owner).user;
+    }
+    return access;
   }
 
   private blockedFor(key: string): number {
@@ -114,6 +151,10 @@ export class Authenticator {
     if (this.failures.size > 10_000) this.failures.clear();
     return { ok: false, reason: 'invalid' };
   }
+}
+
+function userAccess(row: { id: number; name: string; email: string; admin: boolean }): Access {
+  return { principal: row.name, scopes: row.admin ? ALL_SCOPES : USER_SCOPES, user: { id: row.id, name: row.name, email: row.email, admin: row.admin } };
 }
 
 function decodeBasic(encoded: string): { user: string; password: string; decoded: string } | null {

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { and, eq, gt, lte } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
+import type { Access } from './authenticator.js';
 import { webSession } from '../db/schema/index.js';
 import { digestToken } from './tokens.js';
 
@@ -18,23 +19,23 @@ export class SessionStore {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** A new session of `principal`; its id (the cookie's value). */
-  async create(principal: string): Promise<string> {
+  /** A new session of `principal`, with what the login may do; its id (the cookie's value). */
+  async create(principal: string, access?: Access): Promise<string> {
     await this.prune();
     const id = randomBytes(32).toString('base64url');
-    await this.db.insert(webSession).values({ digest: digestToken(id), principal, expiresAt: new Date(this.now() + this.ttlMs) });
+    await this.db.insert(webSession).values({ digest: digestToken(id), principal, access: access ?? null, expiresAt: new Date(this.now() + this.ttlMs) });
     return id;
   }
 
-  /** The principal of a live session; undefined for an unknown, ended or expired one. */
-  async principal(id: string | undefined): Promise<string | undefined> {
+  /** A live session: who and what they may do; undefined for an unknown, ended or expired one. */
+  async session(id: string | undefined): Promise<{ principal: string; access?: Access } | undefined> {
     // a well-formed id only: anything else cannot be a session and costs no query
     if (!id || !/^[A-Za-z0-9_-]{43}$/.test(id)) return undefined;
     const [row] = await this.db
-      .select({ principal: webSession.principal })
+      .select({ principal: webSession.principal, access: webSession.access })
       .from(webSession)
       .where(and(eq(webSession.digest, digestToken(id)), gt(webSession.expiresAt, new Date(this.now()))));
-    return row?.principal;
+    return row ? { principal: row.principal, ...(row.access ? { access: row.access as Access } : {}) } : undefined;
   }
 
   async end(id: string | undefined): Promise<void> {

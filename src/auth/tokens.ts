@@ -3,6 +3,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { apiToken, type ApiTokenRow } from '../db/schema/index.js';
+import { AppError } from '../errors.js';
+import { normalizeScopes, type Scope } from './scopes.js';
+import { findUserByName } from './users.js';
 
 const TOKEN_PREFIX = 'ptk_';
 
@@ -10,11 +13,20 @@ export function digestToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-export async function createApiToken(db: Database, name: string): Promise<{ token: string; row: ApiTokenRow }> {
+/** A new token with the scopes it may use (at least one: a token that may do nothing is a mistake). */
+export async function createApiToken(db: Database, name: string, scopes: readonly Scope[], owner?: string): Promise<{ token: string; row: ApiTokenRow }> {
+  if (scopes.length === 0) throw new AppError('invalid_request', 'scopes: give at least one scope', { field: 'scopes' });
+  // a token of a user acts as that user (the patch rules apply to it); without one it acts for the service
+  let userId: number | null = null;
+  if (owner !== undefined) {
+    const user = await findUserByName(db, owner);
+    if (!user) throw new AppError('invalid_request', `user: no user "${owner.slice(0, 70)}" (see patch-tracking user list)`, { field: 'user' });
+    userId = user.id;
+  }
   const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
   const [row] = await db
     .insert(apiToken)
-    .values({ name, prefix: token.slice(0, TOKEN_PREFIX.length + 6), digest: digestToken(token) })
+    .values({ name, prefix: token.slice(0, TOKEN_PREFIX.length + 6), digest: digestToken(token), scopes: normalizeScopes(scopes), userId })
     .returning();
   return { token, row: row! };
 }

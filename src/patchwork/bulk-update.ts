@@ -7,7 +7,7 @@
  */
 import type { Database } from '../db/client.js';
 import { AppError, invalidInput } from '../errors.js';
-import { updatePatch, type PatchChange } from './patch-update.js';
+import { type PatchEditor, updatePatch, type PatchChange } from './patch-update.js';
 
 /** More than a page of the list (50) or a long series; a bigger selection is a request to split. */
 export const MAX_BULK_PATCHES = 500;
@@ -27,7 +27,7 @@ export function isEmptyChange(change: PatchChange): boolean {
   return Object.values(change).every((v) => v === undefined);
 }
 
-export async function updatePatches(db: Database, patchIds: readonly number[], change: PatchChange, actor: string | null): Promise<BulkOutcome> {
+export async function updatePatches(db: Database, patchIds: readonly number[], change: PatchChange, actor: string | null, editor?: PatchEditor): Promise<BulkOutcome> {
   const ids = [...new Set(patchIds)];
   if (ids.length === 0) throw invalidInput('patch', 'select at least one patch');
   if (ids.length > MAX_BULK_PATCHES) throw invalidInput('patch', `at most ${MAX_BULK_PATCHES} patches at once (${ids.length} selected)`);
@@ -35,7 +35,7 @@ export async function updatePatches(db: Database, patchIds: readonly number[], c
   const outcome: BulkOutcome = { updated: [], failed: [] };
   for (const id of ids) {
     try {
-      await updatePatch(db, id, change, actor);
+      await updatePatch(db, id, change, actor, editor);
       outcome.updated.push(id);
     } catch (err) {
       // a refusal of this patch is its line in the report; anything else is the service's failure

@@ -12,6 +12,7 @@ import { clientAddress } from '../api/auth-guard.js';
 import { statusOf } from '../api/errors.js';
 import { originOf } from '../api/patchwork/urls.js';
 import type { Authenticator } from '../auth/authenticator.js';
+import type { Access } from '../auth/authenticator.js';
 import { SessionStore } from '../auth/sessions.js';
 import { combinedStateOf, combinedStateOfTrackings, listChecks, rangeWithChecks } from '../checks/service.js';
 import type { Database } from '../db/client.js';
@@ -23,8 +24,9 @@ import { seriesPatches } from '../mail/export/mbox.js';
 import { projectStates } from '../mail/store/projects.js';
 import { listComments } from '../patchwork/comments.js';
 import { getCover } from '../patchwork/covers.js';
+import { grants, type Scope } from '../auth/scopes.js';
 import { isEmptyChange, updatePatches } from '../patchwork/bulk-update.js';
-import { updatePatch } from '../patchwork/patch-update.js';
+import { NOBODY, updatePatch } from '../patchwork/patch-update.js';
 import { getPatch, listPatches, stateSlug } from '../patchwork/patches.js';
 import { findPersonId } from '../patchwork/people.js';
 import { listProjects, projectByLinkName } from '../patchwork/projects.js';
@@ -37,7 +39,7 @@ import { busyError, scanOnDemand, type ScanNow } from '../tracker/scan.js';
 import type { Lifecycle } from '../lifecycle/index.js';
 import type { PageContext } from './layout.js';
 import { formList, formText, idParam, intQuery, oneOf, patchChangeOf, positiveInt, text, yesNo } from './params.js';
-import { csrfToken, endSession, sessionPrincipal, startSession, verifiedForm } from './session.js';
+import { csrfToken, endSession, sessionOf, startSession, verifiedForm } from './session.js';
 import { HTMX_JS, HTMX_PATH } from './assets.js';
 import { STYLESHEET } from './style.js';
 import { projectStatsPage } from './views/activity.js';
@@ -67,7 +69,8 @@ const SCAN_NOTICES: Record<string, string> = {
   recreated: 'The rejected range was proposed again (see the ranges below).',
 };
 
-type WebEnv = { Variables: { page: PageContext } };
+/** the page's context, and what the session's login may do (its scopes and user) */
+type WebEnv = { Variables: { page: PageContext; access: Access | undefined } };
 
 const CSP = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 const PAGE_SIZE = 50;
@@ -102,7 +105,9 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
   const app = new Hono<WebEnv>({ strict: false });
 
   app.use('*', async (c, next) => {
-    c.set('page', { principal: await sessionPrincipal(c, sessions), csrf: csrfToken(c), here: here(c) });
+    const session = await sessionOf(c, sessions);
+    c.set('page', { principal: session?.principal, csrf: csrfToken(c), here: here(c) });
+    c.set('access', session?.access);
     await next();
     c.header('Content-Security-Policy', CSP);
     c.header('X-Content-Type-Options', 'nosniff');
@@ -118,6 +123,15 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
     await verifiedForm(c);
     return next();
   };
+
+  /** A write's scope, as the API asks it: a token login holds only the scopes of its token. */
+  const needs =
+    (scope: Scope): MiddlewareHandler<WebEnv> =>
+    async (c, next) => {
+      const held = c.get('access')?.scopes ?? [];
+      if (!grants(held, scope)) throw new AppError('insufficient_scope', `this needs the "${scope}" scope; this login has: ${held.join(', ') || 'none'}`);
+      return next();
+    };
 
   app.get('/static/dashboard.css', (c) => {
     c.header('Cache-Control', 'public, max-age=3600');
@@ -207,6 +221,7 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
   app.post(
     '/trackings/:id/scan',
     write,
+    needs('trackings'),
     trackingAction(async (c, id) => {
       const result = await scanOnDemand(db, deps.scanNow, id, { dryRun: false });
       deps.logger.info({ tracking: id, action: result.action, actor: c.get('page').principal }, 'tracking scanned from the dashboard');
@@ -217,6 +232,7 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
   app.post(
     '/trackings/:id/retry',
     write,
+    needs('trackings'),
     trackingAction(async (c, id) => {
       const t = await trackingOf(id);
       if (!deps.lifecycle) throw new AppError('engine_unavailable', 'the tracking engine is not running in this process');
@@ -231,6 +247,7 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
   app.post(
     '/trackings/:id/recreate',
     write,
+    needs('trackings'),
     trackingAction(async (c, id) => {
       const t = await trackingOf(id);
       const issueId = positiveInt(formText(await c.req.parseBody(), 'issue'), 'issue');
@@ -255,7 +272,7 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
     }
   });
 
-  app.post('/trackings/:id/enabled', write, async (c) => {
+  app.post('/trackings/:id/enabled', write, needs('trackings'), async (c) => {
     const id = idParam(c);
     const enabled = yesNo(formText(await c.req.parseBody(), 'enabled'), 'enabled');
     if (enabled === undefined) throw invalidInput('enabled', 'yes or no is required');
@@ -318,12 +335,13 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
 
   app.get('/patch/:id', read, async (c) => c.html(await patchView(c)));
 
-  app.post('/patch/:id/update', write, async (c) => {
+  app.post('/patch/:id/update', write, needs('patches'), async (c) => {
     const id = idParam(c);
     const change = patchChangeOf(await c.req.parseBody({ all: true }));
     try {
       if (isEmptyChange(change)) throw invalidInput('state', 'choose a state, a delegate or an archived setting to change');
-      await updatePatch(db, id, change, c.get('page').principal ?? null);
+      // the patch rules of the login (maintainer, delegate, submitter); a session without one is refused as nobody
+      await updatePatch(db, id, change, c.get('page').principal ?? null, c.get('access') ?? NOBODY);
     } catch (err) {
       // a refused change is shown on the patch's own page, next to the form
       if (err instanceof AppError && err.code !== 'not_found') return c.html(await patchView(c, err.message), statusOf(err));
@@ -337,7 +355,7 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
    * form was, saying how many; some refused → a page naming each refused patch and why.
    */
   const applyToPatches = async (c: Context<WebEnv>, patchIds: number[], back: string) => {
-    const outcome = await updatePatches(db, patchIds, patchChangeOf(await c.req.parseBody({ all: true })), c.get('page').principal ?? null);
+    const outcome = await updatePatches(db, patchIds, patchChangeOf(await c.req.parseBody({ all: true })), c.get('page').principal ?? null, c.get('access') ?? NOBODY);
     deps.logger.info({ updated: outcome.updated.length, failed: outcome.failed.length, actor: c.get('page').principal }, 'patches changed from the dashboard');
     if (!outcome.failed.length) {
       const url = new URL(back, 'http://here');
@@ -352,13 +370,13 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
     );
   };
 
-  app.post('/patches/bulk', write, async (c) => {
+  app.post('/patches/bulk', write, needs('patches'), async (c) => {
     const form = await c.req.parseBody({ all: true });
     const ids = formList(form, 'patch').map((v) => positiveInt(v, 'patch')!);
     return applyToPatches(c, ids, safeNext(formText(form, 'back')));
   });
 
-  app.post('/series/:id/update', write, async (c) => {
+  app.post('/series/:id/update', write, needs('patches'), async (c) => {
     const id = idParam(c);
     if (!(await getSeries(db, id))) throw new AppError('not_found', `no series ${id}`);
     return applyToPatches(c, (await seriesPatches(db, id)).map((p) => p.id), `/series/${id}/`);
@@ -441,7 +459,8 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
     const authorization = token ? `Bearer ${token}` : user ? `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` : undefined;
     const result = await deps.authenticator.authenticate(authorization, clientAddress(c));
     if (result.ok) {
-      await startSession(c, sessions, result.principal);
+      const { ok: _ok, ...access } = result;
+      await startSession(c, sessions, result.principal, access);
       return c.redirect(next, 303);
     }
     if (result.reason === 'throttled') {

@@ -7,6 +7,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import type { Access } from '../auth/authenticator.js';
 import type { SessionStore } from '../auth/sessions.js';
 import { AppError } from '../errors.js';
 
@@ -24,9 +25,9 @@ function cookieOptions(c: Context, maxAgeSeconds: number) {
 }
 
 /** A new session id at every login (an id set before login is never promoted), replacing any earlier one. */
-export async function startSession(c: Context, store: SessionStore, principal: string): Promise<void> {
+export async function startSession(c: Context, store: SessionStore, principal: string, access?: Access): Promise<void> {
   await store.end(getCookie(c, SESSION_COOKIE));
-  setCookie(c, SESSION_COOKIE, await store.create(principal), cookieOptions(c, Math.floor(store.ttlMs / 1000)));
+  setCookie(c, SESSION_COOKIE, await store.create(principal, access), cookieOptions(c, Math.floor(store.ttlMs / 1000)));
 }
 
 export async function endSession(c: Context, store: SessionStore): Promise<void> {
@@ -34,8 +35,9 @@ export async function endSession(c: Context, store: SessionStore): Promise<void>
   deleteCookie(c, SESSION_COOKIE, { path: '/', secure: overTls(c) });
 }
 
-export function sessionPrincipal(c: Context, store: SessionStore): Promise<string | undefined> {
-  return store.principal(getCookie(c, SESSION_COOKIE));
+/** The visitor's live session (who, and what they may do), if any. */
+export function sessionOf(c: Context, store: SessionStore): Promise<{ principal: string; access?: Access } | undefined> {
+  return store.session(getCookie(c, SESSION_COOKIE));
 }
 
 /** The visitor's CSRF token, issued on first sight. */

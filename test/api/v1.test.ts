@@ -124,7 +124,7 @@ describe('/api/v1/issues', () => {
 
 describe('API tokens', () => {
   it('creates a token shown once, authenticates with it as Bearer, lists without it, and revokes it', async () => {
-    const created = await req('/api/v1/tokens', jsonRequest('POST', { name: 'ci' }));
+    const created = await req('/api/v1/tokens', jsonRequest('POST', { name: 'ci', scopes: ['trackings'] }));
     expect(created.status).toBe(201);
     const { token, id } = await created.json();
     expect(token).toMatch(/^ptk_/);
@@ -133,7 +133,7 @@ describe('API tokens', () => {
     expect(add.status).toBe(201);
     const listing = await (await req('/api/v1/tokens', { headers: { authorization: basicAuth() } })).json();
     expect(JSON.stringify(listing)).not.toContain(token);
-    expect(listing[0]).toMatchObject({ id, name: 'ci', revoked_at: null });
+    expect(listing[0]).toMatchObject({ id, name: 'ci', scopes: ['trackings'], revoked_at: null });
     expect(listing[0].last_used_at).not.toBeNull();
     expect((await req(`/api/v1/tokens/${id}`, { method: 'DELETE', headers: { authorization: basicAuth() } })).status).toBe(204);
     const after = await req('/api/v1/trackings', { method: 'POST', headers: bearer, body: JSON.stringify({ ...ITEM, branch: 'again' }) });

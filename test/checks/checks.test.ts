@@ -48,7 +48,7 @@ describe('/api/v1/checks', () => {
   });
 
   it('a check on a published range: listed by range and by tracking, combined on the range', async () => {
-    const token = (await createApiToken(api.db, 'jenkins')).token;
+    const token = (await createApiToken(api.db, 'jenkins', ['checks'])).token;
     const first = await post({ range: range.publication.id, state: 'pending', context: 'build' }, `Bearer ${token}`);
     expect(first.status).toBe(201);
     expect(((await first.json()) as any[])[0]).toMatchObject({ range: range.publication.id, user: 'token:jenkins', state: 'pending' });

@@ -245,11 +245,17 @@ describe('the old documented commands, verbatim, against a plain HTTP server', (
   });
 
   it('token create, use, list and revoke', async () => {
-    const created = await cli(['token', 'create', 'ci-bot', ...auth()]);
+    const unscoped = await cli(['token', 'create', 'ci-bot', ...auth()]);
+    expect(unscoped.code).toBe(2);
+    expect(unscoped.stderr).toContain('--scope');
+    const unknownScope = await cli(['token', 'create', 'ci-bot', '--scope', 'trackings,root', ...auth()]);
+    expect(unknownScope.code).toBe(2);
+    expect(unknownScope.stderr).toContain('unknown scope "root"');
+    const created = await cli(['token', 'create', 'ci-bot', '--scope', 'trackings', '--scope', 'read', ...auth()]);
     expect(created.code).toBe(0);
     const token = created.stdout.trim();
     expect(token.length).toBeGreaterThanOrEqual(20);
-    expect(created.stderr).toMatch(/created token (\d+) "ci-bot"; it is shown only now/);
+    expect(created.stderr).toMatch(/created token (\d+) "ci-bot" with scopes read, trackings; it is shown only now/);
     const id = /created token (\d+)/.exec(created.stderr)![1]!;
 
     const withToken = await cli(['add', '--server', server, '--token', token, '--version_control', 'github', '--repo', 'tok/r', '--branch', 'master', '--scm_repo', 'o/r', '--scm_branch', 'main', '--enabled', 'true']);
@@ -259,8 +265,15 @@ describe('the old documented commands, verbatim, against a plain HTTP server', (
 
     const list = await cli(['token', 'list', ...auth()]);
     expect(list.code).toBe(0);
-    expect(list.stdout).toMatch(/^id\s+name\s+prefix\s+created_at\s+last_used_at\s+revoked_at\n/);
-    expect(list.stdout).toMatch(new RegExp(`^${id}\\s+ci-bot\\s`, 'm'));
+    expect(list.stdout).toMatch(/^id\s+name\s+prefix\s+scopes\s+created_at\s+last_used_at\s+revoked_at\n/);
+    expect(list.stdout).toMatch(new RegExp(`^${id}\\s+ci-bot\\s+ptk_\\S+\\s+read,trackings\\s`, 'm'));
+    const unknownUser = await cli(['token', 'create', 'mine', '--scope', 'patches', '--as', 'nobody', ...auth()]);
+    expect(unknownUser.code).toBe(1);
+    expect(unknownUser.stderr).toContain('user: no user "nobody"');
+    // a trackings token manages trackings, not tokens
+    const minted = await cli(['token', 'create', 'more', '--scope', 'admin', '--server', server, '--token', token]);
+    expect(minted.code).toBe(1);
+    expect(minted.stderr).toContain('"admin" scope');
     expect(list.stdout).not.toContain(token);
 
     expect(await cli(['token', 'revoke', id, ...auth()])).toMatchObject({ code: 0, stdout: `revoked token ${id}\n` });
@@ -272,6 +285,30 @@ describe('the old documented commands, verbatim, against a plain HTTP server', (
     expect(listed.find((t) => String(t.id) === id)?.revoked_at).not.toBeNull();
 
     expect((await cli(['token', 'revoke', 'abc', ...auth()])).code).toBe(2);
+  });
+
+  it('project add, list and update through the API; changes need the admin scope', async () => {
+    const added = await cli(['project', 'add', 'kernel', '--list-id', 'kernel.lists.example.org', '--list-email', 'kernel@lists.example.org', '--scm-url', 'https://git.example.org/k.git', '--delegate', 'maint@example.org', ...auth()]);
+    expect(added).toMatchObject({ code: 0, stdout: expect.stringMatching(/^added project kernel \(id \d+\) tracking kernel\.lists\.example\.org\n$/) });
+    const dup = await cli(['project', 'add', 'kernel', '--list-id', 'other.example.org', ...auth()]);
+    expect(dup.code).toBe(1);
+    expect(dup.stderr).toContain('a project named "kernel" exists (project_exists)');
+    const bad = await cli(['project', 'add', 'bad name', '--list-id', 'x.example.org', ...auth()]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('link name "bad name"');
+
+    const updated = await cli(['project', 'update', 'kernel', '--name', 'The Kernel', '--subject-match', '\\[PATCH', ...auth()]);
+    expect(updated).toMatchObject({ code: 0, stdout: expect.stringContaining('updated project kernel') });
+    const listed = JSON.parse((await cli(['project', 'list', '--json', '--server', server])).stdout) as Array<Record<string, unknown>>;
+    expect(listed.find((p) => p.link_name === 'kernel')).toMatchObject({ name: 'The Kernel', subject_match: '\\[PATCH', scm_url: 'https://git.example.org/k.git', list_email: 'kernel@lists.example.org' });
+    const table = await cli(['project', 'list', '--server', server]);
+    expect(table.stdout).toMatch(/^id\s+link_name\s+name\s+list_id/);
+
+    const created = await cli(['token', 'create', 'trk', '--scope', 'trackings', ...auth()]);
+    const refused = await cli(['project', 'update', 'kernel', '--name', 'x', '--server', server, '--token', created.stdout.trim()]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('this needs the "admin" scope');
+    expect((await cli(['project', 'update', 'kernel', ...auth()])).code).toBe(2);
   });
 
   it('an explicit https:// URL to a plain HTTP server does not fall back: exit 1, saying what to use', async () => {

@@ -13,7 +13,7 @@ import { mailEvent, mailPatch, mailSeries, patchLanding, upstreamCommit } from '
 import { createLogger } from '../../src/log.js';
 import { landedStep } from '../../src/mail/landed/landed.js';
 import { MailStore } from '../../src/mail/store/mail-store.js';
-import { createProject, updateProject } from '../../src/mail/store/projects.js';
+import { createProject, updateProjectByLinkName } from '../../src/mail/store/projects.js';
 import { updatePatch } from '../../src/patchwork/patch-update.js';
 import { GitSource } from '../../src/sources/git.js';
 import { createTestDatabase } from '../helpers/db.js';
@@ -120,7 +120,7 @@ describe('patches landed upstream', { timeout: 120_000 }, () => {
   it('a project with an unreadable upstream fails on its own, with the reason logged, not the cycle', async () => {
     await createProject(h.db, { linkName: 'gone', listId: 'gone.example.org', scmUrl: `file://${makeTempDir('pt-none-')}/missing.git` });
     expect(await landedStep(h.db, source, logger)).toEqual({ landed: 0, failed: 1 });
-    await updateProject(h.db, 'gone', { scmUrl: '' });
+    await updateProjectByLinkName(h.db, 'gone', { scmUrl: '' });
     expect(await landedStep(h.db, source, logger)).toEqual({ landed: 0, failed: 0 });
   });
 });

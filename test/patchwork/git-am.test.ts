@@ -137,7 +137,7 @@ describe.skipIf(!hasGitPw)('git-pw against the live service', () => {
       return { body: (await r.json()) as Array<{ id: number }> };
     })();
     // maintainers' tools authenticate with `Authorization: Token <api token>`
-    const { token } = await createApiToken(api.db, 'git-pw');
+    const { token } = await createApiToken(api.db, 'git-pw', ['patches']);
     await pw(clone, '--token', token, 'patch', 'update', '--state', 'accepted', String(body[0]!.id));
     const events = (await (await api.app.request(`/api/1.3/events/?category=patch-state-changed&patch=${body[0]!.id}`)).json()) as Array<{ actor: { username: string } }>;
     expect(events[0]!.actor.username).toBe('token:git-pw');

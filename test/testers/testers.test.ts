@@ -34,8 +34,8 @@ beforeAll(async () => {
   await store('series/base-single-patch.mbox', 'other.example.org'); // series 3, complete, other project
   range = await insertPublishedRange(api.db, { repo: 'src-openeuler/foo' });
   await insertPublishedRange(api.db, { repo: 'src-openeuler/bar', step: 'pr' }); // not published yet
-  alice = (await createApiToken(api.db, 'alice')).token;
-  bob = (await createApiToken(api.db, 'bob')).token;
+  alice = (await createApiToken(api.db, 'alice', ['tester'])).token;
+  bob = (await createApiToken(api.db, 'bob', ['tester'])).token;
 });
 afterAll(async () => {
   await api?.close();

@@ -170,7 +170,7 @@ describe('login and writes', () => {
   });
 
   it('logs in with an API token too; refuses bad credentials and a login without the CSRF token', async () => {
-    const created = await world.app.request('/api/v1/tokens', { method: 'POST', headers: { authorization: basicAuth(), 'content-type': 'application/json' }, body: JSON.stringify({ name: 'dash' }) });
+    const created = await world.app.request('/api/v1/tokens', { method: 'POST', headers: { authorization: basicAuth(), 'content-type': 'application/json' }, body: JSON.stringify({ name: 'dash', scopes: ['read'] }) });
     const token = ((await created.json()) as { token: string }).token;
     const { res } = await logIn(world, { token });
     expect(res.status).toBe(303);

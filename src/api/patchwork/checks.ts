@@ -9,7 +9,7 @@ import { parsePage, setPageLinks } from './paging.js';
 import { bodyOf, idOf, notFound, urlsFor, type PatchworkRouteDeps } from './request.js';
 import { checkJson } from './serialize.js';
 
-export function checkRoutes({ db, read, write }: PatchworkRouteDeps): Hono<ApiEnv> {
+export function checkRoutes({ db, read, writeCheck }: PatchworkRouteDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   app.get('/patches/:id/checks', read, async (c) => {
     const u = urlsFor(c);
@@ -32,7 +32,7 @@ export function checkRoutes({ db, read, write }: PatchworkRouteDeps): Hono<ApiEn
     if (!row) throw notFound('check');
     return c.json(checkJson(urlsFor(c), row));
   });
-  app.post('/patches/:id/checks', write, async (c) => {
+  app.post('/patches/:id/checks', writeCheck, async (c) => {
     const id = idOf(c);
     const input = parseOrThrow(checkInputSchema, await bodyOf(c));
     const check = await createPatchCheck(db, id, c.get('principal') ?? 'anonymous', input);

@@ -88,6 +88,7 @@ export function patchRoutes({ db, read, write }: PatchworkRouteDeps): Hono<ApiEn
       id,
       { state: input.state, delegate: input.delegate, archived: input.archived, commitRef: input.commit_ref, pullUrl: input.pull_url },
       c.get('principal') ?? null,
+      c.get('access'),
     );
     return c.json(await patchDetail(db, c, id));
   });

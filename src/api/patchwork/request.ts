@@ -12,6 +12,8 @@ export interface PatchworkRouteDeps {
   db: Database;
   read: MiddlewareHandler<ApiEnv>;
   write: MiddlewareHandler<ApiEnv>;
+  /** posting a check */
+  writeCheck: MiddlewareHandler<ApiEnv>;
 }
 
 /** The absolute URLs for the API version in the request's path (the unversioned /api/ answers as 1.3). */

@@ -28,6 +28,8 @@ export interface PatchworkDeps {
   db: Database;
   requireWrite: Guard;
   requireRead: Guard;
+  /** posting a check needs its own scope (a CI bot's token need not change patches) */
+  requireCheckWrite: Guard;
 }
 
 export const API_VERSIONS = ['1.0', '1.1', '1.2', '1.3'] as const;
@@ -37,6 +39,7 @@ export function patchworkRoutes(deps: PatchworkDeps): Hono<ApiEnv> {
     db: deps.db,
     read: every(tokenAsBearer, guard(deps.requireRead)),
     write: every(tokenAsBearer, guard(deps.requireWrite)),
+    writeCheck: every(tokenAsBearer, guard(deps.requireCheckWrite)),
   };
 
   const api = new Hono<ApiEnv>();

@@ -18,8 +18,8 @@ export function openApiDocument(v1: OpenAPIHono<any>, version = '1'): Json {
       title: 'patch-tracking API',
       version,
       description:
-        'Trackings, the issues and PRs the bot opened, API tokens, mail intake, checks, published ranges, events, testers, CI and series comparison. ' +
-        'Write operations need HTTP Basic (USER/PASSWORD) or a Bearer API token; reads need them when READ_AUTH is set. ' +
+        'Trackings, the issues and PRs the bot opened, API tokens, mailing-list projects, mail intake, checks, published ranges, events, testers, CI and series comparison. ' +
+        'Write operations need HTTP Basic (USER/PASSWORD) or a Bearer API token with the scope the operation needs (403 insufficient_scope names it); reads need them when READ_AUTH is set. ' +
         `The Patchwork-compatible API at /api/1.3 is described by Patchwork's own reference (${PATCHWORK_API_DOCS}).`,
     },
     externalDocs: { description: "the Patchwork-compatible API (/api/1.3): Patchwork's REST API reference", url: PATCHWORK_API_DOCS },

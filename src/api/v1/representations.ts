@@ -1,6 +1,7 @@
 /** How rows look in /api/v1: snake_case like the old API, timestamps in ISO 8601. Schemas double as OpenAPI docs. */
 import { z } from '@hono/zod-openapi';
 import type { ApiTokenRow, IssueRow, TrackingRow } from '../../db/schema/index.js';
+import { isScope, SCOPE_DESCRIPTIONS, SCOPES } from '../../auth/scopes.js';
 import { publicUrl } from '../../sources/git-url.js';
 import type { RunResult } from '../../tracker/run.js';
 
@@ -102,17 +103,35 @@ export const tokenSchema = z
     id: z.number().int(),
     name: z.string(),
     prefix: z.string().openapi({ description: 'the first characters of the token, to recognise it' }),
+    scopes: z.array(z.enum(SCOPES)).openapi({ description: 'what the token may do' }),
+    user_id: z.number().int().nullable().openapi({ description: 'the user the token acts as; null: the service admin' }),
     created_at: z.string(),
     last_used_at: timestamp,
     revoked_at: timestamp,
   })
   .openapi('ApiToken');
 
+const scopeList = SCOPES.map((s) => `\`${s}\`: ${SCOPE_DESCRIPTIONS[s]}`).join('; ');
+
+export const tokenInputSchema = z
+  .object({
+    name: z.string().min(1).max(100),
+    scopes: z
+      .array(z.enum(SCOPES))
+      .min(1)
+      .openapi({ description: `what the token may do, at least one of: ${scopeList}. \`admin\` implies every scope; any scope implies \`read\`.` }),
+    user: z.string().min(1).max(64).optional().openapi({ description: "a user's name: the token acts as that user (maintainer and submitter rules apply)" }),
+  })
+  .strict()
+  .openapi('ApiTokenInput');
+
 export function tokenJson(row: ApiTokenRow): z.infer<typeof tokenSchema> {
   return {
     id: row.id,
     name: row.name,
     prefix: row.prefix,
+    scopes: row.scopes.filter(isScope),
+    user_id: row.userId,
     created_at: row.createdAt.toISOString(),
     last_used_at: row.lastUsedAt?.toISOString() ?? null,
     revoked_at: row.revokedAt?.toISOString() ?? null,

@@ -26,14 +26,15 @@ import { assertUpstreamAllowed, type UpstreamPolicy } from '../../sources/upstre
 import { scanOnDemand, type ScanNow } from '../../tracker/scan.js';
 import { decimalText, patchedTracking, rowIdText, toTrackingInput, trackingInputSchema, trackingPatchSchema } from '../schemas.js';
 import { validationHook } from './validation-hook.js';
-import type { RunResult } from '../../tracker/run.js';
 import { json, security } from './params.js';
-import { errorSchema, issueJson, issueSchema, scanResultJson, scanResultSchema, tokenJson, tokenSchema, trackingJson, trackingSchema } from './representations.js';
+import { errorSchema, issueJson, issueSchema, scanResultJson, scanResultSchema, tokenInputSchema, tokenJson, tokenSchema, trackingJson, trackingSchema } from './representations.js';
 
 export interface V1Deps {
   db: Database;
   requireWrite: Guard;
   requireRead: Guard;
+  /** API tokens (and mailing-list projects) are managed by admins only */
+  requireAdmin: Guard;
   /** run one tracking now (the engine); absent when the engine is not wired */
   scanNow?: ScanNow;
   resolveCommit?: ResolveCommit;
@@ -96,8 +97,8 @@ export function v1Routes(deps: V1Deps) {
   app.use('/trackings', guardByMethod(deps.requireRead, deps.requireWrite));
   app.use('/issues/*', guard(deps.requireRead));
   app.use('/issues', guard(deps.requireRead));
-  app.use('/tokens/*', guard(deps.requireWrite));
-  app.use('/tokens', guard(deps.requireWrite));
+  app.use('/tokens/*', guard(deps.requireAdmin));
+  app.use('/tokens', guard(deps.requireAdmin));
 
   app.openapi(
     createRoute({
@@ -265,18 +266,19 @@ export function v1Routes(deps: V1Deps) {
     createRoute({
       method: 'post',
       path: '/tokens',
-      summary: 'Create an API token (the token is shown in this answer only)',
+      summary: 'Create an API token with its scopes (the token is shown in this answer only; admin scope)',
       security,
       request: {
         body: {
-          content: { 'application/json': { schema: z.object({ name: z.string().min(1).max(100) }).strict() } },
+          content: { 'application/json': { schema: tokenInputSchema } },
           required: true,
         },
       },
       responses: { 201: json(tokenSchema.extend({ token: z.string() }), 'created'), ...errors },
     }),
     async (c) => {
-      const { token, row } = await createApiToken(db, c.req.valid('json').name);
+      const input = c.req.valid('json');
+      const { token, row } = await createApiToken(db, input.name, input.scopes, input.user);
       return c.json({ ...tokenJson(row), token }, 201);
     },
   );
@@ -285,7 +287,7 @@ export function v1Routes(deps: V1Deps) {
     createRoute({
       method: 'get',
       path: '/tokens',
-      summary: 'List API tokens (never the tokens themselves)',
+      summary: 'List API tokens and their scopes (never the tokens themselves; admin scope)',
       security,
       responses: { 200: json(z.array(tokenSchema), 'tokens'), ...errors },
     }),
@@ -296,7 +298,7 @@ export function v1Routes(deps: V1Deps) {
     createRoute({
       method: 'delete',
       path: '/tokens/{id}',
-      summary: 'Revoke an API token',
+      summary: 'Revoke an API token (admin scope)',
       security,
       request: { params: idParam },
       responses: { 204: { description: 'revoked' }, ...errors },

@@ -1,4 +1,40 @@
-import { index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { mailProject } from './mail.js';
+
+/**
+ * People who log in (besides the USER/PASSWORD admin of the settings): maintainers of mailing-list projects,
+ * submitters who manage their own patches, admins. The password is kept as a bcrypt hash only.
+ */
+export const appUser = pgTable(
+  'app_user',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    name: text('name').notNull(),
+    /** matched (case-insensitively) against a patch's submitter to let users manage their own patches */
+    email: text('email').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    admin: boolean('admin').notNull().default(false),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('app_user_name_key').on(t.name)],
+);
+
+export type AppUserRow = typeof appUser.$inferSelect;
+
+/** Who maintains a mailing-list project: they (and admins) change its patches' state, delegate and archived flag. */
+export const projectMaintainer = pgTable(
+  'project_maintainer',
+  {
+    projectId: integer('project_id')
+      .notNull()
+      .references(() => mailProject.id, { onDelete: 'cascade' }),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => appUser.id, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.userId] })],
+);
 
 /** API tokens: shown once at creation, stored as a SHA-256 digest (they are 256-bit random, so no slow hash is needed). */
 export const apiToken = pgTable(
@@ -9,6 +45,16 @@ export const apiToken = pgTable(
     /** first characters of the token, to recognise it in listings */
     prefix: text('prefix').notNull(),
     digest: text('digest').notNull(),
+    /**
+     * what the token may do (src/auth/scopes.ts); always given at creation. The default (every scope) is
+     * what tokens made before scopes existed received, so they keep working as they did.
+     */
+    scopes: text('scopes')
+      .array()
+      .notNull()
+      .default(sql`'{read,trackings,patches,checks,tester,mail,admin}'::text[]`),
+    /** the user the token acts as (its writes follow that user's permissions); null = the service's admin */
+    userId: integer('user_id').references(() => appUser.id, { onDelete: 'cascade' }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
@@ -27,6 +73,8 @@ export const webSession = pgTable(
   {
     digest: text('digest').primaryKey(),
     principal: text('principal').notNull(),
+    /** what the login may do (its scopes and user), as it was at login */
+    access: jsonb('access'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
   },

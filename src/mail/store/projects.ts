@@ -39,8 +39,8 @@ export interface NewProject {
   landedState?: string;
 }
 
-/** What `updateProject` may change: the upstream a project's patches land in, and the state they then get. */
-export type ProjectUpstreamChange = Pick<NewProject, 'scmUrl' | 'scmBranches' | 'landedState'>;
+/** The upstream a project's patches land in, and the state they then get. */
+type ProjectUpstreamChange = Pick<NewProject, 'scmUrl' | 'scmBranches' | 'landedState'>;
 
 const LINK_NAME = /^[a-z0-9][a-z0-9._-]*$/i;
 const LIST_ID = /^[^\s<>]+$/;
@@ -68,21 +68,30 @@ function validate(p: NewProject): void {
   }
 }
 
+/** The project fields a caller may change later (everything but the id). */
+export type ProjectChanges = Partial<NewProject>;
+
+type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
+
+/** A link name, or a list id with the same subject match, belongs to one project only. */
+async function refuseClash(tx: Tx, p: NewProject, exceptId?: number): Promise<void> {
+  const clash = await tx
+    .select({ id: mailProject.id, linkName: mailProject.linkName })
+    .from(mailProject)
+    .where(sql`(${mailProject.linkName} = ${p.linkName} or (${mailProject.listId} = ${p.listId} and ${mailProject.subjectMatch} = ${p.subjectMatch ?? ''}))${exceptId === undefined ? sql`` : sql` and ${mailProject.id} <> ${exceptId}`}`);
+  if (!clash.length) return;
+  const c = clash[0]!;
+  throw new AppError(
+    'project_exists',
+    c.linkName === p.linkName ? `a project named "${p.linkName}" exists` : `project "${c.linkName}" already takes list id ${p.listId}${p.subjectMatch ? ` with subject match ${p.subjectMatch}` : ''}`,
+    { field: c.linkName === p.linkName ? 'link_name' : 'list_id' },
+  );
+}
+
 export async function createProject(db: Database, input: NewProject): Promise<MailProjectRow> {
   validate(input);
   return db.transaction(async (tx) => {
-    const clash = await tx
-      .select({ id: mailProject.id, linkName: mailProject.linkName })
-      .from(mailProject)
-      .where(sql`${mailProject.linkName} = ${input.linkName} or (${mailProject.listId} = ${input.listId} and ${mailProject.subjectMatch} = ${input.subjectMatch ?? ''})`);
-    if (clash.length) {
-      const c = clash[0]!;
-      throw new AppError(
-        'project_exists',
-        c.linkName === input.linkName ? `a project named "${input.linkName}" exists` : `project "${c.linkName}" already takes list id ${input.listId}${input.subjectMatch ? ` with subject match ${input.subjectMatch}` : ''}`,
-        { field: c.linkName === input.linkName ? 'link_name' : 'list_id' },
-      );
-    }
+    await refuseClash(tx, input);
     const [row] = await tx
       .insert(mailProject)
       .values({
@@ -104,24 +113,51 @@ export async function createProject(db: Database, input: NewProject): Promise<Ma
   });
 }
 
-/** Changes a project's upstream settings; not_found for an unknown link name. */
-export async function updateProject(db: Database, linkName: string, change: ProjectUpstreamChange): Promise<MailProjectRow> {
-  const [row] = await db.select().from(mailProject).where(eq(mailProject.linkName, linkName));
+export async function getProjectById(db: Database, id: number): Promise<MailProjectRow | undefined> {
+  const [row] = await db.select().from(mailProject).where(eq(mailProject.id, id));
+  return row;
+}
+
+/** Change some of a project's fields, under the rules a new project follows (a landed state among its own states). */
+export async function updateProject(db: Database, id: number, changes: ProjectChanges): Promise<MailProjectRow> {
+  return db.transaction(async (tx) => {
+    const [current] = await tx.select().from(mailProject).where(eq(mailProject.id, id)).for('update');
+    if (!current) throw new AppError('not_found', `no project with id ${id}`, { field: 'id' });
+    const next: NewProject = {
+      linkName: changes.linkName ?? current.linkName,
+      name: changes.name ?? current.name,
+      listId: changes.listId ?? current.listId,
+      listEmail: changes.listEmail ?? current.listEmail,
+      subjectMatch: changes.subjectMatch ?? current.subjectMatch,
+      webUrl: changes.webUrl ?? current.webUrl,
+      scmUrl: changes.scmUrl ?? current.scmUrl,
+      webscmUrl: changes.webscmUrl ?? current.webscmUrl,
+      listArchiveUrl: changes.listArchiveUrl ?? current.listArchiveUrl,
+      scmBranches: [...new Set(changes.scmBranches ?? current.scmBranches)],
+      landedState: changes.landedState ?? current.landedState,
+    };
+    validate(next);
+    validateUpstream(next, (await projectStates(tx, id)).map((s) => s.slug));
+    await refuseClash(tx, next, id);
+    const [row] = await tx
+      .update(mailProject)
+      .set({ ...next, name: next.name ?? next.linkName })
+      .where(eq(mailProject.id, id))
+      .returning();
+    return row!;
+  });
+}
+
+/** updateProject for a project named by its link name (the admin CLI's way). */
+export async function updateProjectByLinkName(db: Database, linkName: string, changes: ProjectChanges): Promise<MailProjectRow> {
+  const [row] = await db.select({ id: mailProject.id }).from(mailProject).where(eq(mailProject.linkName, linkName));
   if (!row) throw new AppError('not_found', `no project "${linkName}"`, { field: 'link_name' });
-  validateUpstream(change, (await projectStates(db, row.id)).map((s) => s.slug));
-  const set: Partial<MailProjectRow> = {};
-  if (change.scmUrl !== undefined) set.scmUrl = change.scmUrl;
-  if (change.scmBranches !== undefined) set.scmBranches = [...new Set(change.scmBranches)];
-  if (change.landedState !== undefined) set.landedState = change.landedState;
-  if (!Object.keys(set).length) return row;
-  const [updated] = await db.update(mailProject).set(set).where(eq(mailProject.id, row.id)).returning();
-  return updated!;
+  return updateProject(db, row.id, changes);
 }
 
 export async function listProjects(db: Database): Promise<MailProjectRow[]> {
   return db.select().from(mailProject).orderBy(asc(mailProject.id));
 }
-
 
 async function personId(db: Database, email: string, name: string | null = null): Promise<number> {
   const [row] = await db
