@@ -196,7 +196,7 @@ export function registerMailCommands(program: Command, settingsFrom: (command: C
         const results = await withDatabase(settings, async (h) => {
           let bar: SingleBar | null = null;
           try {
-            return await runLanded(h.db, new GitSource({ dataDir: settings.dataDir }), {
+            return await runLanded(h.db, new GitSource({ dataDir: settings.dataDir, upstreamPolicy: UpstreamPolicy.fromSettings(settings) }), {
               since,
               ...(o.project ? { project: o.project } : {}),
               onProgress: (e) => {

@@ -112,7 +112,7 @@ export async function startService(settings: Settings, options: { logger?: Logge
     kick: () => void engine.processQueue().catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'queue run after a webhook failed')),
   });
   // its own instance of the git source: mirror locks are files, shared with the engine's instance
-  const landedSource = new GitSource({ dataDir: settings.dataDir });
+  const landedSource = new GitSource({ dataDir: settings.dataDir, upstreamPolicy, logger });
   const cycle = async () => ({
     ...(await engine.runCycle()),
     seriesSentToCi: await runPendingSeriesCi({ db: db.db, settings, logger, forges: parts.forges }),

@@ -17,7 +17,7 @@ import { createProject, updateProjectByLinkName } from '../../src/mail/store/pro
 import { updatePatch } from '../../src/patchwork/patch-update.js';
 import { GitSource } from '../../src/sources/git.js';
 import { createTestDatabase } from '../helpers/db.js';
-import { makeTempDir, removeTempDirs } from '../helpers/git-repo.js';
+import { LOCAL_UPSTREAMS_ALLOWED, makeTempDir, removeTempDirs } from '../helpers/git-repo.js';
 import { applyWithAm, CONTRIBUTOR, DOC, postSeries, type Posted } from './upstream.js';
 
 let h: DatabaseHandle;
@@ -32,7 +32,7 @@ const byName = async (title: string) => (await patches()).find((p) => p.name.end
 beforeAll(async () => {
   h = await createTestDatabase();
   posted = postSeries();
-  source = new GitSource({ dataDir: makeTempDir('pt-landed-data-') });
+  source = new GitSource({ dataDir: makeTempDir('pt-landed-data-'), upstreamPolicy: LOCAL_UPSTREAMS_ALLOWED });
   projectId = (await createProject(h.db, { linkName: 'demo', listId: 'demo.example.org', scmUrl: posted.upstream.url })).id;
   const outcomes = await new MailStore(h.db).storeBatch(posted.mails('demo.example.org'));
   expect(outcomes.map((o) => o.status)).toEqual(['cover', 'patch', 'patch', 'patch', 'patch']);

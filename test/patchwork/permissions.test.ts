@@ -94,7 +94,7 @@ describe('the dashboard state form', () => {
   async function setState(login: Record<string, string>, state: string) {
     const { jar, csrf, res } = await logIn(world(), login);
     expect(res.status).toBe(303);
-    return postForm(world(), `/patch/${patchId}/state`, jar, { state, _csrf: csrf });
+    return postForm(world(), `/patch/${patchId}/update`, jar, { state, _csrf: csrf });
   }
 
   it('follows the same rule: eve is refused on the page, ada may withdraw, maint may accept', async () => {
