@@ -1,11 +1,10 @@
+import type { RequestFacts } from '../http/request.js';
 import type { Logger } from '../log.js';
 
 /** What middleware puts on every request's context. */
 export type ApiEnv = {
-  Variables: {
+  Variables: RequestFacts & {
     principal?: string;
-    /** the client's address (through trusted proxies; see client-address.ts) */
-    client?: string;
     logger: Logger;
   };
 };

@@ -12,7 +12,7 @@ import type { ApiEnv } from '../context.js';
 import { parseOrThrow, rowId } from '../schemas.js';
 import { dateParam, intParam } from '../patchwork/filters.js';
 import { parsePage, setPageLinks } from '../patchwork/paging.js';
-import { originOf } from '../patchwork/urls.js';
+import { originOf } from '../../http/request.js';
 import {
   CHECK_STATES,
   checkInputSchema,
