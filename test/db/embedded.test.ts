@@ -4,6 +4,7 @@
  */
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/client.js';
 import { embeddedLayout, embeddedServerRunning, ensureEmbeddedServer } from '../../src/db/embedded.js';
@@ -107,6 +108,27 @@ describe('supervision', { timeout: 120_000 }, () => {
       await service.close();
     }
     expect(embeddedServerRunning(dataDir)).toBe(false);
+  });
+
+  it('transactions in flight when the server is killed fail with an error the caller can catch', async () => {
+    const dataDir = tmp();
+    const log = serviceLog();
+    const service = await openDatabase({ dataDir, exclusive: 'service', log: log.log });
+    try {
+      const inFlight = [1, 2, 3].map((i) =>
+        service.db.transaction(async (tx) => {
+          await tx.insert(project).values({ linkName: `tx${i}`, name: `tx${i}`, listId: `tx${i}.example.org` });
+          await tx.execute(sql`select pg_sleep(30)`);
+        }),
+      );
+      await new Promise((r) => setTimeout(r, 500));
+      killServer(dataDir);
+      for (const outcome of await Promise.allSettled(inFlight)) expect(outcome.status).toBe('rejected');
+      await log.until(/runs again, held by this service/);
+      expect(await service.db.select().from(project)).toEqual([]); // nothing of them was committed
+    } finally {
+      await service.close();
+    }
   });
 
   it('takes its lock back when a command started the killed server before the service did', async () => {
