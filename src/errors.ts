@@ -1,7 +1,7 @@
 /**
  * One error type for the whole service: a stable machine code, a human message that is safe to show
  * (never a secret), and optionally the input field at fault. The code is the whole verdict: each
- * presentation (the API in src/api/errors.ts) decides in one place what answer a code gets.
+ * HTTP presentation (the API, the dashboard) gets its answer's status from one table, src/http/status.ts.
  */
 export class AppError extends Error {
   constructor(

@@ -1,5 +1,5 @@
 /** Structured logs (pino, as Probot uses). Secret-looking fields are redacted wherever they appear. */
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -17,10 +17,10 @@ const REDACT = [
   'req.headers.authorization',
 ];
 
-export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info', destination?: NodeJS.WritableStream): Logger {
+export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info', destination?: DestinationStream): Logger {
   return pino(
     { level, redact: { paths: REDACT, censor: '[redacted]' }, serializers: { err: safeErr }, base: { name: 'patch-tracking' } },
-    destination as never,
+    destination,
   );
 }
 

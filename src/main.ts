@@ -5,6 +5,8 @@
 import type { Octokit } from '@octokit/rest';
 import { createNodeMiddleware, createProbot, type Probot } from 'probot';
 import { firstDelivery } from './lifecycle/deliveries.js';
+import { githubSignatureGate } from './lifecycle/github-signature.js';
+import { TrustedProxies } from './http/trusted-proxies.js';
 import { Authenticator } from './auth/authenticator.js';
 import { ensureAdminPassword } from './auth/bootstrap.js';
 import { createApi } from './api/app.js';
@@ -37,6 +39,8 @@ export interface Service {
   runCycle(): Promise<void>;
   stop(): Promise<void>;
 }
+
+const GITHUB_WEBHOOKS_PATH = '/api/github/webhooks';
 
 /** GitHub's redeliveries reuse the id; a delivery older than this is not expected again (GitHub keeps 3 days of them). */
 const GITHUB_DELIVERY_KEEP_MS = 30 * 24 * 3600_000;
@@ -72,7 +76,7 @@ export async function startService(settings: Settings, options: { logger?: Logge
   let installations: InstallationRegistry | undefined;
   if (settings.appId && settings.privateKey) {
     const app = createProbot({
-      overrides: { appId: settings.appId, privateKey: settings.privateKey, secret: settings.webhookSecret, log: logger as never },
+      overrides: { appId: settings.appId, privateKey: settings.privateKey, secret: settings.webhookSecret, log: logger },
     });
     probot = app;
     installations = new InstallationRegistry(async (id) => (await app.auth(id)) as unknown as Octokit);
@@ -143,16 +147,23 @@ export async function startService(settings: Settings, options: { logger?: Logge
     logger.warn('WEBHOOK_SECRET is not set: GitHub webhooks are not accepted (the app still publishes through its installations)');
   } else if (probot) {
     const registry = installations!;
+    const app = probot;
     const middleware = await createNodeMiddleware(createApp({
         lifecycle,
         onInstallationRepositories: (payload) => registry.noteEvent(payload),
         firstDelivery: (id) => firstDelivery(db.db, 'github', id, GITHUB_DELIVERY_KEEP_MS),
       }), {
       probot,
-      webhooksPath: '/api/github/webhooks',
+      webhooksPath: GITHUB_WEBHOOKS_PATH,
     });
-    before.push((req, res, next) => middleware(req, res, next));
-    logger.info('GitHub App enabled: webhooks at /api/github/webhooks');
+    const gate = githubSignatureGate({
+      path: GITHUB_WEBHOOKS_PATH,
+      verify: (payload, signature) => app.webhooks.verify(payload, signature),
+      logger,
+      proxies: new TrustedProxies(settings.trustedProxies),
+    });
+    before.push(gate, (req, res, next) => middleware(req, res, next));
+    logger.info(`GitHub App enabled: webhooks at ${GITHUB_WEBHOOKS_PATH}`);
   } else {
     logger.info('APP_ID/PRIVATE_KEY not set: running without the GitHub App');
   }

@@ -9,7 +9,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import cron from 'node-cron';
 import { z } from 'zod';
-import { parseAddressRange } from './client-address.js';
+import { parseAddressRange } from './http/trusted-proxies.js';
 import { AppError, errorMessage } from './errors.js';
 import { assertGitUrl } from './sources/git-url.js';
 import { parseAllowedHost } from './sources/upstream-policy.js';

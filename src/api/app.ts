@@ -14,11 +14,11 @@ import type { CiSettings } from '../ci/publish-hook.js';
 import type { Database } from '../db/client.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { TrustedProxies } from '../client-address.js';
 import type { CompareOptions } from '../mail/compare/compare.js';
 import { UpstreamPolicy } from '../sources/upstream-policy.js';
 import { MailStore } from '../mail/store/mail-store.js';
-import { makeGuard, openGuard, socketAddress } from './auth-guard.js';
+import { requestFacts } from '../http/request.js';
+import { makeGuard, openGuard } from './auth-guard.js';
 import { checksRoutes } from './checks/routes.js';
 import { ciRoutes, CI_DISABLED } from './ci.js';
 import { compatRoutes, COMPAT_CODES, envelope } from './compat.js';
@@ -53,7 +53,7 @@ export interface ApiDeps {
   ci?: CiSettings;
   /** POST /api/v1/mail: its size limit and a shared store */
   mail?: Pick<MailRouteDeps, 'maxBytes' | 'store'>;
-  /** proxies believed about X-Forwarded-For (TRUSTED_PROXIES) */
+  /** proxies believed about X-Forwarded-For/-Proto/-Host (TRUSTED_PROXIES) */
   trustedProxies?: readonly string[];
   /** where GET /api/v1/series/{id}/compare finds upstream mirrors */
   compare?: CompareOptions;
@@ -76,12 +76,11 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   const compatRead = deps.readAuth ? makeGuard(deps.authenticator, 'compat', 'read') : openGuard;
   const jsonRead = deps.readAuth ? needs('read') : openGuard;
 
-  const proxies = new TrustedProxies(deps.trustedProxies ?? []);
   app.use('*', async (c, next) => {
     c.set('logger', deps.logger);
-    c.set('client', proxies.clientOf(socketAddress(c), c.req.header('x-forwarded-for')));
     await next();
   });
+  app.use('*', requestFacts(deps.trustedProxies ?? []));
 
   const appBodyLimit = bodyLimit({
     maxSize: deps.bodyLimit,

@@ -9,21 +9,11 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Access, Authenticator } from '../auth/authenticator.js';
 import { grants, type Scope } from '../auth/scopes.js';
+import { clientAddress } from '../http/request.js';
 import type { ApiEnv } from './context.js';
 import { jsonError } from './errors.js';
 
 export type Guard = (c: Context<ApiEnv>) => Promise<Response | null>;
-
-/** The peer of the socket: the client, or a proxy in front of it. */
-export function socketAddress(c: Context): string {
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-  return env?.incoming?.socket?.remoteAddress ?? 'local';
-}
-
-/** The client as app.ts resolved it for this request (through trusted proxies). */
-export function clientAddress(c: Context): string {
-  return (c.var as { client?: string }).client ?? socketAddress(c);
-}
 
 function claimedUser(authorization: string | undefined): string | undefined {
   const match = /^basic\s+(\S+)/i.exec(authorization ?? '');

@@ -13,9 +13,10 @@ import { runCiRequest } from '../ci/handler.js';
 import { ciHandlerOptions, type CiSettings } from '../ci/publish-hook.js';
 import { parseCiSubmission } from '../ci/request.js';
 import { renderCiClientError, renderCiResponse, type CiHttpResponse } from '../ci/response.js';
-import { clientAddress, guard, type Guard } from './auth-guard.js';
+import { guard, type Guard } from './auth-guard.js';
 import type { ApiEnv } from './context.js';
-import { statusOf } from './errors.js';
+import { clientAddress } from '../http/request.js';
+import { statusOf } from '../http/status.js';
 import { commonErrors, security } from './v1/params.js';
 
 export interface CiRouteDeps {

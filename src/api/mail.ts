@@ -12,7 +12,8 @@ import { MAX_MAIL_BYTES } from '../mail/parse.js';
 import { isDatabaseUnavailable, MailStore, shortErrorMessage, type StoreOutcome } from '../mail/store/mail-store.js';
 import { guard, type Guard } from './auth-guard.js';
 import type { ApiEnv } from './context.js';
-import { AppError, jsonError } from './errors.js';
+import { AppError } from '../errors.js';
+import { jsonError } from './errors.js';
 import { commonErrors, errorJson, json, security } from './v1/params.js';
 import { validationHook } from './v1/validation-hook.js';
 

@@ -11,7 +11,9 @@ import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { AppError, errorMessage } from '../errors.js';
 import { PACKAGE_ROOT } from '../paths.js';
-import { embeddedLayout, embeddedServerRunning, ensureEmbeddedServer, stopEmbeddedServerIfIdle, type EmbeddedLog } from './embedded.js';
+import {
+  embeddedLayout, embeddedServerRunning, ensureEmbeddedServer, stopEmbeddedServerIfIdle, type EmbeddedConnection, type EmbeddedLog,
+} from './embedded.js';
 import { hasPgliteData, movePgliteData } from './migrate-pglite.js';
 import * as schema from './schema/index.js';
 
@@ -75,23 +77,24 @@ async function openEmbedded(dataDir: string, options: OpenOptions, log: Embedded
   hasPgliteData(dataDir);
   const { connection } = await ensureEmbeddedServer(dataDir, log);
   const role = options.exclusive ?? 'command';
+  // names the process in pg_stat_activity: a refused second service is told who holds the database
+  const applicationName = `patch-tracking ${role} (pid ${process.pid})`;
   const client = postgres({
     ...connection,
-    // the lock connections come on top: a small pool (commands have 2) must not wait on itself
-    max: (options.maxConnections ?? 10) + 2,
+    // the migration lock's connection comes on top: a small pool (commands have 2) must not wait on itself
+    max: (options.maxConnections ?? 10) + 1,
     onnotice: () => {},
-    // names the process in pg_stat_activity: a refused second service is told who holds the database
-    connection: { application_name: `patch-tracking ${role} (pid ${process.pid})` },
+    connection: { application_name: applicationName },
   });
-  let lock: postgres.ReservedSql | undefined;
+  let lock: ExclusiveLock | undefined;
   const release = async () => {
-    lock?.release();
+    await lock?.release();
     lock = undefined;
     await client.end({ timeout: 5 });
     await stopEmbeddedServerIfIdle(dataDir, log).catch((err: unknown) => log('warn', `could not stop the embedded PostgreSQL: ${errorMessage(err)}`));
   };
   try {
-    if (options.exclusive) lock = await takeExclusiveLock(client, dataDir, options.exclusive);
+    if (options.exclusive) lock = await takeExclusiveLock(connection, dataDir, options.exclusive, applicationName);
     await withMigrationLock(client, async () => {
       await migrate(drizzle(client, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
       await movePgliteData(client, dataDir, MIGRATIONS_FOLDER, log);
@@ -100,10 +103,16 @@ async function openEmbedded(dataDir: string, options: OpenOptions, log: Embedded
     await release();
     throw err;
   }
-  const supervisor = options.exclusive === 'service' ? superviseServer(dataDir, log, async () => {
-    lock?.release();
-    lock = await takeExclusiveLock(client, dataDir, 'service');
-  }) : undefined;
+  const supervisor = options.exclusive === 'service'
+    ? superviseServer(dataDir, log, {
+        lost: () => lock?.lost ?? true,
+        async retake(connection) {
+          await lock?.release();
+          lock = undefined;
+          lock = await takeExclusiveLock(connection, dataDir, 'service', applicationName);
+        },
+      })
+    : undefined;
   return {
     db: drizzle(client, { schema }) as unknown as Database,
     engine: 'embedded',
@@ -129,30 +138,70 @@ async function withMigrationLock<T>(client: postgres.Sql, work: () => Promise<T>
   }
 }
 
-/** A session lock on a connection of its own, kept until close (PostgreSQL drops it if the process dies). */
-async function takeExclusiveLock(client: postgres.Sql, dataDir: string, role: string): Promise<postgres.ReservedSql> {
-  const conn = await client.reserve();
-  const [row] = await conn`select pg_try_advisory_lock(${EXCLUSIVE_LOCK_KEY}) as ok`;
-  if (row?.ok) return conn;
-  const [holder] = await conn`
-    select a.application_name from pg_locks l join pg_stat_activity a on a.pid = l.pid
-    where l.locktype = 'advisory' and l.objid = ${EXCLUSIVE_LOCK_KEY} and l.granted`;
-  conn.release();
-  const who = holder?.application_name ? String(holder.application_name) : 'another patch-tracking process';
-  throw new AppError('database_in_use', `the embedded database in ${embeddedLayout(dataDir).cluster} is already in use by ${who}. ${role === 'service' ? 'Only one service may run on it: stop that one first (commands such as parsemail and project add connect next to a running service by themselves).' : 'Stop it first, then try again.'}`);
+interface ExclusiveLock {
+  /** the lock's connection closed (the server died or was stopped): the lock is gone with it */
+  readonly lost: boolean;
+  release(): Promise<void>;
 }
 
-/** The service restarts its embedded server if it stops under it (killed, crashed); PostgreSQL recovers from its WAL. */
-function superviseServer(dataDir: string, log: EmbeddedLog, relock: () => Promise<void>): NodeJS.Timeout {
+/**
+ * A session lock, kept until close (PostgreSQL drops it if the process dies), on a one-connection client of
+ * its own rather than a connection reserved from the pool: when the server dies under a reserved connection,
+ * handing it back puts a connection without a socket into the pool, and the next query on it throws
+ * uncaught inside postgres.js. A client of its own is simply ended and opened again.
+ */
+async function takeExclusiveLock(connection: EmbeddedConnection, dataDir: string, role: string, applicationName: string): Promise<ExclusiveLock> {
+  let lost = false;
+  const sql = postgres({
+    ...connection,
+    max: 1,
+    // the session is the lock: never recycled for its age (0 turns the timer off)
+    max_lifetime: 0,
+    onnotice: () => {},
+    onclose: () => (lost = true),
+    connection: { application_name: applicationName },
+  });
+  try {
+    const [row] = await sql`select pg_try_advisory_lock(${EXCLUSIVE_LOCK_KEY}) as ok`;
+    if (!row?.ok) {
+      const [holder] = await sql`
+        select a.application_name from pg_locks l join pg_stat_activity a on a.pid = l.pid
+        where l.locktype = 'advisory' and l.objid = ${EXCLUSIVE_LOCK_KEY} and l.granted`;
+      const who = holder?.application_name ? String(holder.application_name) : 'another patch-tracking process';
+      throw new AppError('database_in_use', `the embedded database in ${embeddedLayout(dataDir).cluster} is already in use by ${who}. ${role === 'service' ? 'Only one service may run on it: stop that one first (commands such as parsemail and project add connect next to a running service by themselves).' : 'Stop it first, then try again.'}`);
+    }
+  } catch (err) {
+    await sql.end({ timeout: 0 });
+    throw err;
+  }
+  return {
+    get lost() {
+      return lost;
+    },
+    release: () => sql.end({ timeout: 5 }),
+  };
+}
+
+/**
+ * The service restarts its embedded server if it stops under it (killed, crashed; PostgreSQL recovers from
+ * its WAL), and takes its exclusive lock again whenever the lock's connection is gone, also when a command
+ * started the server first: otherwise a second service could start on the same data directory.
+ */
+function superviseServer(
+  dataDir: string,
+  log: EmbeddedLog,
+  lock: { lost(): boolean; retake(connection: EmbeddedConnection): Promise<void> },
+): NodeJS.Timeout {
   let busy = false;
   const timer = setInterval(() => {
-    if (busy || embeddedServerRunning(dataDir)) return;
+    const running = embeddedServerRunning(dataDir);
+    if (busy || (running && !lock.lost())) return;
     busy = true;
-    log('warn', 'the embedded PostgreSQL is not running: starting it again');
+    log('warn', running ? 'the embedded PostgreSQL was restarted under the service: taking its lock again' : 'the embedded PostgreSQL is not running: starting it again');
     ensureEmbeddedServer(dataDir, log)
-      .then(relock)
-      .then(() => log('info', 'the embedded PostgreSQL runs again'))
-      .catch((err: unknown) => log('warn', `could not restart the embedded PostgreSQL: ${errorMessage(err)}`))
+      .then(({ connection }) => lock.retake(connection))
+      .then(() => log('info', 'the embedded PostgreSQL runs again, held by this service'))
+      .catch((err: unknown) => log('warn', `could not restart the embedded PostgreSQL or take its lock: ${errorMessage(err)}`))
       .finally(() => (busy = false));
   }, SUPERVISE_INTERVAL_MS);
   timer.unref();

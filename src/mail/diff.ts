@@ -77,6 +77,21 @@ export function parsePatch(content: string): PatchSplit {
   const toComment = (text: string): void => {
     commentbuf += text;
   };
+  // the held header lines (`buf`) go out with `text`: into the diff, or back to the comment
+  const emitHeld = (text: string): void => {
+    emit(buf + text);
+    buf = '';
+  };
+  const commentHeld = (text: string): void => {
+    toComment(buf + text);
+    buf = '';
+  };
+  const startHunk = (m: RegExpExecArray, line: string): void => {
+    // an omitted line count is 1
+    lc = [m[1] === undefined || m[1] === '' ? 1 : Number(m[1]), m[2] === undefined || m[2] === '' ? 1 : Number(m[2])];
+    emitHeld(line);
+    state = 4;
+  };
 
   const lines = content.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -103,8 +118,7 @@ export function parsePatch(content: string): PatchSplit {
           break;
         case 1:
           if (line.startsWith('GIT binary patch') || line.startsWith('Binary files ')) {
-            emit(buf + line);
-            buf = '';
+            emitHeld(line);
             if (line.startsWith('GIT binary patch')) state = 7;
             else {
               state = 3;
@@ -113,16 +127,11 @@ export function parsePatch(content: string): PatchSplit {
           } else if (HUNK.test(line)) {
             // a hunk straight after the extended headers (no ---/+++ lines): Patchwork keeps it via
             // its held lines; we read it as the hunk it is
-            const m = HUNK.exec(line)!;
-            lc = [m[1] === undefined || m[1] === '' ? 1 : Number(m[1]), m[2] === undefined || m[2] === '' ? 1 : Number(m[2])];
-            emit(buf + line);
-            buf = '';
-            state = 4;
+            startHunk(HUNK.exec(line)!, line);
           } else if (!isDiffHeaderLine(line)) {
             // Not a diff after all (a commit-message line starting with "diff", or text after a diff):
             // give the held lines back to the comment and read this line afresh.
-            toComment(buf);
-            buf = '';
+            commentHeld('');
             state = 0;
             again = true;
           } else {
@@ -140,35 +149,24 @@ export function parsePatch(content: string): PatchSplit {
             buf += line;
           } else {
             state = 0;
-            toComment(buf + line);
-            buf = '';
+            commentHeld(line);
           }
           break;
         case 3: {
           const m = HUNK.exec(line);
           if (m) {
-            lc = [m[1] === undefined || m[1] === '' ? 1 : Number(m[1]), m[2] === undefined || m[2] === '' ? 1 : Number(m[2])];
-            state = 4;
-            emit(buf + line);
-            buf = '';
+            startHunk(m, line);
           } else if (line.startsWith('--- ')) {
-            emit(buf + line);
-            buf = '';
+            emitHeld(line);
             state = 2;
           } else if (hunk && line.startsWith('\\ No newline at end of file')) {
             emit(line);
-          } else if (hunk) {
+          } else if (hunk && isDiffHeaderLine(line)) {
             state = 1;
             buf += line;
-            if (!isDiffHeaderLine(line)) {
-              toComment(buf);
-              buf = '';
-              state = 0;
-            }
           } else {
             state = 0;
-            toComment(buf + line);
-            buf = '';
+            commentHeld(line);
           }
           break;
         }
@@ -190,11 +188,9 @@ export function parsePatch(content: string): PatchSplit {
           break;
         case 6:
           if (isExtendedHeader(line)) {
-            emit(buf + line);
-            buf = '';
+            emitHeld(line);
           } else if (line.startsWith('--- ')) {
-            emit(buf + line);
-            buf = '';
+            emitHeld(line);
             state = 2;
           } else {
             state = 1;

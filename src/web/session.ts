@@ -10,14 +10,15 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Access } from '../auth/authenticator.js';
 import type { SessionStore } from '../auth/sessions.js';
 import { AppError } from '../errors.js';
+import { originOf } from '../http/request.js';
 
 export const SESSION_COOKIE = 'pt_session';
 export const CSRF_COOKIE = 'pt_csrf';
 export const CSRF_FIELD = '_csrf';
 
-/** Secure cookies only when the client talks TLS (directly or through a proxy that says so). */
+/** Secure cookies only when the client talks TLS (directly, or through a trusted proxy that says so). */
 function overTls(c: Context): boolean {
-  return new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto')?.split(',')[0]?.trim() === 'https';
+  return originOf(c).startsWith('https:');
 }
 
 function cookieOptions(c: Context, maxAgeSeconds: number) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { statusOf } from '../../src/api/errors.js';
+import { statusOf } from '../../src/http/status.js';
 import { AppError } from '../../src/errors.js';
 import { parseCiSubmission, validateCiRequest } from '../../src/ci/request.js';
 import { renderCiClientError } from '../../src/ci/response.js';

@@ -4,6 +4,7 @@
  */
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/client.js';
 import { embeddedLayout, embeddedServerRunning, ensureEmbeddedServer } from '../../src/db/embedded.js';
@@ -73,23 +74,80 @@ describe('a server shutting down', { timeout: 120_000 }, () => {
 });
 
 describe('supervision', { timeout: 120_000 }, () => {
-  // Quarantined: in one CI run postgres.js threw an uncaught TypeError (connection.js nextWrite on a null
-  // socket) in the test process after the kill -9, failing the run though every assertion passed. The service
-  // would crash the same way when its embedded server dies; to be fixed in the supervisor, then re-enabled.
-  it.skip('the service starts its server again after a kill -9 of it, with its data', async () => {
+  const killServer = (dataDir: string) =>
+    process.kill(Number(readFileSync(path.join(embeddedLayout(dataDir).cluster, 'postmaster.pid'), 'utf8').split('\n')[0]), 'SIGKILL');
+  const serviceRefused = new RegExp(`already in use by patch-tracking service \\(pid ${process.pid}\\)`);
+
+  /** The service's log lines, and a wait for one of them. */
+  function serviceLog() {
+    const lines: string[] = [];
+    return {
+      log: (_level: string, message: string) => void lines.push(message),
+      async until(pattern: RegExp, ms = 60_000) {
+        const deadline = Date.now() + ms;
+        while (!lines.some((l) => pattern.test(l))) {
+          if (Date.now() > deadline) throw new Error(`no log line ${pattern} in ${ms} ms; log: ${lines.join(' | ')}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      },
+    };
+  }
+
+  // Any uncaught error in this process (the driver throwing on a dead socket) fails the run.
+  it('the service starts its server again after a kill -9 of it, with its data, and holds it alone again', async () => {
     const dataDir = tmp();
-    const service = await openDatabase({ dataDir, exclusive: 'service' });
+    const log = serviceLog();
+    const service = await openDatabase({ dataDir, exclusive: 'service', log: log.log });
     try {
       await service.db.insert(project).values({ linkName: 'before', name: 'before', listId: 'before.example.org' });
-      const pidFile = path.join(embeddedLayout(dataDir).cluster, 'postmaster.pid');
-      process.kill(Number(readFileSync(pidFile, 'utf8').split('\n')[0]), 'SIGKILL');
-      const deadline = Date.now() + 60_000;
-      let rows: unknown[] | undefined;
-      while (!rows && Date.now() < deadline) {
-        rows = await service.db.select().from(project).catch(() => undefined);
-        if (!rows) await new Promise((r) => setTimeout(r, 200));
+      killServer(dataDir);
+      await log.until(/runs again, held by this service/);
+      expect(await service.db.select().from(project)).toHaveLength(1);
+      await expect(openDatabase({ dataDir, exclusive: 'service' })).rejects.toThrow(serviceRefused);
+    } finally {
+      await service.close();
+    }
+    expect(embeddedServerRunning(dataDir)).toBe(false);
+  });
+
+  it('transactions in flight when the server is killed fail with an error the caller can catch', async () => {
+    const dataDir = tmp();
+    const log = serviceLog();
+    const service = await openDatabase({ dataDir, exclusive: 'service', log: log.log });
+    try {
+      const inFlight = [1, 2, 3].map((i) =>
+        service.db.transaction(async (tx) => {
+          await tx.insert(project).values({ linkName: `tx${i}`, name: `tx${i}`, listId: `tx${i}.example.org` });
+          await tx.execute(sql`select pg_sleep(30)`);
+        }),
+      );
+      await new Promise((r) => setTimeout(r, 500));
+      killServer(dataDir);
+      for (const outcome of await Promise.allSettled(inFlight)) expect(outcome.status).toBe('rejected');
+      await log.until(/runs again, held by this service/);
+      expect(await service.db.select().from(project)).toEqual([]); // nothing of them was committed
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('takes its lock back when a command started the killed server before the service did', async () => {
+    const dataDir = tmp();
+    const log = serviceLog();
+    const service = await openDatabase({ dataDir, exclusive: 'service', log: log.log });
+    try {
+      killServer(dataDir);
+      while (embeddedServerRunning(dataDir)) await new Promise((r) => setTimeout(r, 50));
+      const command = await openDatabase({ dataDir }); // starts the server again itself
+      try {
+        await log.until(/taking its lock again/);
+        await log.until(/held by this service/);
+        await expect(openDatabase({ dataDir, exclusive: 'service' })).rejects.toThrow(serviceRefused);
+        await command.db.insert(project).values({ linkName: 'after', name: 'after', listId: 'after.example.org' });
+      } finally {
+        await command.close();
       }
-      expect(rows).toHaveLength(1);
+      expect(await service.db.select().from(project)).toHaveLength(1);
     } finally {
       await service.close();
     }

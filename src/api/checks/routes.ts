@@ -12,7 +12,7 @@ import { guard, guardByMethod, type Guard } from '../auth-guard.js';
 import type { ApiEnv } from '../context.js';
 import { rowId } from '../schemas.js';
 import { parsePage, setPageLinks } from '../patchwork/paging.js';
-import { originOf } from '../patchwork/urls.js';
+import { originOf } from '../../http/request.js';
 import { validationHook } from '../v1/validation-hook.js';
 import { commonErrors, dateQuery, enumQuery, errorJson, idPath, idQuery, json, pageQuery, security, textQuery } from '../v1/params.js';
 import { parsableJson } from '../v1/json-body.js';

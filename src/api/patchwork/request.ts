@@ -3,7 +3,8 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { Database } from '../../db/client.js';
 import { AppError } from '../../errors.js';
 import type { ApiEnv } from '../context.js';
-import { originOf, Urls } from './urls.js';
+import { originOf } from '../../http/request.js';
+import { Urls } from './urls.js';
 
 export type C = Context<ApiEnv>;
 

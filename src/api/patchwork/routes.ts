@@ -22,7 +22,7 @@ import { peopleRoutes } from './people.js';
 import { projectRoutes } from './projects.js';
 import { tokenAsBearer, urlsFor, type PatchworkRouteDeps } from './request.js';
 import { seriesRoutes } from './series.js';
-import { originOf } from './urls.js';
+import { originOf } from '../../http/request.js';
 
 export interface PatchworkDeps {
   db: Database;

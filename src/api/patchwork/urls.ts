@@ -1,15 +1,4 @@
 /** The absolute URLs Patchwork puts in its JSON: API resources and the web paths git-pw and pwclient fetch. */
-import type { Context } from 'hono';
-
-/** The service's origin as the client sees it (a reverse proxy may say so with X-Forwarded-*). */
-export function originOf(c: Context): string {
-  const url = new URL(c.req.url);
-  const proto = c.req.header('x-forwarded-proto')?.split(',')[0]?.trim();
-  const host = c.req.header('x-forwarded-host')?.split(',')[0]?.trim();
-  const scheme = proto === 'http' || proto === 'https' ? proto : url.protocol.replace(':', '');
-  const authority = host && /^[A-Za-z0-9.:[\]-]+$/.test(host) ? host : url.host;
-  return `${scheme}://${authority}`;
-}
 
 /** `<abc@x>` → `abc@x`, quoted for a path segment but keeping `@` (as Django's reverse does). */
 export function msgidPath(msgid: string): string {

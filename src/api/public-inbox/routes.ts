@@ -17,7 +17,7 @@ import { readableMessage } from '../../mail/archive/readable.js';
 import { parseSearch, type SearchQuery } from '../../mail/archive/search.js';
 import type { Guard } from '../auth-guard.js';
 import type { ApiEnv } from '../context.js';
-import { originOf } from '../patchwork/urls.js';
+import { originOf } from '../../http/request.js';
 import { atomFeed, listPage, messagePage, messageUrl } from './views.js';
 
 export const ARCHIVE_PREFIX = '/lists';

@@ -10,7 +10,7 @@ import type { Database } from '../../db/client.js';
 import type { TesterJobRow } from '../../db/schema/index.js';
 import { guardByMethod, type Guard } from '../auth-guard.js';
 import type { ApiEnv } from '../context.js';
-import { originOf } from '../patchwork/urls.js';
+import { originOf } from '../../http/request.js';
 import { CI_HANDLER_TEST } from '../../ci/publish-hook.js';
 import { claimJob, findJob, jobLog, jobSubject, listJobs, reportJob, type JobSubject } from '../../testers/service.js';
 import { publicUrl } from '../../sources/git-url.js';

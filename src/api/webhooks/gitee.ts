@@ -3,7 +3,7 @@
  * event. Merge Request Hook → PR merged/closed, Note Hook → comment commands, Push Hook → immediate scans.
  */
 import { Hono } from 'hono';
-import { clientAddress } from '../auth-guard.js';
+import { clientAddress } from '../../http/request.js';
 import type { ApiEnv } from '../context.js';
 import { AppError } from '../../errors.js';
 import type { Database } from '../../db/client.js';

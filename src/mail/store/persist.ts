@@ -44,21 +44,14 @@ function toJson(rows: Array<Record<string, unknown>>): string {
   });
 }
 
+type Columns = Array<[string, ColumnType]>;
+
 /**
- * A multi-row insert with the rows sent as one JSON parameter (json_to_recordset): one parameter per
- * table whatever the row count, and no per-value query building on our side.
+ * Rows as one JSON parameter read back as a table (json_to_recordset) named `alias`: one parameter per
+ * statement whatever the row count, and no per-value query building on our side.
  */
-function insertStatement(
-  table: string,
-  columns: Array<[string, ColumnType]>,
-  rows: Array<Record<string, unknown>>,
-  onConflictDoNothing = false,
-): SQL | null {
-  if (!rows.length) return null;
-  const names = sql.raw(columns.map(([c]) => `"${c}"`).join(', '));
-  const defs = sql.raw(columns.map(([c, t]) => `"${c}" ${t === 'bytea' ? 'text' : t}`).join(', '));
-  const values = sql.raw(columns.map(([c, t]) => (t === 'bytea' ? `decode(x."${c}", 'base64')` : `x."${c}"`)).join(', '));
-  const conflict = onConflictDoNothing ? sql` on conflict do nothing` : sql``;
+function recordset(alias: string, columns: Columns, rows: Array<Record<string, unknown>>): SQL {
+  const defs = columns.map(([c, t]) => `"${c}" ${t === 'bytea' ? 'text' : t}`).join(', ');
   const picked = rows.map((r) => {
     const out: Record<string, unknown> = {};
     for (const [c, t] of columns) {
@@ -67,7 +60,38 @@ function insertStatement(
     }
     return out;
   });
-  return sql`insert into ${sql.raw(`"${table}"`)} (${names}) select ${values} from json_to_recordset(${toJson(picked)}::json) as x(${defs})${conflict}`;
+  return sql`json_to_recordset(${toJson(picked)}::json) as ${sql.raw(alias)}(${sql.raw(defs)})`;
+}
+
+/** A multi-row insert of `rows` (one recordset). */
+function insertStatement(table: string, columns: Columns, rows: Array<Record<string, unknown>>, onConflictDoNothing = false): SQL | null {
+  if (!rows.length) return null;
+  const names = sql.raw(columns.map(([c]) => `"${c}"`).join(', '));
+  const values = sql.raw(columns.map(([c, t]) => (t === 'bytea' ? `decode(x."${c}", 'base64')` : `x."${c}"`)).join(', '));
+  const conflict = onConflictDoNothing ? sql` on conflict do nothing` : sql``;
+  return sql`insert into ${sql.raw(`"${table}"`)} (${names}) select ${values} from ${recordset('x', columns, rows)}${conflict}`;
+}
+
+/** The series columns a batch decides, alike for a new series and one that grows. */
+const SERIES_STATE_COLUMNS: Columns = [
+  ['name', 'text'], ['name_key', 'text'], ['cover_id', 'int'], ['received_total', 'int'], ['received_all', 'bool'], ['previous_version_id', 'int'],
+  ['previous_version_reason', 'text'], ['change_id', 'text'], ['based_on', 'jsonb'], ['depends_on', 'jsonb'], ['supersedes', 'jsonb'],
+];
+
+function seriesState(s: SeriesNode) {
+  return {
+    name: s.name,
+    name_key: s.name ? normalizeTitle(s.name) : null,
+    cover_id: s.coverId,
+    received_total: s.receivedTotal,
+    received_all: s.receivedTotal > 0 && s.total <= s.receivedTotal,
+    previous_version_id: s.previousVersionId,
+    previous_version_reason: s.previousVersionReason,
+    change_id: s.changeId,
+    based_on: s.basedOn,
+    depends_on: s.dependsOn,
+    supersedes: s.supersedes,
+  };
 }
 
 export interface IdCounts {
@@ -129,30 +153,8 @@ export async function persistBatch(tx: Tx, w: BatchWrites): Promise<void> {
 
   parts.push(insertStatement(
     'series',
-    [
-      ['id', 'int'], ['project_id', 'int'], ['name', 'text'], ['name_key', 'text'], ['date', 'timestamptz'], ['submitter_id', 'int'], ['version', 'int'], ['total', 'int'],
-      ['received_total', 'int'], ['received_all', 'bool'], ['cover_id', 'int'], ['previous_version_id', 'int'], ['previous_version_reason', 'text'],
-      ['change_id', 'text'], ['based_on', 'jsonb'], ['depends_on', 'jsonb'], ['supersedes', 'jsonb'],
-    ],
-    w.series.map((s) => ({
-      id: s.id,
-      project_id: s.projectId,
-      name: s.name,
-      name_key: s.name ? normalizeTitle(s.name) : null,
-      date: s.date,
-      submitter_id: s.submitterId,
-      version: s.version,
-      total: s.total,
-      received_total: s.receivedTotal,
-      received_all: s.receivedTotal > 0 && s.total <= s.receivedTotal,
-      cover_id: s.coverId,
-      previous_version_id: s.previousVersionId,
-      previous_version_reason: s.previousVersionReason,
-      change_id: s.changeId,
-      based_on: s.basedOn,
-      depends_on: s.dependsOn,
-      supersedes: s.supersedes,
-    })),
+    [['id', 'int'], ['project_id', 'int'], ['date', 'timestamptz'], ['submitter_id', 'int'], ['version', 'int'], ['total', 'int'], ...SERIES_STATE_COLUMNS],
+    w.series.map((s) => ({ id: s.id, project_id: s.projectId, date: s.date, submitter_id: s.submitterId, version: s.version, total: s.total, ...seriesState(s) })),
   ));
   parts.push(insertStatement(
     'series_reference',
@@ -293,29 +295,16 @@ function eventsOf(w: BatchWrites) {
   return events.map((e) => ({ category: e.category, project_id: e.projectId, patch_id: e.patchId ?? null, cover_id: e.coverId ?? null, series_id: e.seriesId ?? null, payload: e.payload ?? {} }));
 }
 
+/** A growing series: what the batch decided, but links found earlier (cover, previous version, Change-Id) are kept. */
 function updateSeries(series: SeriesNode[]): SQL | null {
   if (!series.length) return null;
-  const rows = series.map((s) => ({
-    id: s.id,
-    name: s.name,
-    name_key: s.name ? normalizeTitle(s.name) : null,
-    cover_id: s.coverId,
-    received_total: s.receivedTotal,
-    received_all: s.receivedTotal > 0 && s.total <= s.receivedTotal,
-    previous_version_id: s.previousVersionId,
-    previous_version_reason: s.previousVersionReason,
-    change_id: s.changeId,
-    based_on: s.basedOn,
-    depends_on: s.dependsOn,
-    supersedes: s.supersedes,
-  }));
+  const rows = series.map((s) => ({ id: s.id, ...seriesState(s) }));
   return sql`update series as s set
       name = v.name, name_key = v.name_key, cover_id = coalesce(v.cover_id, s.cover_id), received_total = v.received_total, received_all = v.received_all,
       previous_version_id = coalesce(s.previous_version_id, v.previous_version_id),
       previous_version_reason = coalesce(s.previous_version_reason, v.previous_version_reason),
       change_id = coalesce(s.change_id, v.change_id), based_on = v.based_on, depends_on = v.depends_on, supersedes = v.supersedes
-    from json_to_recordset(${toJson(rows)}::json) as v(id int, name text, name_key text, cover_id int, received_total int, received_all bool,
-      previous_version_id int, previous_version_reason text, change_id text, based_on jsonb, depends_on jsonb, supersedes jsonb)
+    from ${recordset('v', [['id', 'int'], ...SERIES_STATE_COLUMNS], rows)}
     where s.id = v.id`;
 }
 
@@ -323,5 +312,5 @@ function updateCounts(deltas: BatchWrites['patchCountDeltas']): SQL | null {
   if (!deltas.length) return null;
   return sql`update patch as p set
       acked_count = p.acked_count + v.acked, reviewed_count = p.reviewed_count + v.reviewed, tested_count = p.tested_count + v.tested
-    from json_to_recordset(${toJson(deltas)}::json) as v(id int, acked int, reviewed int, tested int) where p.id = v.id`;
+    from ${recordset('v', [['id', 'int'], ['acked', 'int'], ['reviewed', 'int'], ['tested', 'int']], deltas)} where p.id = v.id`;
 }

@@ -1,6 +1,6 @@
 /** The code → HTTP status table: the API's answers for the codes domain code throws. */
 import { describe, expect, it } from 'vitest';
-import { statusOf } from '../../src/api/errors.js';
+import { statusOf } from '../../src/http/status.js';
 import { AppError } from '../../src/errors.js';
 
 describe('statusOf', () => {

@@ -1,8 +1,9 @@
 /**
- * Who a request comes from. Behind a reverse proxy every socket is the proxy's, so one client's failed
- * logins would throttle everyone: the proxies named in TRUSTED_PROXIES are believed about X-Forwarded-For,
- * read from the right (the nearest hop) and skipping hops that are themselves trusted proxies. Anyone else
- * is taken at the socket's word, so a client cannot pick its own address by sending the header.
+ * What a reverse proxy may tell us about a request. Behind a proxy every socket is the proxy's, so one
+ * client's failed logins would throttle everyone, and the service's own URL is not the one clients use:
+ * the proxies named in TRUSTED_PROXIES are believed about X-Forwarded-For (read from the right, the
+ * nearest hop, skipping hops that are themselves trusted proxies) and X-Forwarded-Proto/-Host. Anyone else
+ * is taken at the socket's word, so a client can pick neither its own address nor the links we answer.
  */
 import { BlockList, isIP } from 'node:net';
 
@@ -47,4 +48,22 @@ export class TrustedProxies {
     }
     return hops[0] ?? socketAddress;
   }
+
+  /** The service's origin as the client sees it, given the socket's peer and the URL it asked for. */
+  originOf(socketAddress: string, requestUrl: string, forwarded: { proto?: string; host?: string }): string {
+    const url = new URL(requestUrl);
+    const own = { scheme: url.protocol.replace(':', ''), authority: url.host };
+    if (!this.empty && this.trusts(socketAddress)) {
+      const proto = firstValue(forwarded.proto);
+      const host = firstValue(forwarded.host);
+      if (proto === 'http' || proto === 'https') own.scheme = proto;
+      if (host && /^[A-Za-z0-9.:[\]-]+$/.test(host)) own.authority = host;
+    }
+    return `${own.scheme}://${own.authority}`;
+  }
+}
+
+/** The client-side (first) value of a header each proxy appends to. */
+function firstValue(header: string | undefined): string | undefined {
+  return header?.split(',')[0]?.trim() || undefined;
 }

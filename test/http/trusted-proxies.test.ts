@@ -1,6 +1,6 @@
 /** The client address throttling keys on: X-Forwarded-For only from a trusted proxy (TRUSTED_PROXIES). */
 import { describe, expect, it } from 'vitest';
-import { parseAddressRange, TrustedProxies } from '../../src/client-address.js';
+import { parseAddressRange, TrustedProxies } from '../../src/http/trusted-proxies.js';
 import { resolveSettings } from '../../src/settings.js';
 
 describe('TrustedProxies', () => {
