@@ -1,7 +1,10 @@
 /**
  * Decides whether a request's credentials are good: HTTP Basic against USER/PASSWORD, or a Bearer API token.
- * A verified Basic credential is remembered under an HMAC with a per-process key (never the plaintext), so
- * a bulk import of 1,000 items pays for one bcrypt run, not 1,000. Repeated failures for one user from one
+ * A verified Basic credential is remembered for a minute under an HMAC with a per-process key (never the
+ * plaintext) of the password hash and the credential, so a bulk import of 1,000 items pays for one bcrypt
+ * run, not 1,000, and a changed password hash matches no earlier entry. Only successes are remembered: a
+ * wrong password costs a full check every time. Concurrent checks of one credential share one bcrypt run
+ * (each still waits for it). Repeated failures for one user from one
  * client are throttled, per (client, user): an attacker cannot lock the admin out from elsewhere, and a
  * valid token or the right password is never refused. An unknown user costs a full password check too, so
  * the answer's timing does not tell which user names exist.
@@ -38,6 +41,9 @@ interface FailureRecord {
 export class Authenticator {
   private readonly cacheKey = randomBytes(32);
   private readonly verified = new Map<string, number>();
+  /** checks under way, by cache key: the second of two concurrent requests waits for the first's bcrypt run */
+  private readonly pending = new Map<string, Promise<boolean>>();
+  private passwordHash: string;
   private readonly failures = new Map<string, FailureRecord>();
   private readonly maxFailures: number;
   private readonly windowMs: number;
@@ -47,8 +53,15 @@ export class Authenticator {
   constructor(private readonly options: AuthenticatorOptions) {
     this.maxFailures = options.maxFailures ?? 10;
     this.windowMs = options.windowMs ?? 60_000;
-    this.cacheTtlMs = options.cacheTtlMs ?? 10 * 60_000;
+    this.cacheTtlMs = options.cacheTtlMs ?? 60_000;
     this.now = options.now ?? Date.now;
+    this.passwordHash = options.passwordHash;
+  }
+
+  /** A new password takes effect at once: nothing verified against the old one is answered from memory. */
+  setPasswordHash(hash: string): void {
+    this.passwordHash = hash;
+    this.verified.clear();
   }
 
   async authenticate(authorization: string | undefined, client: string): Promise<AuthResult> {
@@ -73,13 +86,22 @@ export class Authenticator {
   }
 
   private async checkBasic({ user, password, decoded }: { user: string; password: string; decoded: string }): Promise<string | null> {
-    const key = createHmac('sha256', this.cacheKey).update(decoded).digest('hex');
+    const passwordHash = this.passwordHash;
+    const key = createHmac('sha256', this.cacheKey).update(passwordHash).update('\u0000').update(decoded).digest('base64');
     const expires = this.verified.get(key);
     if (expires !== undefined && expires > this.now()) return user;
-    const known = safeEqual(user, this.options.user) && Boolean(this.options.passwordHash);
-    // an unknown user is checked against a hash of the same cost, so it answers as slowly as a known one
-    const ok = await (this.options.verify ?? verifyPassword)(password, known ? this.options.passwordHash : await decoyHash());
-    if (!known || !ok) return null;
+    let check = this.pending.get(key);
+    if (!check) {
+      const known = safeEqual(user, this.options.user) && Boolean(passwordHash);
+      // an unknown user is checked against a hash of the same cost, so it answers as slowly as a known one
+      const verify = this.options.verify ?? verifyPassword;
+      check = known ? verify(password, passwordHash) : decoyHash().then((decoy) => verify(password, decoy)).then(() => false);
+      this.pending.set(key, check);
+      check.finally(() => this.pending.delete(key)).catch(() => {});
+    }
+    if (!(await check)) return null;
+    // the password changed while bcrypt ran: the old one no longer lets anyone in
+    if (passwordHash !== this.passwordHash) return null;
     if (this.verified.size > 1000) this.verified.clear();
     this.verified.set(key, this.now() + this.cacheTtlMs);
     return user;
