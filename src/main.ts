@@ -2,6 +2,7 @@
  * Composition root: settings → database → API (+ GitHub App webhooks) → scheduler. Nothing here decides
  * behaviour; it only builds the parts and connects them.
  */
+import { hostname } from 'node:os';
 import type { Octokit } from '@octokit/rest';
 import { createNodeMiddleware, createProbot, type Probot } from 'probot';
 import { firstDelivery } from './lifecycle/deliveries.js';
@@ -89,6 +90,8 @@ export async function startService(settings: Settings, options: { logger?: Logge
   const engine = new Engine({
     db: db.db,
     logger,
+    owner: settings.replicaName || hostname(),
+    leaseMs: settings.leaseSeconds * 1000,
     ...parts,
     publish,
     maxPatchesPerPr: settings.maxPatchesPerPr,
@@ -153,7 +156,10 @@ export async function startService(settings: Settings, options: { logger?: Logge
     throw err;
   }
   logger.info({ url: server.url }, 'listening');
-  if (options.scheduler !== false) scheduler.start();
+  if (options.scheduler !== false) {
+    await engine.releaseLeftoverLeases();
+    scheduler.start();
+  }
 
   return {
     url: server.url,
