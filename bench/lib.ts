@@ -14,18 +14,23 @@ export interface ChildService {
   /** the service's DATA_DIR (its embedded database lives here unless DATABASE_URL is set) */
   dataDir: string;
   child: ChildProcess;
-  stop(): Promise<void>;
+  /** resolves when `path` first answers 200 */
+  waitForAnswer(path?: string): Promise<void>;
+  /** stops the service; the data directory is removed unless it was kept (removeKept removes it anyway) */
+  stop(removeKept?: boolean): Promise<void>;
 }
 
 /** The real service in its own process (so the load generator doesn't share its event loop). */
-export async function startChildService(env: Record<string, string> = {}): Promise<ChildService> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'pt-bench-'));
+export async function startChildService(env: Record<string, string> = {}, options: { dataDir?: string; keepDataDir?: boolean } = {}): Promise<ChildService> {
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'pt-bench-'));
   const conf = path.join(dataDir, 'settings.conf');
-  writeFileSync(conf, `LISTEN = "127.0.0.1:0"\nPASSWORD = "${await hashPassword(BENCH_PASSWORD)}"\nDATA_DIR = "${dataDir}"\nSCAN_DB_INTERVAL = 86400\nLOG_LEVEL = "info"\n`);
+  if (!options.dataDir) writeFileSync(conf, `LISTEN = "127.0.0.1:0"\nPASSWORD = "${await hashPassword(BENCH_PASSWORD)}"\nDATA_DIR = "${dataDir}"\nSCAN_DB_INTERVAL = 86400\nLOG_LEVEL = "info"\n`);
   // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the service
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
   // BENCH_ROOT runs the service of another checkout (the same bench against the code before a change)
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'cli/patch-tracking.ts', 'serve', '--config', conf], {
+  // BENCH_DIST=1 runs the built service (npm run build), as `npm start` does: no TypeScript compiled at start
+  const entry = process.env.BENCH_DIST ? ['dist/cli/patch-tracking.js'] : ['--import', 'tsx', 'cli/patch-tracking.ts'];
+  const child = spawn(process.execPath, [...nodeArgs, ...entry, 'serve', '--config', conf], {
     cwd: process.env.BENCH_ROOT ?? ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -48,10 +53,17 @@ export async function startChildService(env: Record<string, string> = {}): Promi
     url,
     dataDir,
     child,
-    stop: () =>
+    waitForAnswer: async (p = '/healthz') => {
+      for (;;) {
+        const ok = await fetch(`${url}${p}`).then((r) => r.arrayBuffer().then(() => r.ok), () => false);
+        if (ok) return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    stop: (removeKept = false) =>
       new Promise<void>((resolve) => {
         child.once('exit', () => {
-          rmSync(dataDir, { recursive: true, force: true });
+          if (!options.keepDataDir || removeKept) rmSync(dataDir, { recursive: true, force: true });
           resolve();
         });
         child.kill('SIGTERM');
