@@ -4,7 +4,7 @@
  */
 import { hostname } from 'node:os';
 import type { Octokit } from '@octokit/rest';
-import { createNodeMiddleware, createProbot, type Probot } from 'probot';
+import type { Probot } from 'probot';
 import { firstDelivery } from './lifecycle/deliveries.js';
 import { Authenticator } from './auth/authenticator.js';
 import { ensureAdminPassword } from './auth/bootstrap.js';
@@ -67,6 +67,8 @@ export async function startService(settings: Settings, options: { logger?: Logge
   let probot: Probot | undefined;
   let installations: InstallationRegistry | undefined;
   if (settings.appId && settings.privateKey) {
+    // loaded only with a GitHub App configured: probot is a large import, and the start waits for it
+    const { createProbot } = await import('probot');
     const app = createProbot({
       overrides: { appId: settings.appId, privateKey: settings.privateKey, secret: settings.webhookSecret, log: logger as never },
     });
@@ -130,6 +132,7 @@ export async function startService(settings: Settings, options: { logger?: Logge
     logger.warn('WEBHOOK_SECRET is not set: GitHub webhooks are not accepted (the app still publishes through its installations)');
   } else if (probot) {
     const registry = installations!;
+    const { createNodeMiddleware } = await import('probot');
     const middleware = await createNodeMiddleware(createApp({
         lifecycle,
         onInstallationRepositories: (payload) => registry.noteEvent(payload),
