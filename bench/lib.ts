@@ -11,21 +11,27 @@ export const BENCH_PASSWORD = 'Bench@123';
 
 export interface ChildService {
   url: string;
-  /** the service's DATA_DIR (its embedded database's files, unless DATABASE_URL says otherwise) */
+  /** the service's DATA_DIR (its embedded database lives here unless DATABASE_URL is set) */
   dataDir: string;
   child: ChildProcess;
-  stop(): Promise<void>;
+  /** resolves when `path` first answers 200 */
+  waitForAnswer(path?: string): Promise<void>;
+  /** stops the service; the data directory is removed unless it was kept (removeKept removes it anyway) */
+  stop(removeKept?: boolean): Promise<void>;
 }
 
 /** The real service in its own process (so the load generator doesn't share its event loop). */
-export async function startChildService(env: Record<string, string> = {}): Promise<ChildService> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'pt-bench-'));
+export async function startChildService(env: Record<string, string> = {}, options: { dataDir?: string; keepDataDir?: boolean } = {}): Promise<ChildService> {
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'pt-bench-'));
   const conf = path.join(dataDir, 'settings.conf');
-  writeFileSync(conf, `LISTEN = "127.0.0.1:0"\nPASSWORD = "${await hashPassword(BENCH_PASSWORD)}"\nDATA_DIR = "${dataDir}"\nSCAN_DB_INTERVAL = 86400\nLOG_LEVEL = "info"\n`);
+  if (!options.dataDir) writeFileSync(conf, `LISTEN = "127.0.0.1:0"\nPASSWORD = "${await hashPassword(BENCH_PASSWORD)}"\nDATA_DIR = "${dataDir}"\nSCAN_DB_INTERVAL = 86400\nLOG_LEVEL = "info"\n`);
   // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the service
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'cli/patch-tracking.ts', 'serve', '--config', conf], {
-    cwd: ROOT,
+  // BENCH_ROOT runs the service of another checkout (the same bench against the code before a change)
+  // BENCH_DIST=1 runs the built service (npm run build), as `npm start` does: no TypeScript compiled at start
+  const entry = process.env.BENCH_DIST ? ['dist/cli/patch-tracking.js'] : ['--import', 'tsx', 'cli/patch-tracking.ts'];
+  const child = spawn(process.execPath, [...nodeArgs, ...entry, 'serve', '--config', conf], {
+    cwd: process.env.BENCH_ROOT ?? ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -47,10 +53,17 @@ export async function startChildService(env: Record<string, string> = {}): Promi
     url,
     dataDir,
     child,
-    stop: () =>
+    waitForAnswer: async (p = '/healthz') => {
+      for (;;) {
+        const ok = await fetch(`${url}${p}`).then((r) => r.arrayBuffer().then(() => r.ok), () => false);
+        if (ok) return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    stop: (removeKept = false) =>
       new Promise<void>((resolve) => {
         child.once('exit', () => {
-          rmSync(dataDir, { recursive: true, force: true });
+          if (!options.keepDataDir || removeKept) rmSync(dataDir, { recursive: true, force: true });
           resolve();
         });
         child.kill('SIGTERM');
@@ -88,6 +101,31 @@ export async function closedLoop(concurrency: number, seconds: number, request: 
   latencies.sort((a, b) => a - b);
   const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
   return { requests: latencies.length, errors, seconds: elapsed, perSecond: latencies.length / elapsed, p50: pick(0.5), p99: pick(0.99) };
+}
+
+export const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length === 0 ? 0 : sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/** `--name value` from the command line, else the environment variable, else the default. */
+export function option(name: string, env: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i !== -1 && process.argv[i + 1]) return process.argv[i + 1]!;
+  return process.env[env] ?? fallback;
+}
+
+/** The PostgreSQL server to measure besides the embedded one: --pg URL, BENCH_PG_URL, TEST_DATABASE_URL, DATABASE_URL. */
+export function pgServerUrl(): string {
+  return option('pg', 'BENCH_PG_URL', process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
+}
+
+/** Writes the JSON results to --json PATH (default: the temp directory) and says where. */
+export function writeJson(name: string, data: unknown): void {
+  const file = option('json', 'BENCH_JSON', path.join(tmpdir(), `patch-tracking-bench-${name}.json`));
+  writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
+  console.log(`\nJSON: ${file}`);
 }
 
 export function printTable(headers: string[], rows: (string | number)[][]): void {

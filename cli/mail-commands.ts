@@ -14,7 +14,6 @@ import { UpstreamPolicy } from '../src/sources/upstream-policy.js';
 import { formatComparison, wantsColor } from '../src/mail/compare/format.js';
 import { mailParseCommand } from '../src/mail/describe.js';
 import { archiveBytes, importArchives } from '../src/mail/ingest/archive.js';
-import { ImapImporter } from '../src/mail/ingest/imap.js';
 import { imapOptionsFrom, type ImapKey } from '../src/mail/ingest/imap-settings.js';
 import { parseMailFromStream } from '../src/mail/ingest/stdin.js';
 import { formatSummary, summaryJson } from '../src/mail/ingest/summary.js';
@@ -360,6 +359,8 @@ export function registerMailCommands(program: Command, settingsFrom: (command: C
       const logger = createLogger(settings.logLevel);
       try {
         await withDatabase(settings, async (h) => {
+          // loaded here: the IMAP client library is the largest import, and only this command needs it
+          const { ImapImporter } = await import('../src/mail/ingest/imap.js');
           const importer = new ImapImporter(new MailStore(h.db), { ...imapOptions, logger });
           if (o.once) {
             process.stdout.write(formatSummary(await importer.importOnce()));

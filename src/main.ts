@@ -2,8 +2,9 @@
  * Composition root: settings → database → API (+ GitHub App webhooks) → scheduler. Nothing here decides
  * behaviour; it only builds the parts and connects them.
  */
+import { hostname } from 'node:os';
 import type { Octokit } from '@octokit/rest';
-import { createNodeMiddleware, createProbot, type Probot } from 'probot';
+import type { Probot } from 'probot';
 import { firstDelivery } from './lifecycle/deliveries.js';
 import { githubSignatureGate } from './lifecycle/github-signature.js';
 import { TrustedProxies } from './http/trusted-proxies.js';
@@ -75,6 +76,8 @@ export async function startService(settings: Settings, options: { logger?: Logge
   let probot: Probot | undefined;
   let installations: InstallationRegistry | undefined;
   if (settings.appId && settings.privateKey) {
+    // loaded only with a GitHub App configured: probot is a large import, and the start waits for it
+    const { createProbot } = await import('probot');
     const app = createProbot({
       overrides: { appId: settings.appId, privateKey: settings.privateKey, secret: settings.webhookSecret, log: logger },
     });
@@ -100,6 +103,8 @@ export async function startService(settings: Settings, options: { logger?: Logge
   const engine = new Engine({
     db: db.db,
     logger,
+    owner: settings.replicaName || hostname(),
+    leaseMs: settings.leaseSeconds * 1000,
     ...parts,
     publish,
     maxPatchesPerPr: settings.maxPatchesPerPr,
@@ -148,6 +153,7 @@ export async function startService(settings: Settings, options: { logger?: Logge
   } else if (probot) {
     const registry = installations!;
     const app = probot;
+    const { createNodeMiddleware } = await import('probot');
     const middleware = await createNodeMiddleware(createApp({
         lifecycle,
         onInstallationRepositories: (payload) => registry.noteEvent(payload),
@@ -180,7 +186,10 @@ export async function startService(settings: Settings, options: { logger?: Logge
     throw err;
   }
   logger.info({ url: server.url }, 'listening');
-  if (options.scheduler !== false) scheduler.start();
+  if (options.scheduler !== false) {
+    await engine.releaseLeftoverLeases();
+    scheduler.start();
+  }
 
   return {
     url: server.url,

@@ -154,6 +154,10 @@ const fileSchema = z.object({
   GITEE_ACCESS_TOKEN: text(''),
   SCAN_DB_INTERVAL: wholeNumber('3600', 1),
   SCAN_CRON: cronSchedule(),
+  /** seconds a replica's claim on a tracking lasts without a heartbeat: a dead replica's work resumes after it */
+  LEASE_SECONDS: wholeNumber('30', 5),
+  /** this replica's name in leases and logs; empty = the host name. Unique per replica, the same after a restart */
+  REPLICA_NAME: text(''),
   USER: text('admin'),
   /** a password hash (bcrypt, or the old program's pbkdf2/scrypt); empty = generated on first start */
   PASSWORD: passwordHash(),
@@ -210,6 +214,8 @@ const settingsSchema = fileSchema
     giteeAccessToken: s.GITEE_ACCESS_TOKEN,
     scanDbInterval: s.SCAN_DB_INTERVAL,
     scanCron: s.SCAN_CRON,
+    leaseSeconds: s.LEASE_SECONDS,
+    replicaName: s.REPLICA_NAME,
     user: s.USER,
     passwordHash: s.PASSWORD,
     databaseUrl: s.DATABASE_URL,

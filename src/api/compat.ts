@@ -4,17 +4,19 @@
  * misbehaved (a string for `enabled` gave a 500, a form body a 415, an upsert without scm_commit reset the
  * progress) we answer 4001 instead and keep the envelope; a `detail` key says what was wrong.
  */
+import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { Database } from '../db/client.js';
 import type { IssueRow, TrackingRow } from '../db/schema/index.js';
 import { publicUrl } from '../sources/git-url.js';
 import { assertUpstreamAllowed, type UpstreamPolicy } from '../sources/upstream-policy.js';
-import { deleteTrackings, listIssues, listTrackings, upsertTracking, type TrackingInput } from '../db/trackings.js';
+import { deleteTrackings, listIssues, listTrackings, trackingsVersion, upsertTracking, type TrackingInput } from '../db/trackings.js';
 import { guard, type Guard } from './auth-guard.js';
 import type { ApiEnv } from './context.js';
 import { firstIssue, toTrackingInput, trackingInputSchema } from './schemas.js';
-import { trackingJson } from './v1/representations.js';
 
 export const COMPAT_CODES = {
   SUCCESS: '2001',
@@ -44,10 +46,27 @@ export function envelope(c: Context, code: string, data: unknown = null, detail?
 
 const badParameters = (c: Context, detail: string) => envelope(c, COMPAT_CODES.INPUT_PARAMETERS_ERROR, null, detail);
 
-/** The old program's row shape first (its clients read these keys), then the engine's status. */
+/**
+ * The old program's row shape first (its clients read these keys), then the engine's status. Built straight
+ * from the row (not through the /api/v1 shape): the whole-table listing maps every row, and the keys the
+ * compat answer drops cost two date conversions each.
+ */
 export function compatTracking(row: TrackingRow) {
-  const { version_control, scm_repo, scm_branch, scm_commit, repo, branch, enabled, id, status, last_checked_at, last_head, last_error, next_attempt_at } = trackingJson(row);
-  return { version_control, scm_repo, scm_branch, scm_commit, repo, branch, enabled, id, status, last_checked_at, last_head, last_error, next_attempt_at };
+  return {
+    version_control: row.versionControl,
+    scm_repo: publicUrl(row.scmRepo),
+    scm_branch: row.scmBranch,
+    scm_commit: row.scmCommit,
+    repo: row.repo,
+    branch: row.branch,
+    enabled: row.enabled,
+    id: row.id,
+    status: row.status,
+    last_checked_at: row.lastCheckedAt?.toISOString() ?? null,
+    last_head: row.lastHead,
+    last_error: row.lastError,
+    next_attempt_at: row.nextAttemptAt?.toISOString() ?? null,
+  };
 }
 
 function compatIssue(row: IssueRow) {
@@ -72,11 +91,70 @@ function parseBool(value: string): boolean | undefined {
   return lower === 'true' ? true : lower === 'false' ? false : undefined;
 }
 
+const gzipAsync = promisify(gzip);
+
+/** One serialised listing: its strong ETag, the JSON text, and (made on first demand) its gzip form. */
+interface Listing {
+  tag: string;
+  json: Uint8Array<ArrayBuffer>;
+  gzipped?: Promise<Uint8Array<ArrayBuffer>>;
+}
+
+/**
+ * Serialised listings by (table version, filter). The version comes from the database (trackingsVersion), so
+ * an entry is exact for as long as it is asked for, whichever replica or command wrote last; concurrent
+ * requests for a version not yet built wait for one build instead of each mapping every row.
+ */
+class ListingCache {
+  private readonly entries = new Map<string, Promise<Listing>>();
+
+  get(key: string, build: () => Promise<string>): Promise<Listing> {
+    let entry = this.entries.get(key);
+    if (!entry) {
+      entry = build().then((json) => ({ tag: createHash('sha256').update(key).digest('base64url').slice(0, 27), json: new TextEncoder().encode(json) }));
+      entry.catch(() => this.entries.delete(key));
+      // a handful of filters at the current version; older versions are never asked for again
+      if (this.entries.size >= 8) this.entries.delete(this.entries.keys().next().value!);
+      this.entries.set(key, entry);
+    }
+    return entry;
+  }
+}
+
+/** Does Accept-Encoding allow gzip (`gzip` or `*` without q=0)? */
+function acceptsGzip(header: string | undefined): boolean {
+  if (!header) return false;
+  return header.split(',').some((part) => {
+    const [coding, ...params] = part.split(';').map((p) => p.trim().toLowerCase());
+    if (coding !== 'gzip' && coding !== 'x-gzip' && coding !== '*') return false;
+    const q = params.find((p) => p.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
+}
+
+/** 304 when If-None-Match names this listing (in either encoding), else the body, gzipped if the client asks. */
+async function sendListing(c: Context, listing: Listing): Promise<Response> {
+  const gzipped = acceptsGzip(c.req.header('accept-encoding'));
+  // one strong tag per representation: the gzip bytes differ from the JSON bytes
+  const etag = gzipped ? `"${listing.tag}-gzip"` : `"${listing.tag}"`;
+  const headers: Record<string, string> = { ETag: etag, Vary: 'Accept-Encoding', 'Cache-Control': 'no-cache' };
+  const ifNoneMatch = c.req.header('if-none-match');
+  if (ifNoneMatch && ifNoneMatch.split(',').some((t) => { const v = t.trim().replace(/^W\//, ''); return v === '*' || v === `"${listing.tag}"` || v === `"${listing.tag}-gzip"`; })) {
+    return c.body(null, 304, headers);
+  }
+  headers['Content-Type'] = 'application/json';
+  if (!gzipped) return c.body(listing.json, 200, headers);
+  listing.gzipped ??= gzipAsync(listing.json, { level: 6 }).then((b) => new Uint8Array(b.buffer, b.byteOffset, b.length) as Uint8Array<ArrayBuffer>);
+  headers['Content-Encoding'] = 'gzip';
+  return c.body(await listing.gzipped, 200, headers);
+}
+
 /** An abbreviated scm_commit made full when the upstream answers (tracker/commit-id.ts); absent: kept as given. */
 export type ResolveCommit = (input: TrackingInput) => Promise<TrackingInput>;
 
 export function compatRoutes(db: Database, requireWrite: Guard, requireRead: Guard, upstreamPolicy: UpstreamPolicy, resolveCommit: ResolveCommit = async (input) => input) {
   const app = new Hono<ApiEnv>();
+  const listings = new ListingCache();
 
   app.get('/tracking', guard(requireRead), async (c) => {
     const query = readQuery(c, ['repo', 'branch', 'enabled']);
@@ -86,8 +164,20 @@ export function compatRoutes(db: Database, requireWrite: Guard, requireRead: Gua
       enabled = parseBool(query.enabled);
       if (enabled === undefined) return badParameters(c, 'enabled: expected true or false');
     }
-    const rows = await listTrackings(db, { repo: query.repo, branch: query.branch, enabled });
-    return envelope(c, COMPAT_CODES.SUCCESS, rows.map(compatTracking));
+    const filter = { repo: query.repo, branch: query.branch, enabled };
+    // one row (the CLI's lookup before an upsert): cheaper to answer than to version
+    if (filter.repo !== undefined && filter.branch !== undefined) {
+      const rows = await listTrackings(db, filter);
+      return envelope(c, COMPAT_CODES.SUCCESS, rows.map(compatTracking));
+    }
+    // the version is read before the rows: a write in between pairs newer rows with an older tag, which
+    // only costs the client one more full answer, never a stale 304
+    const version = await trackingsVersion(db);
+    const listing = await listings.get(`${version}\u0000${JSON.stringify(filter)}`, async () => {
+      const rows = await listTrackings(db, filter);
+      return JSON.stringify({ code: COMPAT_CODES.SUCCESS, msg: MESSAGES[COMPAT_CODES.SUCCESS], data: rows.map(compatTracking) });
+    });
+    return sendListing(c, listing);
   });
 
   app.post('/tracking', guard(requireWrite), async (c) => {

@@ -1,13 +1,17 @@
 /**
  * Decides whether a request's credentials are good: HTTP Basic against USER/PASSWORD, or a Bearer API token.
- * A verified Basic credential is remembered under an HMAC with a per-process key (never the plaintext), so
- * a bulk import of 1,000 items pays for one bcrypt run, not 1,000. Repeated failures for one user from one
+ * A verified Basic credential is remembered for a minute under an HMAC with a per-process key (never the
+ * plaintext) of the password hash and the credential, so a bulk import of 1,000 items pays for one bcrypt
+ * run, not 1,000, and a changed password hash matches no earlier entry. Only successes are remembered: a
+ * wrong password costs a full check every time. Concurrent checks of one credential share one bcrypt run
+ * (each still waits for it). Repeated failures for one user from one
  * client are throttled, per (client, user): an attacker cannot lock the admin out from elsewhere, and a
  * valid token or the right password is never refused. An unknown user costs a full password check too, so
  * the answer's timing does not tell which user names exist.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Database } from '../db/client.js';
+import type { AppUserRow } from '../db/schema/auth.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { ALL_SCOPES, isScope, type Scope } from './scopes.js';
 import { findLiveToken, touchToken } from './tokens.js';
@@ -60,6 +64,9 @@ export class Authenticator {
   private readonly cacheKey = randomBytes(32);
   /** HMAC of a verified Basic credential → until when, and the user row's hash it was checked against */
   private readonly verified = new Map<string, { expires: number; userHash: string | undefined }>();
+  /** checks under way, by cache key: the second of two concurrent requests waits for the first's bcrypt run */
+  private readonly pending = new Map<string, Promise<{ ok: boolean; row: AppUserRow | undefined }>>();
+  private passwordHash: string;
   private readonly failures = new Map<string, FailureRecord>();
   private readonly maxFailures: number;
   private readonly windowMs: number;
@@ -69,8 +76,15 @@ export class Authenticator {
   constructor(private readonly options: AuthenticatorOptions) {
     this.maxFailures = options.maxFailures ?? 10;
     this.windowMs = options.windowMs ?? 60_000;
-    this.cacheTtlMs = options.cacheTtlMs ?? 10 * 60_000;
+    this.cacheTtlMs = options.cacheTtlMs ?? 60_000;
     this.now = options.now ?? Date.now;
+    this.passwordHash = options.passwordHash;
+  }
+
+  /** A new password takes effect at once: nothing verified against the old one is answered from memory. */
+  setPasswordHash(hash: string): void {
+    this.passwordHash = hash;
+    this.verified.clear();
   }
 
   async authenticate(authorization: string | undefined, client: string): Promise<AuthResult> {
@@ -95,7 +109,9 @@ export class Authenticator {
   }
 
   private async checkBasic({ user, password, decoded }: { user: string; password: string; decoded: string }): Promise<Access | null> {
-    const key = createHmac('sha256', this.cacheKey).update(decoded).digest('hex');
+    const passwordHash = this.passwordHash;
+    // the admin's hash is part of the key: a new admin password makes every cached admin credential useless
+    const key = createHmac('sha256', this.cacheKey).update(passwordHash).update('\u0000').update(decoded).digest('hex');
     const cached = this.verified.get(key);
     if (cached !== undefined && cached.expires > this.now()) {
       if (cached.userHash === undefined) return { principal: user, scopes: ALL_SCOPES };
@@ -104,16 +120,28 @@ export class Authenticator {
       if (row && row.passwordHash === cached.userHash) return userAccess(row);
       this.verified.delete(key);
     }
-    // the USER/PASSWORD login of the settings is the admin: every scope
-    const isAdmin = safeEqual(user, this.options.user) && Boolean(this.options.passwordHash);
-    const row = isAdmin ? undefined : await findUserByName(this.options.db, user);
-    const hash = isAdmin ? this.options.passwordHash : row?.passwordHash;
-    // an unknown user is checked against a hash of the same cost, so it answers as slowly as a known one
-    const ok = await (this.options.verify ?? verifyPassword)(password, hash ?? (await decoyHash()));
-    if (!hash || !ok) return null;
+    let check = this.pending.get(key);
+    if (!check) {
+      check = this.verifyBasic(user, password, passwordHash);
+      this.pending.set(key, check);
+      check.finally(() => this.pending.delete(key)).catch(() => {});
+    }
+    const { ok, row } = await check;
+    if (!ok) return null;
+    // the admin password changed while bcrypt ran: the old one no longer lets anyone in
+    if (!row && passwordHash !== this.passwordHash) return null;
     if (this.verified.size > 1000) this.verified.clear();
     this.verified.set(key, { expires: this.now() + this.cacheTtlMs, userHash: row?.passwordHash });
     return row ? userAccess(row) : { principal: user, scopes: ALL_SCOPES };
+  }
+
+  /** One bcrypt run: the settings' admin (USER/PASSWORD) or a user row; an unknown user against a decoy of the same cost. */
+  private async verifyBasic(user: string, password: string, adminHash: string): Promise<{ ok: boolean; row: AppUserRow | undefined }> {
+    const isAdmin = safeEqual(user, this.options.user) && Boolean(adminHash);
+    const row = isAdmin ? undefined : await findUserByName(this.options.db, user);
+    const hash = isAdmin ? adminHash : row?.passwordHash;
+    const ok = await (this.options.verify ?? verifyPassword)(password, hash ?? (await decoyHash()));
+    return { ok: Boolean(hash) && ok, row };
   }
 
   private async checkBearer(token: string): Promise<Access | null> {

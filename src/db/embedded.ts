@@ -30,6 +30,22 @@ const MAX_SOCKET_PATH = 107;
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 30_000;
 
+/**
+ * Sized for one service (and its commands) on a small VM, not for a shared server: PostgreSQL's defaults
+ * reserve 128 MB of shared buffers, which a mail ingest fills; 64 MB hold the working set of 100,000
+ * trackings and an ingest's batches.
+ * Parallel query workers are extra processes competing with the service for the same cores, and JIT
+ * compilation costs more than it saves on these short queries.
+ */
+const EMBEDDED_SETTINGS = [
+  'shared_buffers=64MB',
+  'max_parallel_workers_per_gather=0',
+  'jit=off',
+  'maintenance_work_mem=32MB',
+  'autovacuum_max_workers=2',
+  'huge_pages=off',
+];
+
 export interface EmbeddedLayout {
   dataDir: string;
   cluster: string;
@@ -282,6 +298,7 @@ async function startServer(layout: EmbeddedLayout, owner: { uid?: number; gid?: 
     '-p', String(port),
     '-c', `listen_addresses=${useSocket ? '' : '127.0.0.1'}`,
     '-c', `unix_socket_directories=${useSocket ? layout.socketDir : ''}`,
+    ...EMBEDDED_SETTINGS.flatMap((setting) => ['-c', setting]),
   ], { ...owner, detached: true, stdio: ['ignore', logFd, logFd], env: { ...process.env, LC_MESSAGES: 'C' } });
   closeSync(logFd);
   let exited = false;

@@ -2,6 +2,7 @@
 import { and, asc, desc, eq, getTableColumns, gt, inArray, or, sql, type SQL } from 'drizzle-orm';
 import { contains } from '../patchwork/listing.js';
 import type { Database } from './client.js';
+import { rowsOf } from './rows.js';
 import { issue, publication, tracking, type IssueRow, type PublicationRow, type TrackingRow } from './schema/index.js';
 
 export interface TrackingFilter {
@@ -68,6 +69,18 @@ export async function listTrackings(db: Database, filter: TrackingFilter = {}, p
   const where = and(trackingConditions(filter), page?.afterId !== undefined ? gt(tracking.id, page.afterId) : undefined);
   const query = db.select().from(tracking).where(where).orderBy(asc(tracking.id));
   return page ? query.limit(page.limit) : query;
+}
+
+/**
+ * A token that changes whenever a tracking row is inserted, updated or deleted, read from the database so
+ * that replicas (and commands) sharing one server agree on it. Every row a transaction writes carries that
+ * transaction's id as `xmin`, larger than any id already in the table: with the row count unchanged, the sum
+ * of the xmins strictly grows, so (count, sum) never repeats (until 32-bit transaction ids wrap around, some
+ * four billion transactions later). One scan of a narrow column: a few ms at 10,000 rows.
+ */
+export async function trackingsVersion(db: Database): Promise<string> {
+  const [row] = rowsOf<{ n: string; s: string }>(await db.execute(sql`select count(*)::text as n, coalesce(sum(xmin::text::bigint), 0)::text as s from ${tracking}`));
+  return `${row?.n}.${row?.s}`;
 }
 
 /** How many trackings are in each status (statuses without any are absent). */

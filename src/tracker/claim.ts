@@ -72,6 +72,19 @@ export async function acquireNamedLease(db: Database, name: string, owner: strin
   return rowsOf(rows).length > 0;
 }
 
+/** Does some replica hold the named lease now? */
+export async function namedLeaseHeld(db: Database, name: string): Promise<boolean> {
+  const rows = await db.select({ owner: engineLease.owner }).from(engineLease).where(and(eq(engineLease.name, name), sql`${engineLease.expiresAt} >= now()`));
+  return rows.length > 0;
+}
+
+/** Every tracking lease (and named lease) held under `owner`: the restarted replica of that name gives them up. */
+export async function releaseLeasesOf(db: Database, owner: string): Promise<number> {
+  const rows = await db.update(tracking).set({ leaseOwner: null, leaseExpiresAt: null }).where(eq(tracking.leaseOwner, owner)).returning({ id: tracking.id });
+  await db.delete(engineLease).where(eq(engineLease.owner, owner));
+  return rows.length;
+}
+
 export async function releaseNamedLease(db: Database, name: string, owner: string): Promise<void> {
   await db.delete(engineLease).where(and(eq(engineLease.name, name), eq(engineLease.owner, owner)));
 }

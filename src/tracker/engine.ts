@@ -3,6 +3,10 @@
  *   1. checks the heads of all due trackings in batches (one replica per cycle, by a named lease),
  *   2. queues only the trackings whose upstream moved,
  *   3. claims queued trackings with leases and runs each (several replicas may share the queue).
+ * Leases are short (LEASE_SECONDS, 30 s) and renewed by a heartbeat while the work runs, so a dead replica's
+ * work resumes elsewhere within one lease. Each of a replica's `concurrency` workers claims one tracking at a
+ * time, and replicas that find the heads check taken by another take work from the queue while it fills: the
+ * queue is shared out instead of drained by whichever replica queued it.
  * Failures are recorded on the tracking with exponential backoff, so one broken tracking doesn't burn
  * the budget of the others.
  */
@@ -13,13 +17,16 @@ import { tracking, type TrackingRow } from '../db/schema/index.js';
 import { AppError, errorMessage } from '../errors.js';
 import { redactSecrets, type Logger } from '../log.js';
 import type { HeadResult } from '../sources/types.js';
-import { acquireNamedLease, claimOne, claimWork, releaseNamedLease, releaseWork, renewLease } from './claim.js';
+import { acquireNamedLease, claimOne, claimWork, namedLeaseHeld, releaseLeasesOf, releaseNamedLease, releaseWork, renewLease } from './claim.js';
 import { runTracking, upstreamOf, type RunDeps, type RunResult } from './run.js';
 
 export interface EngineOptions extends RunDeps {
-  /** this replica's name in leases */
+  /** this replica's name in leases and logs (REPLICA_NAME); the same after a restart */
   owner?: string;
+  /** how long a lease lasts without a heartbeat (LEASE_SECONDS); renewed every third of it while work runs */
   leaseMs?: number;
+  /** how often a replica without the heads check looks for queued work while that check runs */
+  queuePollMs?: number;
   /** trackings processed at once by this replica */
   concurrency?: number;
   /** first retry delay after a failure; doubles per consecutive failure */
@@ -50,10 +57,12 @@ export class Engine {
   private readonly logger: Logger;
   /** trackings this process is running now: a lease that outlived its time must not start a second run here */
   private readonly inFlight = new Set<number>();
+  private readonly queuePollMs: number;
 
   constructor(private readonly deps: EngineOptions) {
     this.owner = deps.owner ?? `engine-${randomUUID().slice(0, 8)}`;
-    this.leaseMs = deps.leaseMs ?? 10 * 60_000;
+    this.leaseMs = deps.leaseMs ?? 30_000;
+    this.queuePollMs = deps.queuePollMs ?? 200;
     this.concurrency = deps.concurrency ?? 4;
     this.backoffBaseMs = deps.backoffBaseMs ?? 60_000;
     this.backoffMaxMs = deps.backoffMaxMs ?? 24 * 3600_000;
@@ -63,8 +72,26 @@ export class Engine {
 
   async runCycle(): Promise<{ heads: HeadsReport; processed: number }> {
     const heads = await this.checkHeads();
-    const processed = await this.processQueue();
+    let processed = await this.processQueue();
+    if (heads.skipped) {
+      // another replica is checking heads and queues moved trackings batch by batch: take a share as they come
+      while (await namedLeaseHeld(this.db, 'heads')) {
+        await sleep(this.queuePollMs);
+        processed += await this.processQueue();
+      }
+      processed += await this.processQueue();
+    }
     return { heads, processed };
+  }
+
+  /**
+   * At start: leases still held under this replica's name are left over from before a restart (nothing runs
+   * here yet), so they are given up at once instead of waiting out their time.
+   */
+  async releaseLeftoverLeases(): Promise<number> {
+    const count = await releaseLeasesOf(this.db, this.owner);
+    if (count > 0) this.logger.info({ trackings: count }, 'released the leases this replica held before its restart');
+    return count;
   }
 
   /** Steps 1-2: batched head checks; trackings whose upstream moved become work items. */
@@ -97,6 +124,8 @@ export class Engine {
             continue;
           }
           await this.applyHeads(batch, results, report);
+          // a long heads check keeps its lease, so no second replica starts the same check beside it
+          await acquireNamedLease(this.db, 'heads', this.owner, this.leaseMs);
         }
       }
       return report;
@@ -136,16 +165,21 @@ export class Engine {
       where t.id = v.id`);
   }
 
-  /** Step 3: claim and run queued trackings until the queue is empty for this replica. */
+  /** Step 3: claim and run queued trackings until the queue is empty for this replica, one per free worker. */
   async processQueue(): Promise<number> {
     let processed = 0;
-    for (;;) {
-      const ids = await claimWork(this.db, this.owner, this.concurrency, this.leaseMs);
-      if (ids.length === 0) return processed;
-      // the heads phase just recorded where these upstreams are: no need to ask again
-      await Promise.all(ids.map((id) => this.runClaimed(id, false, true)));
-      processed += ids.length;
-    }
+    await Promise.all(
+      Array.from({ length: this.concurrency }, async () => {
+        for (;;) {
+          const [id] = await claimWork(this.db, this.owner, 1, this.leaseMs);
+          if (id === undefined) return;
+          // the heads phase just recorded where this upstream is: no need to ask again
+          await this.runClaimed(id, false, true);
+          processed += 1;
+        }
+      }),
+    );
+    return processed;
   }
 
   /**
@@ -173,16 +207,28 @@ export class Engine {
     if (this.inFlight.has(id)) return null;
     const [t] = await this.db.select().from(tracking).where(eq(tracking.id, id));
     if (!t) throw new AppError('not_found', 'no such tracking');
-    const heartbeat = async () => {
-      if (!(await renewLease(this.db, id, this.owner, this.leaseMs))) {
-        throw new AppError('lease_lost', 'another replica took over this tracking');
+    // renewed in the background while the run goes on (a step may outlast a lease: a big fetch, a slow forge);
+    // the run checks between steps whether another replica took the tracking over meanwhile
+    let lost = false;
+    const renew = async () => {
+      try {
+        if (!(await renewLease(this.db, id, this.owner, this.leaseMs))) lost = true;
+      } catch (err) {
+        this.logger.warn({ tracking: id, err: errorMessage(err) }, 'lease renewal failed');
       }
+    };
+    const timer = setInterval(() => void renew(), Math.max(100, Math.floor(this.leaseMs / 3)));
+    timer.unref();
+    const heartbeat = async () => {
+      if (lost) throw new AppError('lease_lost', 'another replica took over this tracking');
     };
     this.inFlight.add(id);
     try {
       const head = useRecordedHead && t.lastHead && t.lastHead !== t.scmCommit ? t.lastHead : undefined;
-      const result = await runTracking({ ...this.deps, heartbeat }, t, { head });
+      const result = await runTracking({ ...this.deps, logger: this.logger, heartbeat }, t, { head });
       await this.recordSuccess(id);
+      // the logger names this replica (engine: owner)
+      this.logger.info({ tracking: id, repo: t.repo, branch: t.branch, action: result.action, published: 'published' in result ? result.published.length : 0 }, 'tracking run done');
       return result;
     } catch (err) {
       // the replica that took over owns the tracking's status now
@@ -190,6 +236,7 @@ export class Engine {
       if (rethrow) throw err;
       return null;
     } finally {
+      clearInterval(timer);
       this.inFlight.delete(id);
       await releaseWork(this.db, id, this.owner);
     }
@@ -226,6 +273,8 @@ export class Engine {
 function statusUnlessPaused(status: string) {
   return sql<string>`case when ${tracking.enabled} then ${status} else 'paused' end`;
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function pausedError(id: number): AppError {
   return new AppError('tracking_paused', `tracking ${id} is paused: nothing is published until it is resumed (a dry run shows what would be)`);

@@ -27,6 +27,34 @@ describe('Authenticator', () => {
     expect(verify).toHaveBeenCalledTimes(2);
   });
 
+  it('forgets a verified credential after its short lifetime, and on a password change', async () => {
+    let now = 5_000_000;
+    const verify = vi.fn(passwords.verifyPassword);
+    const auth = new Authenticator({ user: 'admin', passwordHash: hash, db: handle.db, verify, now: () => now, cacheTtlMs: 60_000 });
+    await auth.authenticate(basic('admin', 'Test@123'), 'c1');
+    now += 59_000;
+    await auth.authenticate(basic('admin', 'Test@123'), 'c1');
+    expect(verify).toHaveBeenCalledTimes(1);
+    now += 2_000;
+    expect((await auth.authenticate(basic('admin', 'Test@123'), 'c1')).ok).toBe(true);
+    expect(verify).toHaveBeenCalledTimes(2);
+
+    auth.setPasswordHash(await passwords.hashPassword('New@1234'));
+    expect((await auth.authenticate(basic('admin', 'Test@123'), 'c1')).ok).toBe(false);
+    expect((await auth.authenticate(basic('admin', 'New@1234'), 'c1')).ok).toBe(true);
+    expect(verify).toHaveBeenCalledTimes(4);
+  });
+
+  it('runs one bcrypt check for concurrent requests with one credential; each wrong password still pays for its own', async () => {
+    const verify = vi.fn(passwords.verifyPassword);
+    const auth = new Authenticator({ user: 'admin', passwordHash: hash, db: handle.db, verify, maxFailures: 1000 });
+    const results = await Promise.all(Array.from({ length: 10 }, () => auth.authenticate(basic('admin', 'Test@123'), 'c9')));
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(verify).toHaveBeenCalledTimes(1);
+    for (let i = 0; i < 3; i++) expect((await auth.authenticate(basic('admin', 'wrong-pass'), 'c9')).ok).toBe(false);
+    expect(verify).toHaveBeenCalledTimes(4);
+  });
+
   it('rejects a wrong user or password, and a missing header', async () => {
     const auth = new Authenticator({ user: 'admin', passwordHash: hash, db: handle.db });
     expect(await auth.authenticate(basic('root', 'Test@123'), 'c2')).toMatchObject({ ok: false, reason: 'invalid' });

@@ -42,6 +42,16 @@ describe('one embedded database, several processes', { timeout: 120_000 }, () =>
     expect(embeddedServerRunning(dataDir)).toBe(false); // the last one out stopped it
   });
 
+  it('runs with settings sized for a small machine (64 MB of shared buffers, no parallel workers, no JIT)', async () => {
+    const handle = await openDatabase({ dataDir: tmp() });
+    try {
+      const [row] = await handle.client`select current_setting('shared_buffers') as buffers, current_setting('max_parallel_workers_per_gather') as parallel, current_setting('jit') as jit`;
+      expect(row).toEqual({ buffers: '64MB', parallel: '0', jit: 'off' });
+    } finally {
+      await handle.close();
+    }
+  });
+
   it('two commands at once on a stopped server: both work, and the server stops after the last', async () => {
     const dataDir = tmp();
     const handles = await Promise.all([openDatabase({ dataDir }), openDatabase({ dataDir })]);
