@@ -23,6 +23,9 @@ import { VERSION } from './paths.js';
 import { resolveInputCommit } from './tracker/commit-id.js';
 import { Engine } from './tracker/engine.js';
 import { Scheduler } from './tracker/scheduler.js';
+import { ArchiveFollower, summarizeFollow } from './mail/follow/follow.js';
+import { MailStore } from './mail/store/mail-store.js';
+import { GitSource } from './sources/git.js';
 import { buildEngineParts } from './tracker/wiring.js';
 
 export interface Service {
@@ -104,7 +107,18 @@ export async function startService(settings: Settings, options: { logger?: Logge
     onPublished: hooks.onPublished,
     kick: () => void engine.processQueue().catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'queue run after a webhook failed')),
   });
-  const cycle = async () => ({ ...(await engine.runCycle()), seriesSentToCi: await runPendingSeriesCi({ db: db.db, settings, logger, forges: parts.forges }) });
+  // public-inbox archives are followed in their own step, through the same git mirrors as the engine
+  const follower = new ArchiveFollower({
+    db: db.db,
+    git: parts.sources.git instanceof GitSource ? parts.sources.git : new GitSource({ dataDir: settings.dataDir }),
+    store: new MailStore(db.db),
+    logger,
+  });
+  const cycle = async () => ({
+    ...(await engine.runCycle()),
+    seriesSentToCi: await runPendingSeriesCi({ db: db.db, settings, logger, forges: parts.forges }),
+    archives: summarizeFollow(await follower.followAll()),
+  });
   const scheduler = new Scheduler(cycle, { intervalSeconds: settings.scanDbInterval, cron: settings.scanCron || undefined, logger });
   const api = createApi({
     db: db.db,

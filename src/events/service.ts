@@ -21,6 +21,8 @@ export const MAIL_EVENT_CATEGORIES = [
   'check-created',
   'series-created',
   'series-completed',
+  // a followed public-inbox epoch whose history was rewritten (src/mail/follow/)
+  'archive-rewritten',
 ] as const;
 
 export const EVENT_CATEGORIES: readonly string[] = [...MAIL_EVENT_CATEGORIES, ...RANGE_EVENT_CATEGORIES];

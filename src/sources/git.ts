@@ -122,6 +122,38 @@ export class GitSource implements Source {
     });
   }
 
+  /**
+   * Whether `url` answers as a git repository (`git ls-remote` succeeds): how a follower finds out that a
+   * public-inbox epoch exists. The reason is returned when it does not.
+   */
+  async probe(url: string, field = 'url'): Promise<{ ok: true } | { ok: false; reason: string }> {
+    assertGitUrl(url, field);
+    const remote = splitHttpCredentials(url);
+    const r = await runGit(['ls-remote', '--heads', remote.url], this.opts(undefined, remote.authorization));
+    return r.exitCode === 0 ? { ok: true } : { ok: false, reason: r.stderr.trim() || `git ls-remote exited with ${r.exitCode}` };
+  }
+
+  /**
+   * Fetches every branch of `url` into its bare mirror (force: a rewritten history replaces the old
+   * one, whose commits stay readable until gc) and runs `use` on the mirror while holding its lock.
+   */
+  async withMirror<T>(url: string, use: (mirror: string) => Promise<T>, field = 'url'): Promise<T> {
+    assertGitUrl(url, field);
+    const mirror = join(this.mirrorsDir, mirrorDirName(url));
+    await mkdir(this.mirrorsDir, { recursive: true });
+    return this.locks.withLock(`${mirror}.lock`, async () => {
+      await this.ensureMirror(mirror);
+      const remote = splitHttpCredentials(url);
+      await runGitOk([...this.fetchArgs(remote.url), '+refs/heads/*:refs/heads/*'], this.opts(mirror, remote.authorization));
+      return use(mirror);
+    });
+  }
+
+  /** Options for running git in a mirror handed out by withMirror (same binary and timeout). */
+  gitOptions(cwd: string): GitRunOptions {
+    return this.opts(cwd);
+  }
+
   private opts(cwd?: string, authorization?: string): GitRunOptions {
     return { gitBinary: this.gitBinary, timeoutMs: this.timeoutMs, cwd, authorization };
   }
