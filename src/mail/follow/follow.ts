@@ -8,7 +8,7 @@
  */
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
-import { mailArchive, mailArchiveEpoch, mailEvent, type MailArchiveRow } from '../../db/schema/index.js';
+import { mailArchive, mailArchiveEpoch, mailEvent, mailProject, type MailArchiveRow, type MailProjectRow } from '../../db/schema/index.js';
 import { AppError, errorMessage } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { runGit, runGitOk } from '../../sources/git-run.js';
@@ -189,4 +189,16 @@ export function summarizeFollow(results: ArchiveResult[]): { archives: number; s
     stored: epochs.reduce((n, e) => n + e.stored, 0),
     errors: results.filter((r) => r.error).length + epochs.filter((e) => e.error).length,
   };
+}
+
+/** The project `mail follow --project` names (link name or id); without a name, the only project there is. */
+export async function projectToFollowInto(db: Database, name: string | undefined): Promise<MailProjectRow> {
+  const projects = await db.select().from(mailProject).orderBy(asc(mailProject.id));
+  if (name === undefined) {
+    if (projects.length === 1) return projects[0]!;
+    throw new AppError('invalid_option', projects.length ? `--project is needed: there are ${projects.length} projects (${projects.map((p) => p.linkName).join(', ')})` : 'no project yet: add one with `patch-tracking project add`', { field: 'project' });
+  }
+  const hit = projects.find((p) => p.linkName === name || String(p.id) === name);
+  if (!hit) throw new AppError('invalid_option', `--project ${JSON.stringify(name)}: no project has this link name or id`, { field: 'project' });
+  return hit;
 }
