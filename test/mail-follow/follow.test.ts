@@ -2,7 +2,8 @@
  * Following real public-inbox v2 archives, built with public-inbox's own tools (public-inbox-init -V2,
  * public-inbox-mda) and read over file://.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,6 +100,32 @@ describe.skipIf(missing.length > 0)(`following a public-inbox v2 archive${missin
     expect((await follower().follow(archive)).epochs[1]!.error).toMatch(/rewritten/);
   });
 
+  const noHttpd = spawnSync('sh', ['-c', 'command -v public-inbox-httpd']).status !== 0;
+  it.skipIf(noHttpd)(`follows an inbox served by public-inbox-httpd (the clone URLs lore.kernel.org answers)${noHttpd ? ' (skipped: public-inbox-httpd not installed)' : ''}`, async () => {
+    const project = await ctx.newProject({ listId: 'web.lists.example.org' });
+    execFileSync('public-inbox-init', ['-V2', 'web', join(dir, 'web'), 'http://example.org/web', 'web@lists.example.org'], { env, stdio: 'pipe' });
+    // public-inbox-mda takes a mail only when the inbox's address is among its recipients
+    for (const n of [21, 22]) {
+      execFileSync('public-inbox-mda', [], { env: { ...env, ORIGINAL_RECIPIENT: 'web@lists.example.org' }, input: patchMail(n, { listId: 'web.lists.example.org', headers: ['Cc: web@lists.example.org'] }), stdio: ['pipe', 'pipe', 'pipe'] });
+    }
+    const port = await freePort();
+    const httpd = spawn('public-inbox-httpd', ['-W0', '-l', `http://127.0.0.1:${port}`], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    httpd.stderr.on('data', (c: Buffer) => (log += c.toString()));
+    try {
+      await waitForGit(`http://127.0.0.1:${port}/web/git/0.git`).catch((e: Error) => {
+        throw new Error(`${e.message}; public-inbox-httpd said: ${log}`);
+      });
+      const archive = await addArchive(ctx.handle.db, project.id, `http://127.0.0.1:${port}/web`);
+      const result = await follower().follow(archive);
+      expect(result.error).toBeUndefined();
+      expect(result.epochs).toEqual([{ epoch: 0, read: 2, stored: 2, skipped: 0 }]);
+      expect(await patchesOf(project.id)).toEqual(['fix counter number 21', 'fix counter number 22']);
+    } finally {
+      httpd.kill();
+    }
+  });
+
   it('names the archive when it is not a v2 inbox', async () => {
     const project = await ctx.newProject();
     const archive = await addArchive(ctx.handle.db, project.id, `file://${dir}/nothing-here`);
@@ -106,3 +133,28 @@ describe.skipIf(missing.length > 0)(`following a public-inbox v2 archive${missin
     expect(result.error).toMatch(/nothing-here\/git\/0\.git is not a readable git repository/);
   });
 });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Waits until git can read `url` (the server is up and serves the repository). */
+async function waitForGit(url: string): Promise<void> {
+  let last = '';
+  for (let i = 0; i < 300; i++) {
+    const r = await new Promise<{ code: number | null; err: string }>((resolve) => {
+      execFile('git', ['ls-remote', url], (e, _out, err) => resolve({ code: e ? 1 : 0, err: String(err) }));
+    });
+    if (r.code === 0) return;
+    last = r.err;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  throw new Error(`${url} did not answer: ${last}`);
+}
