@@ -120,27 +120,34 @@ export class ArchiveFollower {
       let batch: IncomingMail[] = [];
       let last = cursor;
       let done = 0;
+      // while one batch is stored (the database works in its own process), the next is read and parsed
+      let pending: Promise<void> | null = null;
       const flush = async (upTo: string): Promise<void> => {
-        if (batch.length) {
-          const prepared = this.deps.store.prepare(batch);
-          const kept = options.since ? prepared.filter((p) => !p.parsed.ok || !p.parsed.mail.date || new Date(p.parsed.mail.date) >= options.since!) : prepared;
+        const prepared = this.deps.store.prepare(batch);
+        const kept = options.since ? prepared.filter((p) => !p.parsed.ok || !p.parsed.mail.date || new Date(p.parsed.mail.date) >= options.since!) : prepared;
+        const count = batch.length;
+        const doneThen = done;
+        batch = [];
+        last = upTo;
+        if (pending) await pending;
+        pending = (async () => {
           res.skipped += prepared.length - kept.length;
           if (kept.length) {
             const outcomes = await this.deps.store.store(kept);
             res.stored += outcomes.filter((o) => o.status !== 'dropped').length;
           }
-        }
-        // strictly after the batch is stored: a crash in between reads the batch again, never skips it
-        await this.deps.db
-          .insert(mailArchiveEpoch)
-          .values({ archiveId: archive.id, epoch, lastCommit: upTo, messages: batch.length })
-          .onConflictDoUpdate({
-            target: [mailArchiveEpoch.archiveId, mailArchiveEpoch.epoch],
-            set: { lastCommit: upTo, messages: sql`${mailArchiveEpoch.messages} + ${batch.length}`, updatedAt: new Date() },
-          });
-        last = upTo;
-        batch = [];
-        options.onProgress?.({ url: publicUrl(archive.url), epoch, done, total: commits.length, stored: res.stored });
+          // strictly after the batch is stored: a crash in between reads the batch again, never skips it
+          await this.deps.db
+            .insert(mailArchiveEpoch)
+            .values({ archiveId: archive.id, epoch, lastCommit: upTo, messages: count })
+            .onConflictDoUpdate({
+              target: [mailArchiveEpoch.archiveId, mailArchiveEpoch.epoch],
+              set: { lastCommit: upTo, messages: sql`${mailArchiveEpoch.messages} + ${count}`, updatedAt: new Date() },
+            });
+          options.onProgress?.({ url: publicUrl(archive.url), epoch, done: doneThen, total: commits.length, stored: res.stored });
+        })();
+        // a failure is seen at the next flush or at the end; until then it must not count as unhandled
+        pending.catch(() => undefined);
       };
       for await (const m of readMessages(git, commits)) {
         done++;
@@ -150,6 +157,7 @@ export class ArchiveFollower {
         }
         if (batch.length >= size || (done === commits.length && last !== m.commit)) await flush(m.commit);
       }
+      if (pending) await pending;
       return res;
     });
   }
