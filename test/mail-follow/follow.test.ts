@@ -70,6 +70,12 @@ describe.skipIf(missing.length > 0)(`following a public-inbox v2 archive${missin
     expect((await follower().follow(archive)).epochs).toEqual([{ epoch: 0, read: 2, stored: 2, skipped: 0 }]);
     expect(await patchesOf(project.id)).toHaveLength(5);
 
+    // a crash after a batch was stored but before its cursor moved: the batch is read again, stored once
+    const firstCommit = execFileSync('git', ['-C', join(inbox, 'git', '0.git'), 'rev-list', '--reverse', 'master']).toString().split('\n')[0]!;
+    await ctx.handle.db.update(mailArchiveEpoch).set({ lastCommit: firstCommit }).where(eq(mailArchiveEpoch.archiveId, archive.id));
+    expect((await follower().follow(archive)).epochs).toEqual([{ epoch: 0, read: 4, stored: 0, skipped: 0 }]);
+    expect(await patchesOf(project.id)).toHaveLength(5);
+
     // public-inbox writes into the newest epoch directory it finds: an empty git/1.git starts epoch 1
     execFileSync('git', ['init', '--quiet', '--bare', join(inbox, 'git', '1.git')]);
     deliver(patchMail(10));
@@ -93,7 +99,7 @@ describe.skipIf(missing.length > 0)(`following a public-inbox v2 archive${missin
     expect(events[0]!.payload).toMatchObject({ epoch: 1 });
     const cursors = await ctx.handle.db.select().from(mailArchiveEpoch).where(eq(mailArchiveEpoch.archiveId, archive.id)).orderBy(asc(mailArchiveEpoch.epoch));
     expect(cursors.map((c) => [c.epoch, c.messages, !!c.error])).toEqual([
-      [0, 5, false],
+      [0, 9, false],
       [1, 1, true],
     ]);
     // stays reported on the next cycle, and still reads nothing from that epoch

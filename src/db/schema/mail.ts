@@ -390,6 +390,7 @@ export const mailArchiveEpoch = pgTable(
       .references(() => mailArchive.id, { onDelete: 'cascade' }),
     epoch: integer('epoch').notNull(),
     lastCommit: text('last_commit'),
+    /** messages read from this epoch (a batch read again after a crash counts again; the store keeps one copy) */
     messages: integer('messages').notNull().default(0),
     error: text('error'),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),

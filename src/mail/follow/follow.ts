@@ -134,7 +134,7 @@ export class ArchiveFollower {
           res.skipped += prepared.length - kept.length;
           if (kept.length) {
             const outcomes = await this.deps.store.store(kept);
-            res.stored += outcomes.filter((o) => o.status !== 'dropped').length;
+            res.stored += outcomes.filter((o) => o.status !== 'dropped' && o.status !== 'duplicate').length;
           }
           // strictly after the batch is stored: a crash in between reads the batch again, never skips it
           await this.deps.db
