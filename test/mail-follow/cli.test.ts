@@ -44,6 +44,19 @@ describe.skipIf(missing.length > 0)(`patch-tracking mail follow${missing.length 
     expect(names).toEqual(['fix counter number 5', 'fix counter number 6', 'fix counter number 7']);
   });
 
+  it('reports a rewritten epoch and exits 1, storing nothing from it', async () => {
+    const epoch0 = join(inbox, 'git', '0.git');
+    deliver(patchMail(8));
+    // history rewritten as a purge does: the newest commits replaced by one with another tree
+    const rewritten = execFileSync('git', ['-C', epoch0, 'commit-tree', '-p', 'HEAD~3', '-m', 'purged', 'HEAD~2^{tree}']).toString().trim();
+    execFileSync('git', ['-C', epoch0, 'update-ref', 'refs/heads/master', rewritten]);
+    const r = await cli.run(['mail', 'follow', `file://${inbox}`]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/epoch 0: 0 messages read, 0 stored\n\s+error: epoch 0 of file:\/\/.*was rewritten/);
+    const count = await cli.inDatabase(async (db) => (await db.select({ name: mailPatch.name }).from(mailPatch)).length);
+    expect(count).toBe(3);
+  });
+
   it('names a bad --since and an unknown project', async () => {
     const bad = await cli.run(['mail', 'follow', `file://${inbox}`, '--since', 'yesterday-ish']);
     expect(bad.code).toBe(2);
