@@ -36,7 +36,7 @@ export function makeSelfSignedCert(dir: string): { cert: string; key: string } {
  * `embedded`: the service runs its own embedded server under the fresh DATA_DIR, as in production (slower:
  * a new cluster); otherwise it gets a throwaway database on the test run's server.
  */
-export async function startTestService(options: { tls?: boolean; extraSettings?: Record<string, string>; embedded?: boolean; dataDir?: string } = {}): Promise<TestService> {
+export async function startTestService(options: { tls?: boolean; extraSettings?: Record<string, string>; embedded?: boolean; dataDir?: string; scheduler?: boolean } = {}): Promise<TestService> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'pt-service-'));
   const tls = options.tls ? makeSelfSignedCert(dataDir) : undefined;
   const lines = [
@@ -51,7 +51,7 @@ export async function startTestService(options: { tls?: boolean; extraSettings?:
   const throwaway = options.embedded ? undefined : await createThrowawayDatabase();
   const settings = resolveSettings(parseSettingsFile(lines.join('\n'), configFile), {}, configFile);
   if (throwaway) settings.databaseUrl = throwaway.url;
-  const service = await startService(settings, { logger: createLogger('silent'), out: () => {}, scheduler: false });
+  const service = await startService(settings, { logger: createLogger('silent'), out: () => {}, scheduler: options.scheduler ?? false });
   return {
     ...service,
     dataDir,
