@@ -23,3 +23,4 @@ install_missing dovecot-imapd dovecot /usr/sbin/dovecot
 install_missing git-pw git-pw
 install_missing b4 b4
 install_missing chromium /usr/bin/chromium
+install_missing public-inbox public-inbox-init

@@ -13,6 +13,7 @@ import { assertGitUrl } from '../src/sources/git-url.js';
 import { UpstreamPolicy } from '../src/sources/upstream-policy.js';
 import { formatComparison, wantsColor } from '../src/mail/compare/format.js';
 import { mailParseCommand } from '../src/mail/describe.js';
+import { addArchive, ArchiveFollower, projectToFollowInto, type ArchiveResult } from '../src/mail/follow/follow.js';
 import { archiveBytes, importArchives } from '../src/mail/ingest/archive.js';
 import { imapOptionsFrom, type ImapKey } from '../src/mail/ingest/imap-settings.js';
 import { parseMailFromStream } from '../src/mail/ingest/stdin.js';
@@ -225,6 +226,58 @@ export function registerMailCommands(program: Command, settingsFrom: (command: C
       }
     });
 
+  mail
+    .command('follow')
+    .description('follow a public-inbox v2 archive (e.g. https://lore.kernel.org/LIST): add it to the project, then store every mail not stored yet; the scheduler keeps following it')
+    .argument('<list-url>', 'the inbox URL, whose epochs are <list-url>/git/0.git, 1.git, …')
+    .option('--project <name>', 'link name or id of the project (default: the only project)')
+    .option('--since <date>', 'skip messages whose Date is older (e.g. 2026-01-01)')
+    .option('--batch-size <n>', 'mails per transaction', '500')
+    .option('--json', 'print the result as JSON')
+    .action(async (url: string, options: { project?: string; since?: string; batchSize: string; json?: boolean }, command: Command) => {
+      const settings = settingsOf(command);
+      const batchSize = Number(options.batchSize);
+      if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 5000) fail(new AppError('invalid_option', '--batch-size must be a whole number from 1 to 5000'), 2);
+      const since = options.since === undefined ? undefined : new Date(options.since);
+      if (since && Number.isNaN(since.getTime())) fail(new AppError('invalid_option', `--since ${JSON.stringify(options.since)} is not a date (e.g. 2026-01-01)`), 2);
+      try {
+        const result = await withDatabase(settings, async (h) => {
+          const project = await projectToFollowInto(h.db, options.project);
+          const archive = await addArchive(h.db, project.id, url);
+          const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
+          const follower = new ArchiveFollower({ db: h.db, git: new GitSource({ dataDir: settings.dataDir, upstreamPolicy: UpstreamPolicy.fromSettings(settings), logger }), store: new MailStore(h.db), logger });
+          let bar: SingleBar | null = null;
+          let epochShown = -1;
+          const started = Date.now();
+          let before = 0;
+          try {
+            return await follower.follow(archive, {
+              batchSize,
+              ...(since ? { since } : {}),
+              onProgress: (p) => {
+                if (!process.stderr.isTTY) return;
+                if (p.epoch !== epochShown) {
+                  bar?.stop();
+                  epochShown = p.epoch;
+                  before = p.done;
+                  bar = new SingleBar({ stream: process.stderr, format: ' epoch {epoch} {bar} {value}/{total} messages | {rate} msg/s | stored {stored}', hideCursor: true });
+                  bar.start(p.total, 0, { epoch: p.epoch, rate: 0, stored: 0 });
+                }
+                const seconds = (Date.now() - started) / 1000;
+                bar?.update(p.done, { epoch: p.epoch, stored: p.stored, rate: seconds > 0 ? Math.round((p.done - before) / seconds) : 0 });
+              },
+            });
+          } finally {
+            (bar as SingleBar | null)?.stop();
+          }
+        });
+        process.stdout.write(options.json ? JSON.stringify(result) + '\n' : formatFollow(result));
+        if (result.error || result.epochs.some((e) => e.error)) process.exit(1);
+      } catch (err) {
+        failIngest(err);
+      }
+    });
+
   const project = program.command('project').description('mailing-list projects');
   project
     .command('add')
@@ -378,4 +431,10 @@ export function registerMailCommands(program: Command, settingsFrom: (command: C
         fail(err);
       }
     });
+}
+
+function formatFollow(r: ArchiveResult): string {
+  const lines = r.epochs.map((e) => `epoch ${e.epoch}: ${e.read} messages read, ${e.stored} stored${e.skipped ? `, ${e.skipped} older than --since` : ''}${e.error ? `\n  error: ${e.error}` : ''}`);
+  if (r.error) lines.push(`error: ${r.error}`);
+  return `${r.url} (project id ${r.projectId})\n${lines.map((l) => `  ${l}`).join('\n')}\n`;
 }

@@ -27,6 +27,8 @@ import { resolveInputCommit } from './tracker/commit-id.js';
 import { Engine } from './tracker/engine.js';
 import { Scheduler } from './tracker/scheduler.js';
 import { landedStep } from './mail/landed/landed.js';
+import { ArchiveFollower, summarizeFollow } from './mail/follow/follow.js';
+import { MailStore } from './mail/store/mail-store.js';
 import { GitSource } from './sources/git.js';
 import { buildEngineParts } from './tracker/wiring.js';
 import { UpstreamPolicy } from './sources/upstream-policy.js';
@@ -122,11 +124,14 @@ export async function startService(settings: Settings, options: { logger?: Logge
   });
   // its own instance of the git source: mirror locks are files, shared with the engine's instance
   const landedSource = new GitSource({ dataDir: settings.dataDir, upstreamPolicy, logger });
+  // public-inbox archives are followed in their own step, through the same git mirrors as the engine
+  const follower = new ArchiveFollower({ db: db.db, git: landedSource, store: new MailStore(db.db), logger });
   const cycle = async () => ({
     ...(await engine.runCycle()),
     seriesSentToCi: await runPendingSeriesCi({ db: db.db, settings, logger, forges: parts.forges }),
     // mailing-list patches that landed in their project's upstream
     landed: await landedStep(db.db, landedSource, logger),
+    archives: summarizeFollow(await follower.followAll()),
   });
   const scheduler = new Scheduler(cycle, { intervalSeconds: settings.scanDbInterval, cron: settings.scanCron || undefined, logger });
   const api = createApi({

@@ -22,6 +22,8 @@ export const MAIL_EVENT_CATEGORIES = [
   'series-created',
   'series-completed',
   'series-accepted',
+  // a followed public-inbox epoch whose history was rewritten (src/mail/follow/)
+  'archive-rewritten',
 ] as const;
 
 export const EVENT_CATEGORIES: readonly string[] = [...MAIL_EVENT_CATEGORIES, ...RANGE_EVENT_CATEGORIES];

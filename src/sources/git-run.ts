@@ -38,7 +38,7 @@ export class GitCommandError extends AppError {
  * Flags every git call gets: deterministic output whatever the machine's git config says
  * (no pager, no quoting of non-ASCII paths, no automatic gc racing with readers of the mirror).
  */
-const FIXED_CONFIG = [
+export const FIXED_CONFIG = [
   '-c', 'core.quotepath=off',
   '-c', 'core.pager=cat',
   '-c', 'gc.auto=0',

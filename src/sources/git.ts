@@ -136,6 +136,36 @@ export class GitSource implements Source {
   }
 
   /**
+   * Whether `url` answers as a git repository (`git ls-remote` succeeds): how a follower finds out that a
+   * public-inbox epoch exists. The reason is returned when it does not; a URL the policy refuses throws.
+   */
+  async probe(url: string, field = 'url'): Promise<{ ok: true } | { ok: false; reason: string }> {
+    assertGitUrl(url, field);
+    const r = await this.fromUpstream(url, (remote) => runGit(['ls-remote', '--heads', remote.url], remote.options), undefined, field);
+    return r.exitCode === 0 ? { ok: true } : { ok: false, reason: r.stderr.trim() || `git ls-remote exited with ${r.exitCode}` };
+  }
+
+  /**
+   * Fetches every branch of `url` into its bare mirror (force: a rewritten history replaces the old
+   * one, whose commits stay readable until gc) and runs `use` on the mirror while holding its lock.
+   */
+  async withMirror<T>(url: string, use: (mirror: string) => Promise<T>, field = 'url'): Promise<T> {
+    assertGitUrl(url, field);
+    const mirror = join(this.mirrorsDir, mirrorDirName(url));
+    await mkdir(this.mirrorsDir, { recursive: true });
+    return this.locks.withLock(`${mirror}.lock`, async () => {
+      await this.ensureMirror(mirror);
+      await this.fromUpstream(url, (remote) => runGitOk([...this.fetchArgs(remote.url), '+refs/heads/*:refs/heads/*'], remote.options), mirror, field);
+      return use(mirror);
+    });
+  }
+
+  /** Options for running git in a mirror handed out by withMirror (same binary and timeout). */
+  gitOptions(cwd: string): GitRunOptions {
+    return this.opts(cwd);
+  }
+
+  /**
    * Fetches the given branches of `url` (none: the upstream's default branch, as `HEAD`) into the mirror and
    * runs `read` on it under the mirror's lock, with the head of each branch. For readers other than the
    * engine (the landed-patch matcher); their refs live under refs/patch-tracking/ so the engine's stay untouched.

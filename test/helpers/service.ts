@@ -37,7 +37,7 @@ export function makeSelfSignedCert(dir: string): { cert: string; key: string } {
  * a new cluster); otherwise it gets a throwaway database on the test run's server.
  */
 export async function startTestService(
-  options: { tls?: boolean; extraSettings?: Record<string, string>; embedded?: boolean; dataDir?: string; logger?: Logger } = {},
+  options: { tls?: boolean; extraSettings?: Record<string, string>; embedded?: boolean; dataDir?: string; logger?: Logger; scheduler?: boolean } = {},
 ): Promise<TestService> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'pt-service-'));
   const tls = options.tls ? makeSelfSignedCert(dataDir) : undefined;
@@ -55,7 +55,7 @@ export async function startTestService(
   const throwaway = options.embedded ? undefined : await createThrowawayDatabase();
   const settings = resolveSettings(parseSettingsFile(lines.join('\n'), configFile), {}, configFile);
   if (throwaway) settings.databaseUrl = throwaway.url;
-  const service = await startService(settings, { logger: options.logger ?? createLogger('silent'), out: () => {}, scheduler: false });
+  const service = await startService(settings, { logger: options.logger ?? createLogger('silent'), out: () => {}, scheduler: options.scheduler ?? false });
   return {
     ...service,
     dataDir,

@@ -432,6 +432,43 @@ export const patchLanding = pgTable(
   (t) => [index('patch_landing_commit_idx').on(t.projectId, t.sha)],
 );
 
+/**
+ * A public-inbox archive a project follows (v2: the inbox URL whose epochs are `<url>/git/N.git`).
+ * Its mails go through the same store as every other intake.
+ */
+export const mailArchive = pgTable(
+  'mail_archive',
+  {
+    id: integer('id').primaryKey().generatedByDefaultAsIdentity(),
+    projectId: integer('project_id')
+      .notNull()
+      .references(() => mailProject.id, { onDelete: 'cascade' }),
+    url: text('url').notNull(),
+    createdAt: created(),
+  },
+  (t) => [uniqueIndex('mail_archive_project_url_idx').on(t.projectId, t.url)],
+);
+
+/**
+ * Where following stopped in one epoch of an archive: the last commit whose message is stored. `error`
+ * holds why following this epoch stopped (a rewritten history), until someone resolves it.
+ */
+export const mailArchiveEpoch = pgTable(
+  'mail_archive_epoch',
+  {
+    archiveId: integer('archive_id')
+      .notNull()
+      .references(() => mailArchive.id, { onDelete: 'cascade' }),
+    epoch: integer('epoch').notNull(),
+    lastCommit: text('last_commit'),
+    /** messages read from this epoch (a batch read again after a crash counts again; the store keeps one copy) */
+    messages: integer('messages').notNull().default(0),
+    error: text('error'),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.archiveId, t.epoch] })],
+);
+
 export type MailProjectRow = typeof mailProject.$inferSelect;
 export type MailPersonRow = typeof mailPerson.$inferSelect;
 export type MailPatchRow = typeof mailPatch.$inferSelect;
@@ -440,3 +477,5 @@ export type MailCommentRow = typeof mailComment.$inferSelect;
 export type MailSeriesRow = typeof mailSeries.$inferSelect;
 export type MailEventRow = typeof mailEvent.$inferSelect;
 export type MailDroppedRow = typeof mailDropped.$inferSelect;
+export type MailArchiveRow = typeof mailArchive.$inferSelect;
+export type MailArchiveEpochRow = typeof mailArchiveEpoch.$inferSelect;
