@@ -19,7 +19,7 @@ import { issue, publication, tracking, type PublicationRow, type PublishedCommit
 import type { FileChange, Forge, ForgeIssue, ForgeRepo } from '../forges/types.js';
 import type { Logger } from '../log.js';
 import { validatePatch, type PatchCommit } from '../patches/format.js';
-import { planPublication as planFiles } from '../patches/publication.js';
+import { planPublication as planFiles } from '../patches/format.js';
 import type { SpecEditMode } from '../patches/spec.js';
 import type { UpstreamCommit } from '../sources/types.js';
 import * as texts from './texts.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PatchCommit } from '../../src/patches/format.js';
-import { planPublication, type PublicationInput } from '../../src/patches/publication.js';
+import { planPublication, type PublicationInput } from '../../src/patches/format.js';
 import { createUpstreamRepo, removeTempDirs } from '../helpers/git-repo.js';
 
 afterAll(() => removeTempDirs());
