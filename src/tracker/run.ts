@@ -84,7 +84,7 @@ export function sourceFor(deps: Pick<RunDeps, 'sources' | 'unavailable'>, t: Tra
 
 async function currentHead(source: Source, t: TrackingRow): Promise<string> {
   const result = (await source.heads([upstreamOf(t)])).get(t.id);
-  // the upstream's failure, not the request's: an on-demand scan answers 502 (api/errors.ts), never 400
+  // the upstream's failure, not the request's: an on-demand scan answers 502 (http/status.ts), never 400
   if (!result) throw new AppError('upstream_error', `no answer for the head of ${t.scmRepo} ${t.scmBranch}`);
   if ('error' in result) throw new AppError(result.code ?? 'upstream_error', result.error);
   return result.sha;
