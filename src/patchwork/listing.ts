@@ -9,6 +9,8 @@ import type { Database } from '../db/client.js';
 export interface Window {
   limit: number;
   offset: number;
+  /** false: skip counting the matching rows (a page narrowed by id needs no total); count is then -1 */
+  count?: boolean;
 }
 
 export interface Listing<T> {

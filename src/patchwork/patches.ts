@@ -68,7 +68,7 @@ const listColumns = { ...getTableColumns(mailPatch), diff: sql<string | null>`nu
 
 export async function listPatches(db: Database, filter: PatchFilter, order: Order<PatchOrderField>, window: Window): Promise<Listing<MailPatchRow>> {
   const where = conditions(filter);
-  const count = await countRows(db, mailPatch, where);
+  const count = window.count === false ? -1 : await countRows(db, mailPatch, where);
   const rows = (await db
     .select({ ...listColumns })
     .from(mailPatch)
@@ -77,6 +77,11 @@ export async function listPatches(db: Database, filter: PatchFilter, order: Orde
     .limit(window.limit)
     .offset(window.offset)) as MailPatchRow[];
   return { count, rows };
+}
+
+/** How many patches match the filter. */
+export function countPatches(db: Database, filter: PatchFilter): Promise<number> {
+  return countRows(db, mailPatch, conditions(filter));
 }
 
 export async function getPatch(db: Database, id: number): Promise<MailPatchRow | undefined> {

@@ -26,7 +26,7 @@ import { getCover } from '../patchwork/covers.js';
 import { grants, type Scope } from '../auth/scopes.js';
 import { isEmptyChange, updatePatches } from '../patchwork/bulk-update.js';
 import { NOBODY, updatePatch } from '../patchwork/patch-update.js';
-import { getPatch, listPatches, stateSlug } from '../patchwork/patches.js';
+import { countPatches, getPatch, listPatches, stateSlug } from '../patchwork/patches.js';
 import { findPersonId } from '../patchwork/people.js';
 import { listProjects, projectByLinkName } from '../patchwork/projects.js';
 import { Related } from '../patchwork/related.js';
@@ -295,11 +295,11 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
     const archived = filters.archived === undefined ? false : yesNo(filters.archived, 'archived');
     const filter = { projectId: project.id, states: filters.state ? [stateSlug(filters.state)] : undefined, submitterId, archived, q: filters.q, seriesId: positiveInt(filters.series, 'series') };
     const newestFirst = { field: 'id', desc: true } as const;
-    const listing = await listPatches(db, { ...filter, beforeId: intQuery(c, 'before') }, newestFirst, { limit: PAGE_SIZE + 1, offset: 0 });
+    const listing = await listPatches(db, { ...filter, beforeId: intQuery(c, 'before') }, newestFirst, { limit: PAGE_SIZE + 1, offset: 0, count: false });
     const rows = listing.rows.slice(0, PAGE_SIZE);
     const related = await Related.load(db, { people: rows.flatMap((p) => [p.submitterId, p.delegateId]), series: rows.map((p) => p.seriesId), patchChecks: rows.map((p) => p.id) });
     // the pager's pages narrow by id; the total is of the whole filtered list
-    const total = (await listPatches(db, filter, newestFirst, { limit: 0, offset: 0 })).count;
+    const total = await countPatches(db, filter);
     return c.html(
       patchListPage(c.get('page'), { project, rows, related, states, filters, total, nextBefore: listing.rows.length > PAGE_SIZE ? rows.at(-1)!.id : undefined, notice: updatedNotice(c) }),
     );
