@@ -15,9 +15,8 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
-import postgres from 'postgres';
 import { openDatabase } from '../src/db/client.js';
-import { BENCH_PASSWORD, closedLoop, median, option, pgAvailable, pgServerUrl, printTable, startChildService, writeJson, type LoadResult } from './lib.js';
+import { BENCH_PASSWORD, closedLoop, median, option, pgAvailable, pgServerUrl, printTable, startChildService, writeJson, type LoadResult, withThrowawayDatabase } from './lib.js';
 
 const TRACKINGS = Number(option('trackings', 'BENCH_TRACKINGS', '10000'));
 const ROUNDS = Number(option('rounds', 'BENCH_ROUNDS', '3'));
@@ -171,20 +170,12 @@ async function main() {
     seeds.embedded = embedded.seedSeconds;
   }
   if (ENGINES.includes('postgresql') && (await pgAvailable(PG_URL))) {
-    const name = `pt_bench_${randomBytes(4).toString('hex')}`;
-    const admin = postgres(PG_URL, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`create database ${name}`);
-    try {
-      const url = new URL(PG_URL);
-      url.pathname = `/${name}`;
-      const pg = await run('postgresql', { DATABASE_URL: url.toString() }, url.toString());
+    await withThrowawayDatabase(PG_URL, async (url) => {
+      const pg = await run('postgresql', { DATABASE_URL: url }, url);
       results.push(...pg.results);
       costs.push(...pg.costs);
       seeds.postgresql = pg.seedSeconds;
-    } finally {
-      await admin.unsafe(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    }
+    });
   } else if (ENGINES.includes('postgresql')) {
     console.log(`(no PostgreSQL at ${new URL(PG_URL).host}: embedded database only)`);
   }

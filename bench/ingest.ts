@@ -11,9 +11,9 @@ import { execFile } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { benchOutDir, generateArchive, makeHistory } from './generate-archive.js';
+import { withThrowawayDatabase } from './lib.js';
 
 interface RunResult {
   mode: string;
@@ -65,19 +65,6 @@ async function postgresServer(): Promise<string | null> {
   }
 }
 
-async function withThrowawayDatabase<T>(serverUrl: string, work: (url: string) => Promise<T>): Promise<T> {
-  const name = `pt_bench_${randomBytes(5).toString('hex')}`;
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  try {
-    return await work(url.toString());
-  } finally {
-    await admin.unsafe(`drop database if exists ${name} with (force)`);
-    await admin.end();
-  }
-}
 
 async function main(): Promise<void> {
   const out = benchOutDir();

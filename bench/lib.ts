@@ -1,4 +1,5 @@
 /** Small helpers shared by the benchmarks: a child-process service, a closed-loop load generator, tables. */
+import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -147,5 +148,21 @@ export async function pgAvailable(url: string): Promise<boolean> {
     return false;
   } finally {
     await sql.end({ timeout: 1 });
+  }
+}
+
+/** A fresh database on the PostgreSQL server at serverUrl for `work`, dropped afterwards whatever happens. */
+export async function withThrowawayDatabase<T>(serverUrl: string, work: (url: string) => Promise<T>): Promise<T> {
+  const name = `pt_bench_${randomBytes(5).toString('hex')}`;
+  const { default: postgres } = await import('postgres');
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  try {
+    return await work(url.toString());
+  } finally {
+    await admin.unsafe(`drop database if exists ${name} with (force)`);
+    await admin.end();
   }
 }

@@ -7,16 +7,14 @@
  * Options: BENCH_TRACKINGS (100000), BENCH_PATCHES (1000000), BENCH_SECONDS (10), BENCH_CONCURRENCY (10),
  * BENCH_JSON (a file to write the results to; bench/out/web.json by default).
  */
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
-import postgres from 'postgres';
 import { openDatabase } from '../src/db/client.js';
 import { createProject } from '../src/mail/store/projects.js';
-import { closedLoop, pgAvailable, printTable, startChildService, type LoadResult } from './lib.js';
+import { closedLoop, pgAvailable, printTable, startChildService, type LoadResult, withThrowawayDatabase } from './lib.js';
 
 const TRACKINGS = Number(process.env.BENCH_TRACKINGS ?? 100_000);
 const PATCHES = Number(process.env.BENCH_PATCHES ?? 1_000_000);
@@ -112,19 +110,11 @@ async function main() {
   results.push(...embedded.rows);
   loads.embedded = embedded.loadSeconds;
   if (await pgAvailable(PG_URL)) {
-    const name = `pt_bench_${randomBytes(4).toString('hex')}`;
-    const admin = postgres(PG_URL, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`create database ${name}`);
-    try {
-      const url = new URL(PG_URL);
-      url.pathname = `/${name}`;
-      const pg = await run('postgresql', { DATABASE_URL: url.toString() });
+    await withThrowawayDatabase(PG_URL, async (url) => {
+      const pg = await run('postgresql', { DATABASE_URL: url });
       results.push(...pg.rows);
       loads.postgresql = pg.loadSeconds;
-    } finally {
-      await admin.unsafe(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    }
+    });
   } else {
     console.log('(no PostgreSQL answered: embedded database only)');
   }
