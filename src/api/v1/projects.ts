@@ -12,11 +12,11 @@ import {
   addDelegationRule,
   addProjectDelegate,
   createProject,
-  getProjectById,
   listProjects,
   updateProject,
   type NewProject,
 } from '../../mail/store/projects.js';
+import { findProject } from '../../patchwork/projects.js';
 import { guardByMethod, type Guard } from '../auth-guard.js';
 import type { ApiEnv } from '../context.js';
 import { rowIdText } from '../schemas.js';
@@ -146,7 +146,7 @@ export function projectRoutes(deps: ProjectRouteDeps) {
       responses: { 200: json(projectSchema, 'the project'), 404: json(errorSchema, 'no such project'), ...errors },
     }),
     async (c) => {
-      const row = await getProjectById(db, c.req.valid('param').id);
+      const row = await findProject(db, String(c.req.valid('param').id));
       if (!row) throw new AppError('not_found', 'no such project');
       return c.json(projectJson(row), 200);
     },

@@ -113,11 +113,6 @@ export async function createProject(db: Database, input: NewProject): Promise<Ma
   });
 }
 
-export async function getProjectById(db: Database, id: number): Promise<MailProjectRow | undefined> {
-  const [row] = await db.select().from(mailProject).where(eq(mailProject.id, id));
-  return row;
-}
-
 /** Change some of a project's fields, under the rules a new project follows (a landed state among its own states). */
 export async function updateProject(db: Database, id: number, changes: ProjectChanges): Promise<MailProjectRow> {
   return db.transaction(async (tx) => {
