@@ -14,10 +14,15 @@ export type ScanNow = (id: number, options: { dryRun: boolean }) => Promise<RunR
 
 export async function scanOnDemand(db: Database, scanNow: ScanNow | undefined, id: number, options: { dryRun: boolean }): Promise<RunResult> {
   if (!(await getTracking(db, id))) throw new AppError('not_found', 'no such tracking');
-  if (!scanNow) throw new AppError('engine_unavailable', 'the tracking engine is not running in this process');
+  if (!scanNow) throw engineUnavailable();
   const result = await scanNow(id, options);
   if (result.action === 'busy') throw busyError();
   return result;
+}
+
+/** A scan, retry or recreate asked of a process that runs no tracking engine (e.g. an API-only replica). */
+export function engineUnavailable(): AppError {
+  return new AppError('engine_unavailable', 'the tracking engine is not running in this process');
 }
 
 export function busyError(): AppError {

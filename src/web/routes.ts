@@ -34,7 +34,7 @@ import { getSeries, laterVersions } from '../patchwork/series.js';
 import { NEEDS_HUMAN, TRACKING_STATUSES } from '../tracker/status.js';
 import { VERSION_CONTROLS } from '../sources/types.js';
 import { dailyMailActivity, weeklyTrackingActivity } from '../stats/activity.js';
-import { busyError, scanOnDemand, type ScanNow } from '../tracker/scan.js';
+import { busyError, engineUnavailable, scanOnDemand, type ScanNow } from '../tracker/scan.js';
 import type { Lifecycle } from '../lifecycle/index.js';
 import type { PageContext } from './layout.js';
 import { formList, formText, idParam, intQuery, oneOf, patchChangeOf, positiveInt, text, yesNo } from './params.js';
@@ -182,6 +182,11 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
     return t;
   };
 
+  const lifecycle = () => {
+    if (!deps.lifecycle) throw engineUnavailable();
+    return deps.lifecycle;
+  };
+
   const trackingView = async (c: Context<WebEnv>, notice?: { text: string; error: boolean }) => {
     const id = idParam(c);
     const t = await trackingOf(id);
@@ -234,8 +239,7 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
     needs('trackings'),
     trackingAction(async (c, id) => {
       const t = await trackingOf(id);
-      if (!deps.lifecycle) throw new AppError('engine_unavailable', 'the tracking engine is not running in this process');
-      const result = await deps.lifecycle.retry(t);
+      const result = await lifecycle().retry(t);
       if (result.action === 'paused') throw new AppError('tracking_paused', `tracking ${id} is paused: enable it first`);
       if (result.action === 'busy') throw busyError();
       deps.logger.info({ tracking: id, action: result.action, actor: c.get('page').principal }, 'tracking retried from the dashboard');
@@ -252,8 +256,7 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
       const issueId = positiveInt(formText(await c.req.parseBody(), 'issue'), 'issue');
       const row = issueId === undefined ? undefined : (await listIssues(db, { trackingId: id })).find((i) => i.id === issueId);
       if (!row) throw invalidInput('issue', `no issue ${issueId ?? '(none given)'} of tracking ${id}`);
-      if (!deps.lifecycle) throw new AppError('engine_unavailable', 'the tracking engine is not running in this process');
-      const p = await deps.lifecycle.recreate(t, row);
+      const p = await lifecycle().recreate(t, row);
       deps.logger.info({ tracking: id, pr: p.prNumber, actor: c.get('page').principal }, 'rejected range proposed again from the dashboard');
       return 'recreated';
     }),
