@@ -7,7 +7,7 @@
  * stored: the commits of each published range count as behind from the week the range was published until
  * its PR was merged or closed.
  */
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { rowsOf } from '../db/rows.js';
 import { invalidInput } from '../errors.js';
@@ -38,6 +38,16 @@ function bounded(n: number, max: number, field: string): number {
   return n;
 }
 
+/** The `count` weeks or days (UTC) that end with the one holding `until`, each as a row named after the unit. */
+function buckets(unit: 'week' | 'day', count: number, until: string): SQL {
+  const u = sql.raw(`'${unit}'`);
+  const step = sql.raw(`interval '1 ${unit}'`);
+  return sql`select generate_series(
+    date_trunc(${u}, ${until}::timestamptz at time zone 'UTC') - (${count - 1}::int * ${step}),
+    date_trunc(${u}, ${until}::timestamptz at time zone 'UTC'),
+    ${step}) as ${sql.raw(unit)}`;
+}
+
 /** The last `weeks` weeks (the current one included) of one tracking, or of all trackings without `trackingId`. */
 export async function weeklyTrackingActivity(db: Database, options: { trackingId?: number; weeks: number; until?: Date }): Promise<WeeklyTrackingActivity[]> {
   const weeks = bounded(options.weeks, MAX_WEEKS, 'weeks');
@@ -45,12 +55,7 @@ export async function weeklyTrackingActivity(db: Database, options: { trackingId
   const ofTracking = (column: string) => (options.trackingId === undefined ? sql`true` : sql`${sql.raw(column)} = ${options.trackingId}`);
   const rows = rowsOf<{ week: string; prs_opened: number | string; prs_merged: number | string; commits_behind: number | string }>(
     await db.execute(sql`
-      with buckets as (
-        select generate_series(
-          date_trunc('week', ${until}::timestamptz at time zone 'UTC') - (${weeks - 1}::int * interval '1 week'),
-          date_trunc('week', ${until}::timestamptz at time zone 'UTC'),
-          interval '1 week') as week
-      ),
+      with buckets as (${buckets('week', weeks, until)}),
       opened as (
         select date_trunc('week', i.created_at at time zone 'UTC') as week, count(*) as n
         from issue i where i.pr_number is not null and ${ofTracking('i.tracking_id')}
@@ -89,12 +94,7 @@ export async function dailyMailActivity(db: Database, options: { projectId: numb
   const until = (options.until ?? new Date()).toISOString();
   const rows = rowsOf<{ day: string; mails: number | string; states: Record<string, number> | string | null }>(
     await db.execute(sql`
-      with buckets as (
-        select generate_series(
-          date_trunc('day', ${until}::timestamptz at time zone 'UTC') - (${days - 1}::int * interval '1 day'),
-          date_trunc('day', ${until}::timestamptz at time zone 'UTC'),
-          interval '1 day') as day
-      ),
+      with buckets as (${buckets('day', days, until)}),
       start as (select min(day) at time zone 'UTC' as at from buckets),
       mails as (
         select date_trunc('day', m.received_at at time zone 'UTC') as day, count(*) as n
