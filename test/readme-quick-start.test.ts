@@ -6,12 +6,12 @@
  * they are rebuilt first when a source is newer.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from './cli/run-cli.js';
+import { ensureBuilt, REPO_ROOT } from './cli/run-cli.js';
 
 /** The shell block that follows the marker comment in README.md. */
 export function quickStartBlock(readme: string): string {
@@ -20,14 +20,6 @@ export function quickStartBlock(readme: string): string {
   const match = /```sh\n([\s\S]*?)\n```/.exec(readme.slice(marker));
   if (!match) throw new Error('no ```sh block after the quick-start marker');
   return match[1]!;
-}
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile() && entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
-  }
-  return newest;
 }
 
 async function freePort(): Promise<number> {
@@ -44,11 +36,7 @@ afterAll(() => {
   for (const dir of temp) rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
 });
 
-beforeAll(() => {
-  const built = join(REPO_ROOT, 'dist', 'cli', 'patch-tracking-cli.js');
-  const stale = !existsSync(built) || Math.max(newestMtime(join(REPO_ROOT, 'src')), newestMtime(join(REPO_ROOT, 'cli'))) > statSync(built).mtimeMs;
-  if (stale) execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO_ROOT, stdio: 'ignore', timeout: 280_000 });
-}, 300_000);
+beforeAll(ensureBuilt, 300_000);
 
 describe('README quick start', () => {
   it('runs start to end: a dry run of a local packaging repository, its files written out, then the real tracking', async () => {

@@ -2,7 +2,8 @@
  * Running patch-tracking-cli in tests: in-process through `run(argv, io)` (fast, for most cases) or as a
  * real child process through tsx (for the bins, exit codes and the process's own stdio).
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,4 +53,21 @@ export function cliProcess(script: 'patch-tracking-cli' | 'generate-password', a
       },
     );
   });
+}
+
+function newestSourceMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds dist/ (what the commands on the PATH and npx run) when a source is newer than the build. */
+export function ensureBuilt(): void {
+  const built = path.join(REPO_ROOT, 'dist', 'cli', 'patch-tracking-cli.js');
+  const sources = Math.max(newestSourceMtime(path.join(REPO_ROOT, 'src')), newestSourceMtime(path.join(REPO_ROOT, 'cli')));
+  if (!existsSync(built) || sources > statSync(built).mtimeMs) {
+    execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO_ROOT, stdio: 'ignore', timeout: 280_000 });
+  }
 }
