@@ -12,7 +12,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Node as YamlNode, type YAMLMap } from 'yaml';
 import { z } from '@hono/zod-openapi';
-import { firstIssue, trackingInputSchema, type TrackingInputBody } from '../../src/api/schemas.js';
+import { firstIssue, trackingInputSchema, type TrackingInputBody } from '../../src/input.js';
 
 export interface TrackingItem {
   input: TrackingInputBody;

@@ -16,7 +16,7 @@ import { assertUpstreamAllowed, type UpstreamPolicy } from '../sources/upstream-
 import { deleteTrackings, listIssues, listTrackings, trackingsVersion, upsertTracking, type TrackingInput } from '../db/trackings.js';
 import { guard, type Guard } from './auth-guard.js';
 import type { ApiEnv } from './context.js';
-import { firstIssue, toTrackingInput, trackingInputSchema } from './schemas.js';
+import { firstIssue, toTrackingInput, trackingInputSchema } from '../input.js';
 
 export const COMPAT_CODES = {
   SUCCESS: '2001',

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { AppError } from '../errors.js';
 import { HttpClient, type HttpClientOptions, type HttpRequest, type QueryValue } from './http.js';
-import type { FileChange, Forge, ForgeIssue, ForgePull, ForgeRepo } from './types.js';
+import { bodyLinkingIssue, type FileChange, type Forge, type ForgeIssue, type ForgePull, type ForgeRepo } from './types.js';
 
 export const DEFAULT_GITEE_API_URL = 'https://gitee.com/api/v5';
 
@@ -179,8 +179,7 @@ export class GiteeForge implements Forge {
     repo: ForgeRepo,
     input: { title: string; body: string; head: string; base: string; issue: ForgeIssue },
   ): Promise<ForgePull> {
-    const reference = this.issueReference(input.issue.id);
-    const body = input.body.includes(reference) ? input.body : `${input.body}\n\n${reference}`;
+    const body = bodyLinkingIssue(this, input.body, input.issue.id);
     const data = await this.write('POST', `${repoPath(repo)}/pulls`, {
       title: input.title,
       head: input.head,

@@ -5,7 +5,7 @@
 import type { Octokit } from '@octokit/rest';
 import { AppError } from '../errors.js';
 import { gh } from './octokit.js';
-import type { FileChange, Forge, ForgeIssue, ForgePull, ForgeRepo } from './types.js';
+import { bodyLinkingIssue, type FileChange, type Forge, type ForgeIssue, type ForgePull, type ForgeRepo } from './types.js';
 
 export interface GitHubForgeOptions {
   /** the login issues are created by (an app's is `<slug>[bot]`); found with GET /user when not given */
@@ -162,8 +162,7 @@ export class GitHubForge implements Forge {
     repo: ForgeRepo,
     input: { title: string; body: string; head: string; base: string; issue: ForgeIssue },
   ): Promise<ForgePull> {
-    const closes = this.issueReference(input.issue.id);
-    const body = input.body.includes(closes) ? input.body : `${input.body}\n\n${closes}`;
+    const body = bodyLinkingIssue(this, input.body, input.issue.id);
     const { data } = await this.call(() =>
       this.octokit.rest.pulls.create({
         owner: repo.owner,

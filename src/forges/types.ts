@@ -69,3 +69,9 @@ export interface Forge {
   /** a branch that is already gone is not an error */
   deleteBranch(repo: ForgeRepo, name: string): Promise<void>;
 }
+
+/** What createPullRequest sends as the body: `body`, with the forge's issue reference appended unless it carries it. */
+export function bodyLinkingIssue(forge: Pick<Forge, 'issueReference'>, body: string, issueId: string): string {
+  const reference = forge.issueReference(issueId);
+  return body.includes(reference) ? body : `${body}\n\n${reference}`;
+}

@@ -77,14 +77,21 @@ export function parsePatch(content: string): PatchSplit {
   const toComment = (text: string): void => {
     commentbuf += text;
   };
-  // the held header lines (`buf`) go out with `text`: into the diff, or back to the comment
+  // the held header lines (`buf`) were a diff after all: they go into it with `text`
   const emitHeld = (text: string): void => {
     emit(buf + text);
     buf = '';
   };
-  const commentHeld = (text: string): void => {
-    toComment(buf + text);
+  // a line that may start (or continue) a file's diff is held until the diff is sure
+  const hold = (line: string, next: number): void => {
+    buf += line;
+    state = next;
+  };
+  // not a diff (any more): the held lines and `line` go back to the comment, read as text from here
+  const giveBack = (line: string): void => {
+    toComment(buf + line);
     buf = '';
+    state = 0;
   };
   const startHunk = (m: RegExpExecArray, line: string): void => {
     // an omitted line count is 1
@@ -102,11 +109,9 @@ export function parsePatch(content: string): PatchSplit {
       switch (state) {
         case 0:
           if (line.startsWith('diff ') || line.startsWith('Index: ')) {
-            state = 1;
-            buf += line;
+            hold(line, 1);
           } else if (line.startsWith('--- ')) {
-            state = 2;
-            buf += line;
+            hold(line, 2);
           } else {
             if (inInterdiff && interdiffHasDiff) inInterdiff = false;
             if (INTERDIFF.test(line)) {
@@ -131,8 +136,7 @@ export function parsePatch(content: string): PatchSplit {
           } else if (!isDiffHeaderLine(line)) {
             // Not a diff after all (a commit-message line starting with "diff", or text after a diff):
             // give the held lines back to the comment and read this line afresh.
-            commentHeld('');
-            state = 0;
+            giveBack('');
             again = true;
           } else {
             buf += line;
@@ -141,16 +145,9 @@ export function parsePatch(content: string): PatchSplit {
           }
           break;
         case 2:
-          if (line.startsWith('+++ ')) {
-            state = 3;
-            buf += line;
-          } else if (hunk) {
-            state = 1;
-            buf += line;
-          } else {
-            state = 0;
-            commentHeld(line);
-          }
+          if (line.startsWith('+++ ')) hold(line, 3);
+          else if (hunk) hold(line, 1);
+          else giveBack(line);
           break;
         case 3: {
           const m = HUNK.exec(line);
@@ -162,11 +159,9 @@ export function parsePatch(content: string): PatchSplit {
           } else if (hunk && line.startsWith('\\ No newline at end of file')) {
             emit(line);
           } else if (hunk && isDiffHeaderLine(line)) {
-            state = 1;
-            buf += line;
+            hold(line, 1);
           } else {
-            state = 0;
-            commentHeld(line);
+            giveBack(line);
           }
           break;
         }

@@ -1,30 +1,23 @@
 /** Cover letters as the Patchwork API lists and shows them. */
-import { and, eq, type SQL } from 'drizzle-orm';
+import { and, eq, type AnyColumn } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { mailCover, type MailCoverRow } from '../db/schema/mail.js';
-import { contains, inDateRange, orderBy, pageOf, type DateRange, type Listing, type Order, type Window } from './listing.js';
+import { orderBy, pageOf, submissionConditions, submissionOrderColumns, type Listing, type Order, type SubmissionFilter, type Window } from './listing.js';
 
 export const COVER_ORDER = ['id', 'name', 'date', 'submitter', 'project'] as const;
 export type CoverOrderField = (typeof COVER_ORDER)[number];
 
-const orderColumn = { id: mailCover.id, name: mailCover.name, date: mailCover.date, submitter: mailCover.submitterId, project: mailCover.projectId } as const;
+const orderColumn = submissionOrderColumns(mailCover) satisfies Record<CoverOrderField, AnyColumn>;
 
-export interface CoverFilter extends DateRange {
-  projectId?: number;
-  submitterId?: number;
+export interface CoverFilter extends SubmissionFilter {
   seriesId?: number;
   msgid?: string;
-  q?: string;
 }
 
 export async function listCovers(db: Database, f: CoverFilter, order: Order<CoverOrderField>, window: Window): Promise<Listing<MailCoverRow>> {
-  const where: SQL[] = [];
-  if (f.projectId !== undefined) where.push(eq(mailCover.projectId, f.projectId));
-  if (f.submitterId !== undefined) where.push(eq(mailCover.submitterId, f.submitterId));
+  const where = submissionConditions(mailCover, f);
   if (f.seriesId !== undefined) where.push(eq(mailCover.seriesId, f.seriesId));
   if (f.msgid) where.push(eq(mailCover.msgid, f.msgid));
-  where.push(...inDateRange(mailCover.date, f));
-  if (f.q) where.push(contains(mailCover.name, f.q));
   return pageOf(db, mailCover, where.length ? and(...where) : undefined, orderBy(orderColumn[order.field], mailCover.id, order.desc), window);
 }
 

@@ -1,8 +1,9 @@
 /**
  * What every Patchwork-style list shares: a window of rows (limit/offset), the total for the pager, an
- * order with the id as tie-breaker (so pages never overlap), a date range and a substring search.
+ * order with the id as tie-breaker (so pages never overlap), a date range and a substring search; and what
+ * the lists of submissions (patches, cover letters, series) share: their filters and order fields.
  */
-import { asc, desc, ilike, sql, type AnyColumn, type SQL } from 'drizzle-orm';
+import { asc, desc, eq, ilike, sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from '../db/client.js';
 
@@ -61,4 +62,35 @@ export function inDateRange(column: AnyColumn, range: DateRange): SQL[] {
 /** Case-insensitive substring match; the text's own `%`, `_` and `\` match literally. */
 export function contains(column: AnyColumn, text: string): SQL {
   return ilike(column, `%${text.replace(/[\\%_]/g, (m) => `\\${m}`)}%`);
+}
+
+/** The columns patches, cover letters and series all have. */
+export interface SubmissionColumns {
+  id: AnyColumn;
+  name: AnyColumn;
+  date: AnyColumn;
+  submitterId: AnyColumn;
+  projectId: AnyColumn;
+}
+
+/** The filters every submission list takes. */
+export interface SubmissionFilter extends DateRange {
+  projectId?: number;
+  submitterId?: number;
+  /** a substring of the name */
+  q?: string;
+}
+
+export function submissionConditions(t: SubmissionColumns, f: SubmissionFilter): SQL[] {
+  const where: SQL[] = [];
+  if (f.projectId !== undefined) where.push(eq(t.projectId, f.projectId));
+  if (f.submitterId !== undefined) where.push(eq(t.submitterId, f.submitterId));
+  where.push(...inDateRange(t.date, f));
+  if (f.q) where.push(contains(t.name, f.q));
+  return where;
+}
+
+/** The order fields every submission list has (`?order=` values) → their columns. */
+export function submissionOrderColumns(t: SubmissionColumns) {
+  return { id: t.id, name: t.name, date: t.date, submitter: t.submitterId, project: t.projectId };
 }

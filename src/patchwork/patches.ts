@@ -1,36 +1,28 @@
 /** Patches as the Patchwork API (and a web dashboard) lists and shows them. */
-import { and, eq, getTableColumns, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { and, eq, getTableColumns, inArray, lt, sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { mailCheck, mailMessage, mailPatch, mailState, type MailPatchRow } from '../db/schema/mail.js';
-import { contains, countRows, inDateRange, orderBy, type DateRange, type Listing, type Order, type Window } from './listing.js';
+import { countRows, orderBy, submissionConditions, submissionOrderColumns, type Listing, type Order, type SubmissionFilter, type Window } from './listing.js';
 
 export const PATCH_ORDER = ['id', 'name', 'date', 'state', 'archived', 'submitter', 'delegate', 'project'] as const;
 export type PatchOrderField = (typeof PATCH_ORDER)[number];
 
 const orderColumn = {
-  id: mailPatch.id,
-  name: mailPatch.name,
-  date: mailPatch.date,
+  ...submissionOrderColumns(mailPatch),
   state: mailPatch.state,
   archived: mailPatch.archived,
-  submitter: mailPatch.submitterId,
   delegate: mailPatch.delegateId,
-  project: mailPatch.projectId,
-} as const;
+} satisfies Record<PatchOrderField, AnyColumn>;
 
-export interface PatchFilter extends DateRange {
-  projectId?: number;
+export interface PatchFilter extends SubmissionFilter {
   /** state slugs (see stateSlug) */
   states?: string[];
   archived?: boolean;
-  submitterId?: number;
   delegateId?: number;
   seriesId?: number;
   msgid?: string;
   /** a 40-character patch hash, any case */
   hash?: string;
-  /** a substring of the name */
-  q?: string;
   /** only patches with a smaller id (keyset paging of a newest-first list) */
   beforeId?: number;
 }
@@ -48,17 +40,13 @@ export async function knownStateSlugs(db: Database, slugs: string[]): Promise<Se
 }
 
 function conditions(f: PatchFilter): SQL | undefined {
-  const where: SQL[] = [];
-  if (f.projectId !== undefined) where.push(eq(mailPatch.projectId, f.projectId));
+  const where = submissionConditions(mailPatch, f);
   if (f.states?.length) where.push(inArray(mailPatch.state, f.states));
   if (f.archived !== undefined) where.push(eq(mailPatch.archived, f.archived));
-  if (f.submitterId !== undefined) where.push(eq(mailPatch.submitterId, f.submitterId));
   if (f.delegateId !== undefined) where.push(eq(mailPatch.delegateId, f.delegateId));
   if (f.seriesId !== undefined) where.push(eq(mailPatch.seriesId, f.seriesId));
-  where.push(...inDateRange(mailPatch.date, f));
   if (f.msgid) where.push(eq(mailPatch.msgid, f.msgid));
   if (f.hash) where.push(eq(mailPatch.hash, f.hash.toLowerCase()));
-  if (f.q) where.push(contains(mailPatch.name, f.q));
   if (f.beforeId !== undefined) where.push(lt(mailPatch.id, f.beforeId));
   return where.length ? and(...where) : undefined;
 }

@@ -1,33 +1,18 @@
 /** Series as the Patchwork API lists and shows them. */
-import { and, eq, type SQL } from 'drizzle-orm';
+import { and, eq, type AnyColumn } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { mailSeries, type MailSeriesRow } from '../db/schema/mail.js';
-import { contains, inDateRange, orderBy, pageOf, type DateRange, type Listing, type Order, type Window } from './listing.js';
+import { orderBy, pageOf, submissionConditions, submissionOrderColumns, type Listing, type Order, type SubmissionFilter, type Window } from './listing.js';
 
 export const SERIES_ORDER = ['id', 'name', 'date', 'submitter', 'project', 'version'] as const;
 export type SeriesOrderField = (typeof SERIES_ORDER)[number];
 
-const orderColumn = {
-  id: mailSeries.id,
-  name: mailSeries.name,
-  date: mailSeries.date,
-  submitter: mailSeries.submitterId,
-  project: mailSeries.projectId,
-  version: mailSeries.version,
-} as const;
+const orderColumn = { ...submissionOrderColumns(mailSeries), version: mailSeries.version } satisfies Record<SeriesOrderField, AnyColumn>;
 
-export interface SeriesFilter extends DateRange {
-  projectId?: number;
-  submitterId?: number;
-  q?: string;
-}
+export type SeriesFilter = SubmissionFilter;
 
 export async function listSeries(db: Database, f: SeriesFilter, order: Order<SeriesOrderField>, window: Window): Promise<Listing<MailSeriesRow>> {
-  const where: SQL[] = [];
-  if (f.projectId !== undefined) where.push(eq(mailSeries.projectId, f.projectId));
-  if (f.submitterId !== undefined) where.push(eq(mailSeries.submitterId, f.submitterId));
-  where.push(...inDateRange(mailSeries.date, f));
-  if (f.q) where.push(contains(mailSeries.name, f.q));
+  const where = submissionConditions(mailSeries, f);
   return pageOf(db, mailSeries, where.length ? and(...where) : undefined, orderBy(orderColumn[order.field], mailSeries.id, order.desc), window);
 }
 

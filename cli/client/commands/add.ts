@@ -6,7 +6,7 @@
 import { statSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { z } from '@hono/zod-openapi';
-import { firstIssue, trackingInputSchema } from '../../../src/api/schemas.js';
+import { firstIssue, trackingInputSchema } from '../../../src/input.js';
 import { connect, type RunContext } from '../context.js';
 import { EXIT_FAILED, usageError } from '../errors.js';
 import { formatSummary, importTrackings, type ImportSummary } from '../import.js';

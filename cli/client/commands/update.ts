@@ -1,5 +1,5 @@
 /** `update`, `enable`, `disable`: change an existing tracking (found by repo and branch) with PATCH /api/v1. */
-import { commitSha, trackingPatchSchema } from '../../../src/api/schemas.js';
+import { commitSha, trackingPatchSchema } from '../../../src/input.js';
 import { connect, type RunContext } from '../context.js';
 import { usageError } from '../errors.js';
 import { readFields, TRACKING_FIELDS, type ConnectionFlags } from '../options.js';

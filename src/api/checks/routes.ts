@@ -10,7 +10,7 @@ import type { PublicationRow } from '../../db/schema/index.js';
 import { AppError } from '../../errors.js';
 import { guard, guardByMethod, type Guard } from '../auth-guard.js';
 import type { ApiEnv } from '../context.js';
-import { rowId } from '../schemas.js';
+import { rowId } from '../../input.js';
 import { parsePage, setPageLinks } from '../patchwork/paging.js';
 import { originOf } from '../../http/request.js';
 import { validationHook } from '../v1/validation-hook.js';

@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { getPatchCheck, patchExists } from '../../patchwork/patches.js';
 import { checkInputSchema, createPatchCheck, listChecks } from '../../checks/service.js';
 import type { ApiEnv } from '../context.js';
-import { parseOrThrow } from '../schemas.js';
+import { parseOrThrow } from '../../input.js';
 import { dateParam } from './filters.js';
 import { parsePage, setPageLinks } from './paging.js';
 import { bodyOf, idOf, notFound, urlsFor, type PatchworkRouteDeps } from './request.js';

@@ -10,7 +10,7 @@ import { updatePatch } from '../../patchwork/patch-update.js';
 import { getPatch, knownStateSlugs, listPatches, PATCH_ORDER, rawMessage, stateSlug, type PatchFilter } from '../../patchwork/patches.js';
 import { Related } from '../../patchwork/related.js';
 import type { ApiEnv } from '../context.js';
-import { parseOrThrow } from '../schemas.js';
+import { parseOrThrow } from '../../input.js';
 import { boolParam, dateRangeParams, intParam, msgidParam, orderParam, personParam, projectParam, searchParam } from './filters.js';
 import { parsePage, setPageLinks } from './paging.js';
 import { bodyOf, idOf, notFound, urlsFor, type C, type PatchworkRouteDeps } from './request.js';

@@ -131,28 +131,44 @@ function tagsOf(p: MailPatchRow): Json {
   return tags;
 }
 
-export function patchJson(u: Urls, p: MailPatchRow, r: Related, detail?: { raw: Buffer | null }): Json {
-  const project = r.project(p.projectId);
-  const series = p.seriesId !== null ? r.series.get(p.seriesId) : undefined;
-  const out: Json = {
-    id: p.id,
-    url: u.patch(p.id),
-    web_url: u.patchWeb(project.linkName, p.msgid),
+/**
+ * What a patch and a cover letter share, in Patchwork's field order: the fields up to the name, the
+ * submitter, and the mbox, series and comments links. Each kind puts its own fields between them.
+ */
+function messageParts(u: Urls, kind: 'patch' | 'cover', m: MailPatchRow | MailCoverRow, r: Related) {
+  const project = r.project(m.projectId);
+  const series = m.seriesId !== null ? r.series.get(m.seriesId) : undefined;
+  const webUrl = kind === 'patch' ? u.patchWeb(project.linkName, m.msgid) : u.coverWeb(project.linkName, m.msgid);
+  const head: Json = {
+    id: m.id,
+    url: kind === 'patch' ? u.patch(m.id) : u.cover(m.id),
+    web_url: webUrl,
     project: projectJson(u, project, true),
-    msgid: p.msgid,
-    list_archive_url: archiveUrl(project, p.msgid),
-    date: pwDate(p.date),
-    name: p.name,
+    msgid: m.msgid,
+    list_archive_url: archiveUrl(project, m.msgid),
+    date: pwDate(m.date),
+    name: m.name,
+  };
+  const links: Json = {
+    mbox: `${webUrl}mbox/`,
+    series: series ? [embeddedSeries(u, series, project)] : [],
+    comments: u.api(`${kind === 'patch' ? 'patches' : 'covers'}/${m.id}/comments/`),
+  };
+  return { head, submitter: personJson(u, r.person(m.submitterId), true), links };
+}
+
+export function patchJson(u: Urls, p: MailPatchRow, r: Related, detail?: { raw: Buffer | null }): Json {
+  const { head, submitter, links } = messageParts(u, 'patch', p, r);
+  const out: Json = {
+    ...head,
     commit_ref: p.commitRef,
     pull_url: p.pullUrl,
     state: p.state,
     archived: p.archived,
     hash: p.hash,
-    submitter: personJson(u, r.person(p.submitterId), true),
+    submitter,
     delegate: p.delegateId !== null ? userJson(u, r.person(p.delegateId)) : null,
-    mbox: `${u.patchWeb(project.linkName, p.msgid)}mbox/`,
-    series: series ? [embeddedSeries(u, series, project)] : [],
-    comments: u.api(`patches/${p.id}/comments/`),
+    ...links,
     check: r.checkState.get(p.id) ?? 'pending',
     checks: u.api(`patches/${p.id}/checks/`),
     tags: tagsOf(p),
@@ -163,22 +179,8 @@ export function patchJson(u: Urls, p: MailPatchRow, r: Related, detail?: { raw: 
 }
 
 export function coverJson(u: Urls, c: MailCoverRow, r: Related, detail?: { raw: Buffer | null }): Json {
-  const project = r.project(c.projectId);
-  const series = c.seriesId !== null ? r.series.get(c.seriesId) : undefined;
-  const out: Json = {
-    id: c.id,
-    url: u.cover(c.id),
-    web_url: u.coverWeb(project.linkName, c.msgid),
-    project: projectJson(u, project, true),
-    msgid: c.msgid,
-    list_archive_url: archiveUrl(project, c.msgid),
-    date: pwDate(c.date),
-    name: c.name,
-    submitter: personJson(u, r.person(c.submitterId), true),
-    mbox: `${u.coverWeb(project.linkName, c.msgid)}mbox/`,
-    series: series ? [embeddedSeries(u, series, project)] : [],
-    comments: u.api(`covers/${c.id}/comments/`),
-  };
+  const { head, submitter, links } = messageParts(u, 'cover', c, r);
+  const out: Json = { ...head, submitter, ...links };
   if (!detail) return out;
   return { ...out, headers: headersJson(detail.raw), content: c.content ?? '' };
 }

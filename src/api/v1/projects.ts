@@ -19,7 +19,7 @@ import {
 import { findProject } from '../../patchwork/projects.js';
 import { guardByMethod, type Guard } from '../auth-guard.js';
 import type { ApiEnv } from '../context.js';
-import { rowIdText } from '../schemas.js';
+import { rowIdText } from '../../input.js';
 import { errorSchema } from './representations.js';
 import { validationHook } from './validation-hook.js';
 

@@ -24,7 +24,7 @@ import type { ApiEnv } from '../context.js';
 import { AppError } from '../../errors.js';
 import { assertUpstreamAllowed, type UpstreamPolicy } from '../../sources/upstream-policy.js';
 import { scanOnDemand, type ScanNow } from '../../tracker/scan.js';
-import { decimalText, patchedTracking, rowIdText, toTrackingInput, trackingInputSchema, trackingPatchSchema } from '../schemas.js';
+import { decimalText, patchedTracking, rowIdText, toTrackingInput, trackingInputSchema, trackingPatchSchema } from '../../input.js';
 import { validationHook } from './validation-hook.js';
 import { json, security } from './params.js';
 import { errorSchema, issueJson, issueSchema, scanResultJson, scanResultSchema, tokenInputSchema, tokenJson, tokenSchema, trackingJson, trackingSchema } from './representations.js';

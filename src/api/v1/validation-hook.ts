@@ -1,7 +1,7 @@
 /** How every /api/v1 route answers a request its zod schema refuses: our error body, naming the field. */
 import type { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { firstIssue } from '../schemas.js';
+import { firstIssue } from '../../input.js';
 import { jsonError } from '../errors.js';
 
 export function validationHook(result: { success: boolean; error?: unknown }, c: Context) {

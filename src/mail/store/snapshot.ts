@@ -85,6 +85,11 @@ const seriesColumns = {
   supersedes: mailSeries.supersedes,
 };
 
+/** Stored series as the store decides with them: the series row and its submitter's address. */
+function storedSeries(tx: Tx) {
+  return tx.select(seriesColumns).from(mailSeries).innerJoin(mailPerson, eq(mailPerson.id, mailSeries.submitterId));
+}
+
 export async function loadSnapshot(tx: Tx, q: SnapshotQuery): Promise<Snapshot> {
   const snap: Snapshot = { messages: [], references: [], series: [], patchNumbers: [], coverNames: [] };
   if (!q.projectIds.length) return snap;
@@ -126,23 +131,19 @@ export async function loadSnapshot(tx: Tx, q: SnapshotQuery): Promise<Snapshot> 
   };
   if (wanted.size) {
     for (const ids of chunks([...wanted])) {
-      addSeries(await tx.select(seriesColumns).from(mailSeries).innerJoin(mailPerson, eq(mailPerson.id, mailSeries.submitterId)).where(inArray(mailSeries.id, ids)));
+      addSeries(await storedSeries(tx).where(inArray(mailSeries.id, ids)));
     }
   }
   if (q.markerWindow && q.submitters.length) {
     addSeries(
-      await tx
-        .select(seriesColumns)
-        .from(mailSeries)
-        .innerJoin(mailPerson, eq(mailPerson.id, mailSeries.submitterId))
-        .where(
-          and(
-            inProjects(mailSeries.projectId),
-            inArray(mailPerson.email, q.submitters),
-            gte(mailSeries.date, q.markerWindow.from),
-            lte(mailSeries.date, q.markerWindow.to),
-          ),
+      await storedSeries(tx).where(
+        and(
+          inProjects(mailSeries.projectId),
+          inArray(mailPerson.email, q.submitters),
+          gte(mailSeries.date, q.markerWindow.from),
+          lte(mailSeries.date, q.markerWindow.to),
         ),
+      ),
     );
   }
   if (snap.series.length) {
@@ -205,10 +206,7 @@ export async function loadVersionCandidates(
   }
   if (q.seriesIds.length) branches.push(sql`select unnest(array[${sql.join(q.seriesIds.map((id) => sql`${id}::int`), sql`, `)}])`);
   if (!branches.length) return [];
-  return tx
-    .select(seriesColumns)
-    .from(mailSeries)
-    .innerJoin(mailPerson, eq(mailPerson.id, mailSeries.submitterId))
+  return storedSeries(tx)
     .where(
       and(
         sql`${mailSeries.id} in (${sql.join(branches.map((b) => sql`(${b})`), sql` union `)})`,

@@ -3,12 +3,12 @@
  * generate its OpenAPI document) and the CLI's YAML files, so all three agree on what is valid.
  */
 import { z } from '@hono/zod-openapi';
-import type { TrackingRow } from '../db/schema/index.js';
-import type { TrackingInput } from '../db/trackings.js';
-import { AppError } from '../errors.js';
-import { isBranchName } from '../sources/git-ref.js';
-import { assertGitUrl } from '../sources/git-url.js';
-import { ABBREVIATED_COMMIT_ID, VERSION_CONTROLS } from '../sources/types.js';
+import type { TrackingRow } from './db/schema/index.js';
+import type { TrackingInput } from './db/trackings.js';
+import { AppError } from './errors.js';
+import { isBranchName } from './sources/git-ref.js';
+import { assertGitUrl } from './sources/git-url.js';
+import { ABBREVIATED_COMMIT_ID, VERSION_CONTROLS } from './sources/types.js';
 
 
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
