@@ -133,11 +133,11 @@ describe.skipIf(missing.length > 0)(`following a public-inbox v2 archive${missin
     }
   });
 
-  it('names the archive when it is not a v2 inbox', async () => {
+  it('names the archive when it is no public-inbox archive', async () => {
     const project = await ctx.newProject();
     const archive = await addArchive(ctx.handle.db, project.id, `file://${dir}/nothing-here`);
     const result = await follower().follow(archive);
-    expect(result.error).toMatch(/nothing-here\/git\/0\.git is not a readable git repository/);
+    expect(result.error).toMatch(/nothing-here is not a public-inbox archive with messages: neither file:\/\/.*\/nothing-here\/git\/0\.git \(v2\) nor the URL itself \(v1\)/);
   });
 });
 
