@@ -19,7 +19,7 @@ import { assertGitUrl, publicUrl } from '../../sources/git-url.js';
 import type { GitSource } from '../../sources/git.js';
 import type { IncomingMail, MailStore } from '../store/mail-store.js';
 import { fetchInboxLayout, type InboxLayout, type ManifestEntry } from './manifest.js';
-import { newMessages, readMessages, type InboxFormat } from './read.js';
+import { countMessages, newMessages, readMessages, type InboxFormat } from './read.js';
 
 export interface FollowProgress {
   url: string;
@@ -257,7 +257,7 @@ export class ArchiveFollower {
       const head = await headOf(git);
       if (!head) throw new AppError('archive_unreachable', `epoch ${epoch} of ${publicUrl(archive.url)} has no branch any more`);
       const fork = row.lastCommit ? await mergeBase(git, row.lastCommit, head) : null;
-      const rewritten = (await newMessages(git, format, fork, head)).filter((r) => r.object !== null).length;
+      const rewritten = await countMessages(git, await newMessages(git, format, fork, head));
       const cursor = options.reingest ? fork : head;
       const accepted: AcceptedRewrite = { epoch, previous: row.lastCommit, cursor, head, rewritten, reingest: options.reingest };
       await this.deps.db.transaction(async (tx) => {

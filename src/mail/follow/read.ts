@@ -45,6 +45,14 @@ export async function newMessages(options: GitRunOptions, format: InboxFormat, s
   return refs;
 }
 
+/** How many of `refs` hold a message (a deletion or a purged, empty blob does not), without reading them. */
+export async function countMessages(options: GitRunOptions, refs: MessageRef[]): Promise<number> {
+  const asked = refs.filter((r) => r.object !== null);
+  if (!asked.length) return 0;
+  const out = await runGitOk(['cat-file', '--batch-check=%(objectsize)'], { ...options, stdin: Buffer.from(asked.map((r) => `${r.object}\n`).join('')) });
+  return out.toString('utf8').split('\n').filter((l) => /^[1-9]\d*$/.test(l)).length;
+}
+
 /** The message of each ref, in the order given. */
 export async function* readMessages(options: GitRunOptions, refs: MessageRef[]): AsyncGenerator<EpochMessage> {
   if (!refs.length) return;
