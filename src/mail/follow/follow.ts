@@ -112,7 +112,7 @@ export class ArchiveFollower {
       const format = archive.format === 'v1' || archive.format === 'v2' ? archive.format : await this.findFormat(archive, layout);
       result.format = format;
       if (layout && layout.format !== format) {
-        throw new AppError('archive_format_changed', `${publicUrl(archive.url)} is now a public-inbox ${layout.format} inbox, but it was followed as ${format}: add it again under its new layout`);
+        throw new AppError('archive_format_changed', `${publicUrl(archive.url)} is now a public-inbox ${layout.format} inbox, but it was followed as ${format} (public-inbox-convert?): the cursor kept for it does not apply, so nothing is read from it`);
       }
       const followOne = async (n: number, entry: ManifestEntry | undefined) => {
         const row = byEpoch.get(n);
@@ -229,10 +229,13 @@ export class ArchiveFollower {
       }
       if (pending) await pending;
       // read to the head the manifest described (or a later one): until the manifest moves, nothing is new
-      await this.deps.db
-        .update(mailArchiveEpoch)
-        .set({ fingerprint: manifest?.fingerprint ?? null })
-        .where(and(eq(mailArchiveEpoch.archiveId, archive.id), eq(mailArchiveEpoch.epoch, epoch)));
+      const fingerprint = manifest?.fingerprint ?? null;
+      if (fingerprint !== state.fingerprint) {
+        await this.deps.db
+          .update(mailArchiveEpoch)
+          .set({ fingerprint })
+          .where(and(eq(mailArchiveEpoch.archiveId, archive.id), eq(mailArchiveEpoch.epoch, epoch)));
+      }
       return res;
     });
   }
@@ -243,7 +246,7 @@ export class ArchiveFollower {
    * the rewritten part again through the store, which keeps one copy per Message-ID. Recorded as an
    * `archive-rewrite-accepted` event.
    */
-  async acceptRewrite(archive: MailArchiveRow, epoch: number, options: { reingest: boolean; actor?: string }): Promise<AcceptedRewrite> {
+  async acceptRewrite(archive: MailArchiveRow, epoch: number, options: { reingest: boolean }): Promise<AcceptedRewrite> {
     const [row] = await this.deps.db
       .select()
       .from(mailArchiveEpoch)
@@ -268,7 +271,6 @@ export class ArchiveFollower {
         await tx.insert(mailEvent).values({
           category: 'archive-rewrite-accepted',
           projectId: archive.projectId,
-          actor: options.actor ?? null,
           payload: { url: publicUrl(archive.url), ...accepted },
         });
       });
