@@ -112,14 +112,19 @@ describe.skipIf(missing.length > 0)(`patch-tracking mail follow${missing.length 
 
     // and it follows on as before
     expect((await follow()).stdout).toContain('epoch 0: 0 messages read, 0 stored');
-  });
+    // thirteen runs of the command, each a cold start: more than the default minute on a busy machine
+  }, 180_000);
 
-  it('names a bad --since and an unknown project', async () => {
+  it('names a bad --since, an unknown project and an epoch URL given for the inbox', async () => {
     const bad = await cli.run(['mail', 'follow', `file://${inbox}`, '--since', 'yesterday-ish']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--since "yesterday-ish" is not a date');
     const unknown = await cli.run(['mail', 'follow', `file://${inbox}`, '--project', 'nope']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('--project "nope": no project has this link name or id');
+    // an epoch's clone URL, as lore lists them, is not the inbox
+    const epoch = await cli.run(['mail', 'follow', 'https://lore.kernel.org/netdev/1', '--project', 'dev']);
+    expect(epoch.code).toBe(1);
+    expect(epoch.stderr).toContain('https://lore.kernel.org/netdev/1 is epoch 1 of the v2 inbox https://lore.kernel.org/netdev: follow the inbox URL, its epochs come with it');
   });
 });

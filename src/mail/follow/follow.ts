@@ -81,10 +81,15 @@ export interface AcceptedRewrite {
   reingest: boolean;
 }
 
-/** Adds `url` to the archives `projectId` follows (nothing when it is there already); returns the row. */
+/** Adds the inbox `url` to the archives `projectId` follows (nothing when it is there already); returns the row. */
 export async function addArchive(db: Database, projectId: number, url: string): Promise<MailArchiveRow> {
   const clean = url.trim().replace(/\/+$/, '');
   assertGitUrl(clean, 'url');
+  // lore shows an inbox's epochs as clone URLs (`…/LIST/0`, `…/LIST/git/0.git`): followed alone, the next epoch would be missed
+  const epochOf = /^(.*?)\/(?:git\/)?(\d+)(?:\.git)?$/.exec(clean);
+  if (epochOf) {
+    throw new AppError('invalid_option', `${publicUrl(clean)} is epoch ${epochOf[2]} of the v2 inbox ${publicUrl(epochOf[1]!)}: follow the inbox URL, its epochs come with it`, { field: 'url' });
+  }
   await db.insert(mailArchive).values({ projectId, url: clean }).onConflictDoNothing();
   const [row] = await db.select().from(mailArchive).where(and(eq(mailArchive.projectId, projectId), eq(mailArchive.url, clean)));
   return row!;
