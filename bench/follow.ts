@@ -1,11 +1,13 @@
 /**
- * How fast a public-inbox v2 archive is followed: builds an epoch the way public-inbox writes one (one
- * commit per message, the message as the file `m`), written directly with `git fast-import` from the
- * ingest benchmark's generated list traffic, then follows it into a fresh database with the same code the
- * scheduler and `mail follow` use. Prints a table and a JSON document.
+ * How fast a public-inbox archive is followed: builds a v2 epoch the way public-inbox writes one (one
+ * commit per message, the message as the file `m`), or with `--format v1` a v1 inbox (one commit per
+ * message, the message as `ab/cdef…`, the SHA-1 of its Message-ID), written directly with `git fast-import`
+ * from the ingest benchmark's generated list traffic, then follows it into a fresh database with the same
+ * code the scheduler and `mail follow` use. Prints a table and a JSON document.
  *
- * Options: --size 100000 (messages)   --batch-size 500   --database-url URL (default: embedded server)
+ * Options: --size 100000 (messages)   --batch-size 500   --format v2|v1   --database-url URL (default: embedded server)
  */
+import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -29,8 +31,17 @@ function option(name: string, fallback: string): string {
 const size = Number(option('size', '100000'));
 const batchSize = Number(option('batch-size', '500'));
 const databaseUrl = option('database-url', '');
+const format = option('format', 'v2');
+if (format !== 'v1' && format !== 'v2') throw new Error(`--format ${format}: v1 or v2`);
 
-/** Writes the messages of `mbox` into a new bare epoch repository, one commit per message. */
+/** Where public-inbox v1 keeps a message: the SHA-1 of its Message-ID (without <>), split after two digits. */
+function v1Path(raw: Buffer, n: number): string {
+  const id = /^message-id:\s*<?([^>\r\n]+)>?/im.exec(raw.subarray(0, 64 * 1024).toString('latin1'))?.[1] ?? `bench-${n}@example.org`;
+  const hex = createHash('sha1').update(id).digest('hex');
+  return `${hex.slice(0, 2)}/${hex.slice(2)}`;
+}
+
+/** Writes the messages of `mbox` into a new bare repository (a v2 epoch or a v1 inbox), one commit per message. */
 async function buildEpoch(mbox: string, epoch: string): Promise<number> {
   const git = (args: string[]) => spawn('git', args, { stdio: ['pipe', 'inherit', 'inherit'] });
   await new Promise((resolve) => git(['init', '--quiet', '--bare', epoch]).on('close', resolve));
@@ -46,7 +57,7 @@ async function buildEpoch(mbox: string, epoch: string): Promise<number> {
     const message = `message ${n}\n`;
     await write(`commit refs/heads/master\nmark :${n}\nauthor Bench <bench@example.org> ${t + n} +0000\ncommitter Bench <bench@example.org> ${t + n} +0000\ndata ${Buffer.byteLength(message)}\n${message}`);
     if (n > 1) await write(`from :${n - 1}\n`);
-    await write(`M 100644 inline m\ndata ${m.raw.length}\n`);
+    await write(`M 100644 inline ${format === 'v1' ? v1Path(m.raw, n) : 'm'}\ndata ${m.raw.length}\n`);
     await write(m.raw);
     await write('\n');
   }
@@ -65,7 +76,7 @@ async function main(): Promise<void> {
   try {
     const inbox = join(work, 'inbox');
     const builtAt = Date.now();
-    const messages = await buildEpoch(mbox, join(inbox, 'git', '0.git'));
+    const messages = await buildEpoch(mbox, format === 'v1' ? inbox : join(inbox, 'git', '0.git'));
     const buildSeconds = (Date.now() - builtAt) / 1000;
 
     const handle = await openDatabase(databaseUrl ? { databaseUrl, maxConnections: 2 } : { dataDir: join(work, 'data') });
@@ -91,12 +102,12 @@ async function main(): Promise<void> {
         idleCycleSeconds: idleSeconds,
         idleRead: again.epochs.reduce((s, e) => s + e.read, 0),
       };
-      process.stdout.write(`\nfollow a public-inbox v2 archive on ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, batch ${batchSize}\n`);
+      process.stdout.write(`\nfollow a public-inbox ${format} archive on ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, batch ${batchSize}\n`);
       printTable(
         ['database', 'messages', 'stored', 'build s', 'follow s', 'msg/s', 'next cycle s (read)'],
         [[row.database, row.messages, row.stored, row.buildSeconds.toFixed(1), row.seconds.toFixed(1), Math.round(row.perSecond), `${row.idleCycleSeconds.toFixed(2)} (${row.idleRead})`]],
       );
-      process.stdout.write('\n' + JSON.stringify({ benchmark: 'follow', batchSize, results: [row] }, null, 2) + '\n');
+      process.stdout.write('\n' + JSON.stringify({ benchmark: 'follow', format, batchSize, results: [row] }, null, 2) + '\n');
     } finally {
       await handle.close();
     }

@@ -13,7 +13,7 @@ import { assertGitUrl } from '../src/sources/git-url.js';
 import { UpstreamPolicy } from '../src/sources/upstream-policy.js';
 import { formatComparison, wantsColor } from '../src/mail/compare/format.js';
 import { mailParseCommand } from '../src/mail/describe.js';
-import { addArchive, ArchiveFollower, projectToFollowInto, type ArchiveResult } from '../src/mail/follow/follow.js';
+import { addArchive, ArchiveFollower, projectToFollowInto, type AcceptedRewrite, type ArchiveResult } from '../src/mail/follow/follow.js';
 import { archiveBytes, importArchives } from '../src/mail/ingest/archive.js';
 import { imapOptionsFrom, type ImapKey } from '../src/mail/ingest/imap-settings.js';
 import { parseMailFromStream } from '../src/mail/ingest/stdin.js';
@@ -228,30 +228,38 @@ export function registerMailCommands(program: Command, settingsFrom: (command: C
 
   mail
     .command('follow')
-    .description('follow a public-inbox v2 archive (e.g. https://lore.kernel.org/LIST): add it to the project, then store every mail not stored yet; the scheduler keeps following it')
-    .argument('<list-url>', 'the inbox URL, whose epochs are <list-url>/git/0.git, 1.git, …')
+    .description(
+      'follow a public-inbox archive, v2 or v1 (e.g. https://lore.kernel.org/LIST): add it to the project, then store every mail not stored yet; the scheduler keeps following it',
+    )
+    .argument('<list-url>', 'the inbox URL (v2: its epochs are <list-url>/git/0.git, 1.git, …; v1: the URL is the repository)')
     .option('--project <name>', 'link name or id of the project (default: the only project)')
     .option('--since <date>', 'skip messages whose Date is older (e.g. 2026-01-01)')
     .option('--batch-size <n>', 'mails per transaction', '500')
+    .option('--accept-rewrite <epoch>', 'resume an epoch reported as rewritten: its cursor moves to the new head (v1: epoch 0)')
+    .option('--reingest', 'with --accept-rewrite: read the rewritten part again (the store keeps one copy of each Message-ID)')
     .option('--json', 'print the result as JSON')
-    .action(async (url: string, options: { project?: string; since?: string; batchSize: string; json?: boolean }, command: Command) => {
+    .action(async (url: string, options: { project?: string; since?: string; batchSize: string; acceptRewrite?: string; reingest?: boolean; json?: boolean }, command: Command) => {
       const settings = settingsOf(command);
       const batchSize = Number(options.batchSize);
       if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 5000) fail(new AppError('invalid_option', '--batch-size must be a whole number from 1 to 5000'), 2);
       const since = options.since === undefined ? undefined : new Date(options.since);
       if (since && Number.isNaN(since.getTime())) fail(new AppError('invalid_option', `--since ${JSON.stringify(options.since)} is not a date (e.g. 2026-01-01)`), 2);
+      const acceptEpoch = options.acceptRewrite === undefined ? undefined : /^\d{1,6}$/.test(options.acceptRewrite) ? Number(options.acceptRewrite) : NaN;
+      if (Number.isNaN(acceptEpoch)) fail(new AppError('invalid_option', `--accept-rewrite ${JSON.stringify(options.acceptRewrite)} is not an epoch number (0, 1, …)`), 2);
+      if (options.reingest && acceptEpoch === undefined) fail(new AppError('invalid_option', '--reingest goes with --accept-rewrite EPOCH'), 2);
       try {
-        const result = await withDatabase(settings, async (h) => {
+        const { result, accepted } = await withDatabase(settings, async (h) => {
           const project = await projectToFollowInto(h.db, options.project);
           const archive = await addArchive(h.db, project.id, url);
           const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
           const follower = new ArchiveFollower({ db: h.db, git: new GitSource({ dataDir: settings.dataDir, upstreamPolicy: UpstreamPolicy.fromSettings(settings), logger }), store: new MailStore(h.db), logger });
+          const accepted = acceptEpoch === undefined ? undefined : await follower.acceptRewrite(archive, acceptEpoch, { reingest: options.reingest === true });
           let bar: SingleBar | null = null;
           let epochShown = -1;
           const started = Date.now();
           let before = 0;
           try {
-            return await follower.follow(archive, {
+            const result = await follower.follow(archive, {
               batchSize,
               ...(since ? { since } : {}),
               onProgress: (p) => {
@@ -267,11 +275,13 @@ export function registerMailCommands(program: Command, settingsFrom: (command: C
                 bar?.update(p.done, { epoch: p.epoch, stored: p.stored, rate: seconds > 0 ? Math.round((p.done - before) / seconds) : 0 });
               },
             });
+            return { result, accepted };
           } finally {
             (bar as SingleBar | null)?.stop();
           }
         });
-        process.stdout.write(options.json ? JSON.stringify(result) + '\n' : formatFollow(result));
+        if (options.json) process.stdout.write(JSON.stringify(accepted ? { ...result, accepted } : result) + '\n');
+        else process.stdout.write((accepted ? formatAccepted(accepted) : '') + formatFollow(result));
         if (result.error || result.epochs.some((e) => e.error)) process.exit(1);
       } catch (err) {
         failIngest(err);
@@ -434,7 +444,17 @@ export function registerMailCommands(program: Command, settingsFrom: (command: C
 }
 
 function formatFollow(r: ArchiveResult): string {
-  const lines = r.epochs.map((e) => `epoch ${e.epoch}: ${e.read} messages read, ${e.stored} stored${e.skipped ? `, ${e.skipped} older than --since` : ''}${e.error ? `\n  error: ${e.error}` : ''}`);
+  const lines = r.epochs.map(
+    (e) =>
+      `epoch ${e.epoch}: ${e.unchanged ? 'unchanged since the last follow (manifest)' : `${e.read} messages read, ${e.stored} stored`}${e.skipped ? `, ${e.skipped} older than --since` : ''}${e.error ? `\n  error: ${e.error}` : ''}`,
+  );
   if (r.error) lines.push(`error: ${r.error}`);
-  return `${r.url} (project id ${r.projectId})\n${lines.map((l) => `  ${l}`).join('\n')}\n`;
+  return `${r.url} (${r.format ? `public-inbox ${r.format}, ` : ''}project id ${r.projectId})\n${lines.map((l) => `  ${l}`).join('\n')}\n`;
+}
+
+function formatAccepted(a: AcceptedRewrite): string {
+  const part = `${a.rewritten} message${a.rewritten === 1 ? '' : 's'} in the rewritten part`;
+  return a.reingest
+    ? `epoch ${a.epoch}: rewrite accepted; reading the ${part} again (one copy of each Message-ID is kept)\n`
+    : `epoch ${a.epoch}: rewrite accepted; the cursor is now the new head ${a.head.slice(0, 12)} (${part} not read: --reingest reads them)\n`;
 }

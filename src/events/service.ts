@@ -24,6 +24,8 @@ export const MAIL_EVENT_CATEGORIES = [
   'series-accepted',
   // a followed public-inbox epoch whose history was rewritten (src/mail/follow/)
   'archive-rewritten',
+  // the rewrite accepted: the epoch's cursor moved to its new history (payload: previous, cursor, reingest)
+  'archive-rewrite-accepted',
 ] as const;
 
 export const EVENT_CATEGORIES: readonly string[] = [...MAIL_EVENT_CATEGORIES, ...RANGE_EVENT_CATEGORIES];

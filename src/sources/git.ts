@@ -44,7 +44,8 @@ export class GitSource implements Source {
   private readonly concurrency: number;
   private readonly mirrorsDir: string;
   private readonly locks: MirrorLocks;
-  private readonly policy: UpstreamPolicy;
+  /** also what other fetches next to an upstream (a public-inbox manifest) are checked against */
+  readonly policy: UpstreamPolicy;
   private readonly logger: Logger | undefined;
 
   constructor(options: GitSourceOptions) {
@@ -137,12 +138,14 @@ export class GitSource implements Source {
 
   /**
    * Whether `url` answers as a git repository (`git ls-remote` succeeds): how a follower finds out that a
-   * public-inbox epoch exists. The reason is returned when it does not; a URL the policy refuses throws.
+   * public-inbox epoch exists (and how many branches it has: an http server may answer an empty list for
+   * a path that is no repository). The reason is returned when it does not; a URL the policy refuses throws.
    */
-  async probe(url: string, field = 'url'): Promise<{ ok: true } | { ok: false; reason: string }> {
+  async probe(url: string, field = 'url'): Promise<{ ok: true; branches: number } | { ok: false; reason: string }> {
     assertGitUrl(url, field);
     const r = await this.fromUpstream(url, (remote) => runGit(['ls-remote', '--heads', remote.url], remote.options), undefined, field);
-    return r.exitCode === 0 ? { ok: true } : { ok: false, reason: r.stderr.trim() || `git ls-remote exited with ${r.exitCode}` };
+    if (r.exitCode !== 0) return { ok: false, reason: r.stderr.trim() || `git ls-remote exited with ${r.exitCode}` };
+    return { ok: true, branches: r.stdout.toString('utf8').split('\n').filter((l) => l.includes('\trefs/heads/')).length };
   }
 
   /**

@@ -42,6 +42,8 @@ export interface GitAccess {
   protocols: string;
   /** `-c key=value` pairs, in order, for the git command line */
   config: string[];
+  /** http(s) with the policy on: the addresses just checked, the only ones a client may connect to */
+  addresses?: ResolvedAddress[];
 }
 
 /** Transports git may use for a user's URL when local access is refused (no `file`, no `ext::`). */
@@ -181,6 +183,7 @@ export class UpstreamPolicy {
       const port = target.port ?? (target.scheme === 'https' ? 443 : 80);
       const list = parsed.map((a) => (a!.kind() === 'ipv6' ? `[${a!.toString()}]` : a!.toString())).join(',');
       access.config.push(`http.curloptResolve=${host}:${port}:${list}`);
+      access.addresses = addresses;
     }
     return access;
   }

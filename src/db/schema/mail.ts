@@ -433,7 +433,8 @@ export const patchLanding = pgTable(
 );
 
 /**
- * A public-inbox archive a project follows (v2: the inbox URL whose epochs are `<url>/git/N.git`).
+ * A public-inbox archive a project follows: the inbox URL. v2 inboxes keep their messages in epochs
+ * (`<url>/git/N.git`); a v1 inbox is one git repository, the URL itself, followed as epoch 0.
  * Its mails go through the same store as every other intake.
  */
 export const mailArchive = pgTable(
@@ -444,6 +445,8 @@ export const mailArchive = pgTable(
       .notNull()
       .references(() => mailProject.id, { onDelete: 'cascade' }),
     url: text('url').notNull(),
+    /** 'v1' | 'v2', found out on the first follow (null until then) and kept: a cursor belongs to one layout */
+    format: text('format'),
     createdAt: created(),
   },
   (t) => [uniqueIndex('mail_archive_project_url_idx').on(t.projectId, t.url)],
@@ -464,6 +467,11 @@ export const mailArchiveEpoch = pgTable(
     /** messages read from this epoch (a batch read again after a crash counts again; the store keeps one copy) */
     messages: integer('messages').notNull().default(0),
     error: text('error'),
+    /**
+     * The manifest's fingerprint of this epoch seen before the fetch that brought the cursor to the head:
+     * while the manifest still says so, nothing moved and the epoch is not fetched
+     */
+    fingerprint: text('fingerprint'),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.archiveId, t.epoch] })],
