@@ -222,45 +222,42 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
     }
   };
 
-  app.post(
-    '/trackings/:id/scan',
-    write,
-    needs('trackings'),
-    trackingAction(async (c, id) => {
-      const result = await scanOnDemand(db, deps.scanNow, id, { dryRun: false });
-      deps.logger.info({ tracking: id, action: result.action, actor: c.get('page').principal }, 'tracking scanned from the dashboard');
-      return result.action;
-    }),
-  );
+  /**
+   * A maintainer's action on a tracking (scan now, retry, propose a rejected range again): a write of the
+   * `trackings` scope at `/trackings/:id/<name>`, logged with its actor, answered by trackingAction.
+   */
+  const trackingActionRoute = (name: string, logMessage: string, act: (c: Context<WebEnv>, id: number) => Promise<{ done: string; log: Record<string, unknown> }>) =>
+    app.post(
+      `/trackings/:id/${name}`,
+      write,
+      needs('trackings'),
+      trackingAction(async (c, id) => {
+        const { done, log } = await act(c, id);
+        deps.logger.info({ tracking: id, ...log, actor: c.get('page').principal }, logMessage);
+        return done;
+      }),
+    );
 
-  app.post(
-    '/trackings/:id/retry',
-    write,
-    needs('trackings'),
-    trackingAction(async (c, id) => {
-      const t = await trackingOf(id);
-      const result = await lifecycle().retry(t);
-      if (result.action === 'paused') throw new AppError('tracking_paused', `tracking ${id} is paused: enable it first`);
-      if (result.action === 'busy') throw busyError();
-      deps.logger.info({ tracking: id, action: result.action, actor: c.get('page').principal }, 'tracking retried from the dashboard');
-      return result.action;
-    }),
-  );
+  trackingActionRoute('scan', 'tracking scanned from the dashboard', async (_c, id) => {
+    const result = await scanOnDemand(db, deps.scanNow, id, { dryRun: false });
+    return { done: result.action, log: { action: result.action } };
+  });
 
-  app.post(
-    '/trackings/:id/recreate',
-    write,
-    needs('trackings'),
-    trackingAction(async (c, id) => {
-      const t = await trackingOf(id);
-      const issueId = positiveInt(formText(await c.req.parseBody(), 'issue'), 'issue');
-      const row = issueId === undefined ? undefined : (await listIssues(db, { trackingId: id })).find((i) => i.id === issueId);
-      if (!row) throw invalidInput('issue', `no issue ${issueId ?? '(none given)'} of tracking ${id}`);
-      const p = await lifecycle().recreate(t, row);
-      deps.logger.info({ tracking: id, pr: p.prNumber, actor: c.get('page').principal }, 'rejected range proposed again from the dashboard');
-      return 'recreated';
-    }),
-  );
+  trackingActionRoute('retry', 'tracking retried from the dashboard', async (_c, id) => {
+    const result = await lifecycle().retry(await trackingOf(id));
+    if (result.action === 'paused') throw new AppError('tracking_paused', `tracking ${id} is paused: enable it first`);
+    if (result.action === 'busy') throw busyError();
+    return { done: result.action, log: { action: result.action } };
+  });
+
+  trackingActionRoute('recreate', 'rejected range proposed again from the dashboard', async (c, id) => {
+    const t = await trackingOf(id);
+    const issueId = positiveInt(formText(await c.req.parseBody(), 'issue'), 'issue');
+    const row = issueId === undefined ? undefined : (await listIssues(db, { trackingId: id })).find((i) => i.id === issueId);
+    if (!row) throw invalidInput('issue', `no issue ${issueId ?? '(none given)'} of tracking ${id}`);
+    const p = await lifecycle().recreate(t, row);
+    return { done: 'recreated', log: { pr: p.prNumber } };
+  });
 
   /** The dry run, made for eyes: a writer's page (it asks the upstream and renders the patches; it writes nothing). */
   app.get('/trackings/:id/preview', loggedIn, async (c) => {
