@@ -40,6 +40,7 @@ import type { PageContext } from './layout.js';
 import { formList, formText, idParam, intQuery, oneOf, patchChangeOf, positiveInt, text, yesNo } from './params.js';
 import { csrfToken, endSession, sessionOf, startSession, verifiedForm } from './session.js';
 import { HTMX_JS, HTMX_PATH } from './assets.js';
+import { registerAdminPages } from './admin-routes.js';
 import { STYLESHEET } from './style.js';
 import { projectStatsPage } from './views/activity.js';
 import { eventsAtom, eventsPage } from './views/events.js';
@@ -69,7 +70,7 @@ const SCAN_NOTICES: Record<string, string> = {
 };
 
 /** the page's context, and what the session's login may do (its scopes and user) */
-type WebEnv = { Variables: { page: PageContext; access: Access | undefined } };
+export type WebEnv = { Variables: { page: PageContext; access: Access | undefined } };
 
 const CSP = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 const PAGE_SIZE = 50;
@@ -105,7 +106,7 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
 
   app.use('*', async (c, next) => {
     const session = await sessionOf(c, sessions);
-    c.set('page', { principal: session?.principal, csrf: csrfToken(c), here: here(c) });
+    c.set('page', { principal: session?.principal, admin: grants(session?.access?.scopes ?? [], 'admin'), csrf: csrfToken(c), here: here(c) });
     c.set('access', session?.access);
     await next();
     c.header('Content-Security-Policy', CSP);
@@ -131,6 +132,8 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
       if (!grants(held, scope)) throw new AppError('insufficient_scope', `this needs the "${scope}" scope; this login has: ${held.join(', ') || 'none'}`);
       return next();
     };
+
+  registerAdminPages(app, deps, { read: async (c, next) => (c.get('page').principal ? needs('admin')(c, next) : toLogin(c)), write, admin: needs('admin') });
 
   app.get('/static/dashboard.css', (c) => {
     c.header('Cache-Control', 'public, max-age=3600');
