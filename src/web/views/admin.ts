@@ -132,7 +132,7 @@ ${raw(
 )}
 </tbody></table>` : html`<p class="muted">No API tokens yet.</p>`}
 <h2>Create a token</h2>
-<form method="post" action="/admin/tokens">${csrfField(ctx)}
+<form method="post" action="/admin/tokens" class="stacked">${csrfField(ctx)}
 <p><label>Name<input name="name" required maxlength="100" autocomplete="off"></label></p>
 <fieldset><legend>Scopes</legend>
 ${raw(SCOPES.map((s) => html`<p><label class="check"><span><input type="checkbox" name="scope" value="${s}"> <strong>${s}</strong></span><span>${SCOPE_DESCRIPTIONS[s]}</span></label></p>`).join(''))}
