@@ -7,7 +7,8 @@
  * (each still waits for it). Repeated failures for one user from one
  * client are throttled, per (client, user): an attacker cannot lock the admin out from elsewhere, and a
  * valid token or the right password is never refused. An unknown user costs a full password check too, so
- * the answer's timing does not tell which user names exist.
+ * the answer's timing does not tell which user names exist. A deactivated user (users.ts) is refused, by
+ * password and by any token of theirs, as if the credential were wrong.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Database } from '../db/client.js';

@@ -58,7 +58,9 @@ describe('who may see the admin pages', () => {
   it('shows them to an admin, linked from the nav; the nav of others has no admin links', async () => {
     for (const path of ADMIN_PAGES) expect((await get(path, admin.jar)).res.status, path).toBe(200);
     expect((await get('/', admin.jar)).html).toContain('<a href="/admin/tokens">Tokens</a>');
+    expect((await get('/project/demo/list/', admin.jar)).html).toContain('href="/admin/projects/demo/maintainers"');
     expect((await get('/', maintainer.jar)).html).not.toContain('/admin/');
+    expect((await get('/project/demo/list/', maintainer.jar)).html).not.toContain('/admin/');
     expect((await get('/')).html).not.toContain('/admin/');
   });
 
