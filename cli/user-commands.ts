@@ -1,5 +1,5 @@
 /**
- * `patch-tracking user add|list|remove|passwd` and `project maintainer add|remove|list`: the admin's
+ * `patch-tracking user add|list|update|deactivate|activate|remove|passwd` and `project maintainer add|remove|list`: the admin's
  * commands for the users who log in besides the settings' USER, and the maintainers of mailing-list
  * projects. Like `project add` they work on the database the service uses (directly, or beside a running
  * embedded server). A password is read from --password-file or from the first line of stdin, never from
@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { addMaintainer, createUser, listUsers, maintainedProjects, projectMaintainers, removeMaintainer, removeUser, setUserPassword } from '../src/auth/users.js';
+import { addMaintainer, createUser, listUsers, maintainedProjects, projectMaintainers, removeMaintainer, removeUser, setUserPassword, updateUser, type UserChange } from '../src/auth/users.js';
 import { AppError, errorMessage } from '../src/errors.js';
 import type { Settings } from '../src/settings.js';
 import { withDatabase } from './database.js';
@@ -64,13 +64,36 @@ export function registerUserCommands(program: Command, settingsFrom: (command: C
     .action((o: { json?: boolean }, command: Command) =>
       run(command, async (settings) => {
         const rows = await withDatabase(settings, async (h) =>
-          Promise.all((await listUsers(h.db)).map(async (u) => ({ id: u.id, name: u.name, email: u.email, admin: u.admin, maintains: await maintainedProjects(h.db, u.id) }))),
+          Promise.all((await listUsers(h.db)).map(async (u) => ({ id: u.id, name: u.name, email: u.email, admin: u.admin, active: u.active, maintains: await maintainedProjects(h.db, u.id) }))),
         );
         if (o.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
         else if (!rows.length) process.stdout.write('no users yet: add one with `patch-tracking user add NAME --email ADDRESS`\n');
-        else for (const r of rows) process.stdout.write(`${r.id}\t${r.name}\t${r.email}${r.admin ? '\tadmin' : ''}${r.maintains.length ? `\tmaintains ${r.maintains.join(',')}` : ''}\n`);
+        else for (const r of rows) process.stdout.write(`${r.id}\t${r.name}\t${r.email}${r.admin ? '\tadmin' : ''}${r.active ? '' : '\tdeactivated'}${r.maintains.length ? `\tmaintains ${r.maintains.join(',')}` : ''}\n`);
       }),
     );
+  const change = (name: string, what: UserChange, command: Command) =>
+    run(command, async (settings) => {
+      const row = await withDatabase(settings, (h) => updateUser(h.db, name, what));
+      process.stdout.write(`${row.name} <${row.email}>${row.admin ? ' (admin)' : ''}${row.active ? '' : ' (deactivated)'}; their dashboard sessions ended\n`);
+    });
+  user
+    .command('update')
+    .description("change a user's email or admin flag (ends their dashboard sessions)")
+    .argument('<name>')
+    .option('--email <address>', 'their new address')
+    .option('--admin', 'make them an admin')
+    .option('--no-admin', 'make them a plain user')
+    .action((name: string, o: { email?: string; admin?: boolean }, command: Command) => change(name, { email: o.email, admin: o.admin }, command));
+  user
+    .command('deactivate')
+    .description('keep the user but refuse their logins and tokens (ends their dashboard sessions)')
+    .argument('<name>')
+    .action((name: string, _o: unknown, command: Command) => change(name, { active: false }, command));
+  user
+    .command('activate')
+    .description('let a deactivated user log in again')
+    .argument('<name>')
+    .action((name: string, _o: unknown, command: Command) => change(name, { active: true }, command));
   user
     .command('remove')
     .description('remove a user, their API tokens and their maintainerships')

@@ -7,7 +7,8 @@
  * (each still waits for it). Repeated failures for one user from one
  * client are throttled, per (client, user): an attacker cannot lock the admin out from elsewhere, and a
  * valid token or the right password is never refused. An unknown user costs a full password check too, so
- * the answer's timing does not tell which user names exist.
+ * the answer's timing does not tell which user names exist. A deactivated user (users.ts) is refused, by
+ * password and by any token of theirs, as if the credential were wrong.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Database } from '../db/client.js';
@@ -24,6 +25,15 @@ export interface Access {
   scopes: readonly Scope[];
   /** the user a request acts as; absent for the settings' admin and for tokens that belong to no user */
   user?: AccessUser;
+  /** what the login rests on: a dashboard session started from it ends when the token is revoked or the user changes */
+  credential?: Credential;
+}
+
+export interface Credential {
+  tokenId?: number;
+  userId?: number;
+  /** the user's stamp (app_user.stamp) when the credential was checked */
+  userStamp?: number;
 }
 
 export interface AccessUser {
@@ -141,7 +151,8 @@ export class Authenticator {
     const row = isAdmin ? undefined : await findUserByName(this.options.db, user);
     const hash = isAdmin ? adminHash : row?.passwordHash;
     const ok = await (this.options.verify ?? verifyPassword)(password, hash ?? (await decoyHash()));
-    return { ok: Boolean(hash) && ok, row };
+    // a deactivated user's password is checked all the same (the same time), then refused
+    return { ok: Boolean(hash) && ok && (row?.active ?? true), row };
   }
 
   private async checkBearer(token: string): Promise<Access | null> {
@@ -149,11 +160,14 @@ export class Authenticator {
     if (!row) return null;
     // last-used is informative only: don't make the request wait for it
     touchToken(this.options.db, row.id).catch(() => {});
-    const access: Access = { principal: `token:${row.name}`, scopes: row.scopes.filter(isScope) };
+    const access: Access = { principal: `token:${row.name}`, scopes: row.scopes.filter(isScope), credential: { tokenId: row.id } };
     if (row.userId !== null) {
+      // the token of a deactivated user is refused like a revoked one
       const owner = await findUserById(this.options.db, row.userId);
-      if (!owner) return null;
-      access.user = userAccess(owner).user;
+      const ownerAccess = owner && userAccess(owner);
+      if (!ownerAccess) return null;
+      access.user = ownerAccess.user;
+      access.credential = { ...ownerAccess.credential, tokenId: row.id };
     }
     return access;
   }
@@ -181,8 +195,15 @@ export class Authenticator {
   }
 }
 
-function userAccess(row: { id: number; name: string; email: string; admin: boolean }): Access {
-  return { principal: row.name, scopes: row.admin ? ALL_SCOPES : USER_SCOPES, user: { id: row.id, name: row.name, email: row.email, admin: row.admin } };
+/** What a user row may do; null for a deactivated user. */
+function userAccess(row: AppUserRow): Access | null {
+  if (!row.active) return null;
+  return {
+    principal: row.name,
+    scopes: row.admin ? ALL_SCOPES : USER_SCOPES,
+    user: { id: row.id, name: row.name, email: row.email, admin: row.admin },
+    credential: { userId: row.id, userStamp: row.stamp },
+  };
 }
 
 function decodeBasic(encoded: string): { user: string; password: string; decoded: string } | null {

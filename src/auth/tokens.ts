@@ -21,6 +21,7 @@ export async function createApiToken(db: Database, name: string, scopes: readonl
   if (owner !== undefined) {
     const user = await findUserByName(db, owner);
     if (!user) throw new AppError('invalid_request', `user: no user "${owner.slice(0, 70)}" (see patch-tracking user list)`, { field: 'user' });
+    if (!user.active) throw new AppError('invalid_request', `user: "${user.name}" is deactivated (a token of theirs would not work)`, { field: 'user' });
     userId = user.id;
   }
   const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');

@@ -69,10 +69,38 @@ export async function removeUser(db: Database, name: string): Promise<void> {
   await db.delete(appUser).where(eq(appUser.id, row.id));
 }
 
+/** A change to what a user's logins prove or may do: the stamp moves on, which ends their dashboard sessions (auth/sessions.ts). */
+const bumpStamp = { stamp: sql`${appUser.stamp} + 1` };
+
 export async function setUserPassword(db: Database, name: string, password: string): Promise<void> {
   const row = await existingUser(db, name);
   checkPassword(password);
-  await db.update(appUser).set({ passwordHash: await hashPassword(password) }).where(eq(appUser.id, row.id));
+  await db
+    .update(appUser)
+    .set({ passwordHash: await hashPassword(password), ...bumpStamp })
+    .where(eq(appUser.id, row.id));
+}
+
+export interface UserChange {
+  email?: string;
+  admin?: boolean;
+  /** false deactivates: no login, no working token, no session; true lets them in again */
+  active?: boolean;
+}
+
+/** Changes a user's email, admin flag or whether they may log in; the changed row. */
+export async function updateUser(db: Database, name: string, change: UserChange): Promise<AppUserRow> {
+  const row = await existingUser(db, name);
+  const email = change.email?.trim().toLowerCase();
+  if (email !== undefined) checkUser({ name: row.name, email });
+  const values = { ...(email !== undefined ? { email } : {}), ...(change.admin !== undefined ? { admin: change.admin } : {}), ...(change.active !== undefined ? { active: change.active } : {}) };
+  if (!Object.keys(values).length) throw new AppError('invalid_user', 'nothing to change: give an email, the admin flag or active', { field: 'email' });
+  const [updated] = await db
+    .update(appUser)
+    .set({ ...values, ...bumpStamp })
+    .where(eq(appUser.id, row.id))
+    .returning();
+  return updated!;
 }
 
 async function projectId(db: Database, linkName: string): Promise<number> {

@@ -9,6 +9,8 @@ export type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 export interface PageContext {
   /** who is logged in */
   principal?: string;
+  /** whether the login may manage users and tokens (the admin pages are in the nav) */
+  admin?: boolean;
   csrf: string;
   /** the page's own path and query (where login returns to) */
   here: string;
@@ -22,7 +24,7 @@ export function layout(ctx: PageContext, title: string, body: Html): Html {
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · patch-tracking</title><link rel="stylesheet" href="/static/dashboard.css">
 <meta name="htmx-config" content="${HTMX_CONFIG}"><script src="${HTMX_PATH}" defer></script></head>
-<body><header><strong><a href="/">patch-tracking</a></strong><a href="/">Overview</a><a href="/trackings">Trackings</a><a href="/#lists">Mailing lists</a><a href="/events">Events</a><span class="who">${who}</span></header>
+<body><header><strong><a href="/">patch-tracking</a></strong><a href="/">Overview</a><a href="/trackings">Trackings</a><a href="/#lists">Mailing lists</a><a href="/events">Events</a>${ctx.admin ? html`<a href="/admin/users">Users</a><a href="/admin/projects">Maintainers</a><a href="/admin/tokens">Tokens</a>` : ''}<span class="who">${who}</span></header>
 <main><h1>${title}</h1>${body}</main></body></html>`;
 }
 

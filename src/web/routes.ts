@@ -40,6 +40,7 @@ import type { PageContext } from './layout.js';
 import { formList, formText, idParam, intQuery, oneOf, patchChangeOf, positiveInt, text, yesNo } from './params.js';
 import { csrfToken, endSession, sessionOf, startSession, verifiedForm } from './session.js';
 import { HTMX_JS, HTMX_PATH } from './assets.js';
+import { registerAdminPages } from './admin-routes.js';
 import { STYLESHEET } from './style.js';
 import { projectStatsPage } from './views/activity.js';
 import { eventsAtom, eventsPage } from './views/events.js';
@@ -69,7 +70,7 @@ const SCAN_NOTICES: Record<string, string> = {
 };
 
 /** the page's context, and what the session's login may do (its scopes and user) */
-type WebEnv = { Variables: { page: PageContext; access: Access | undefined } };
+export type WebEnv = { Variables: { page: PageContext; access: Access | undefined } };
 
 const CSP = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 const PAGE_SIZE = 50;
@@ -105,7 +106,7 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
 
   app.use('*', async (c, next) => {
     const session = await sessionOf(c, sessions);
-    c.set('page', { principal: session?.principal, csrf: csrfToken(c), here: here(c) });
+    c.set('page', { principal: session?.principal, admin: grants(session?.access?.scopes ?? [], 'admin'), csrf: csrfToken(c), here: here(c) });
     c.set('access', session?.access);
     await next();
     c.header('Content-Security-Policy', CSP);
@@ -131,6 +132,8 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
       if (!grants(held, scope)) throw new AppError('insufficient_scope', `this needs the "${scope}" scope; this login has: ${held.join(', ') || 'none'}`);
       return next();
     };
+
+  registerAdminPages(app, deps, { read: async (c, next) => (c.get('page').principal ? needs('admin')(c, next) : toLogin(c)), write, admin: needs('admin') });
 
   app.get('/static/dashboard.css', (c) => {
     c.header('Cache-Control', 'public, max-age=3600');
@@ -222,45 +225,42 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
     }
   };
 
-  app.post(
-    '/trackings/:id/scan',
-    write,
-    needs('trackings'),
-    trackingAction(async (c, id) => {
-      const result = await scanOnDemand(db, deps.scanNow, id, { dryRun: false });
-      deps.logger.info({ tracking: id, action: result.action, actor: c.get('page').principal }, 'tracking scanned from the dashboard');
-      return result.action;
-    }),
-  );
+  /**
+   * A maintainer's action on a tracking (scan now, retry, propose a rejected range again): a write of the
+   * `trackings` scope at `/trackings/:id/<name>`, logged with its actor, answered by trackingAction.
+   */
+  const trackingActionRoute = (name: string, logMessage: string, act: (c: Context<WebEnv>, id: number) => Promise<{ done: string; log: Record<string, unknown> }>) =>
+    app.post(
+      `/trackings/:id/${name}`,
+      write,
+      needs('trackings'),
+      trackingAction(async (c, id) => {
+        const { done, log } = await act(c, id);
+        deps.logger.info({ tracking: id, ...log, actor: c.get('page').principal }, logMessage);
+        return done;
+      }),
+    );
 
-  app.post(
-    '/trackings/:id/retry',
-    write,
-    needs('trackings'),
-    trackingAction(async (c, id) => {
-      const t = await trackingOf(id);
-      const result = await lifecycle().retry(t);
-      if (result.action === 'paused') throw new AppError('tracking_paused', `tracking ${id} is paused: enable it first`);
-      if (result.action === 'busy') throw busyError();
-      deps.logger.info({ tracking: id, action: result.action, actor: c.get('page').principal }, 'tracking retried from the dashboard');
-      return result.action;
-    }),
-  );
+  trackingActionRoute('scan', 'tracking scanned from the dashboard', async (_c, id) => {
+    const result = await scanOnDemand(db, deps.scanNow, id, { dryRun: false });
+    return { done: result.action, log: { action: result.action } };
+  });
 
-  app.post(
-    '/trackings/:id/recreate',
-    write,
-    needs('trackings'),
-    trackingAction(async (c, id) => {
-      const t = await trackingOf(id);
-      const issueId = positiveInt(formText(await c.req.parseBody(), 'issue'), 'issue');
-      const row = issueId === undefined ? undefined : (await listIssues(db, { trackingId: id })).find((i) => i.id === issueId);
-      if (!row) throw invalidInput('issue', `no issue ${issueId ?? '(none given)'} of tracking ${id}`);
-      const p = await lifecycle().recreate(t, row);
-      deps.logger.info({ tracking: id, pr: p.prNumber, actor: c.get('page').principal }, 'rejected range proposed again from the dashboard');
-      return 'recreated';
-    }),
-  );
+  trackingActionRoute('retry', 'tracking retried from the dashboard', async (_c, id) => {
+    const result = await lifecycle().retry(await trackingOf(id));
+    if (result.action === 'paused') throw new AppError('tracking_paused', `tracking ${id} is paused: enable it first`);
+    if (result.action === 'busy') throw busyError();
+    return { done: result.action, log: { action: result.action } };
+  });
+
+  trackingActionRoute('recreate', 'rejected range proposed again from the dashboard', async (c, id) => {
+    const t = await trackingOf(id);
+    const issueId = positiveInt(formText(await c.req.parseBody(), 'issue'), 'issue');
+    const row = issueId === undefined ? undefined : (await listIssues(db, { trackingId: id })).find((i) => i.id === issueId);
+    if (!row) throw invalidInput('issue', `no issue ${issueId ?? '(none given)'} of tracking ${id}`);
+    const p = await lifecycle().recreate(t, row);
+    return { done: 'recreated', log: { pr: p.prNumber } };
+  });
 
   /** The dry run, made for eyes: a writer's page (it asks the upstream and renders the patches; it writes nothing). */
   app.get('/trackings/:id/preview', loggedIn, async (c) => {

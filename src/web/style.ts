@@ -31,6 +31,9 @@ a.button { border: 1px solid var(--line); border-radius: 4px; padding: .25em .5e
 section.preview { border-top: 1px solid var(--line); margin-top: 1.5em; }
 fieldset { border: 1px solid var(--line); border-radius: 6px; margin: 1em 0; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
+form.inline { display: inline; }
+form.stacked label:not(.check) { max-width: 32em; }
+label.check { flex-direction: row; gap: 1em; color: var(--fg); } label.check > span:first-child { min-width: 8em; white-space: nowrap; }
 details summary { cursor: pointer; padding: .2em 0; }
 pre { overflow-x: auto; padding: .6em; border: 1px solid var(--line); border-radius: 4px; }
 pre.diff { padding: 0; }

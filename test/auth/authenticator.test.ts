@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as passwords from '../../src/auth/passwords.js';
 import { Authenticator } from '../../src/auth/authenticator.js';
 import { ALL_SCOPES } from '../../src/auth/scopes.js';
+import { createApiToken } from '../../src/auth/tokens.js';
+import { createUser, updateUser } from '../../src/auth/users.js';
 import { createTestDatabase } from '../helpers/db.js';
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
@@ -100,5 +102,20 @@ describe('Authenticator', () => {
     clearInterval(tick);
     expect(done).toBe(true);
     expect(longest).toBeLessThan(200);
+  });
+
+  it('refuses a deactivated user, by password (even one verified a moment ago) and by their token; says what a login rests on', async () => {
+    const auth = new Authenticator({ user: 'admin', passwordHash: hash, db: handle.db });
+    const user = await createUser(handle.db, { name: 'dora', email: 'dora@example.org', password: 'dora password 1' });
+    const { token, row } = await createApiToken(handle.db, 'dora-bot', ['patches'], 'dora');
+    const byPassword = await auth.authenticate(basic('dora', 'dora password 1'), 'c9');
+    expect(byPassword).toMatchObject({ ok: true, principal: 'dora', credential: { userId: user.id, userStamp: 0 } });
+    expect(await auth.authenticate(`Bearer ${token}`, 'c9')).toMatchObject({ ok: true, principal: 'token:dora-bot', credential: { tokenId: row.id, userId: user.id, userStamp: 0 } });
+
+    await updateUser(handle.db, 'dora', { active: false });
+    expect(await auth.authenticate(basic('dora', 'dora password 1'), 'c9')).toEqual({ ok: false, reason: 'invalid' });
+    expect(await auth.authenticate(`Bearer ${token}`, 'c9')).toEqual({ ok: false, reason: 'invalid' });
+    await updateUser(handle.db, 'dora', { active: true });
+    expect(await auth.authenticate(basic('dora', 'dora password 1'), 'c9')).toMatchObject({ ok: true, credential: { userStamp: 2 } });
   });
 });

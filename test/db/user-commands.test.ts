@@ -1,4 +1,4 @@
-/** `patch-tracking user …` and `project maintainer …`: the admin's commands for users and maintainers, on the embedded database. */
+/** `patch-tracking user …` (add, list, passwd, update, deactivate, activate, remove) and `project maintainer …`: the admin's commands for users and maintainers, on the embedded database. */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -44,6 +44,13 @@ describe('user and maintainer commands', { timeout: 240_000 }, () => {
     ]);
 
     expect((await runBin(['user', 'passwd', 'maint'], env, Buffer.from('second password 2\n'))).code).toBe(0);
+    const updated = await runBin(['user', 'update', 'maint', '--email', 'New@Example.org', '--admin'], env);
+    expect(updated, updated.stderr).toMatchObject({ code: 0, stdout: 'maint <new@example.org> (admin); their dashboard sessions ended\n' });
+    expect((await runBin(['user', 'update', 'maint', '--no-admin'], env)).stdout).toBe('maint <new@example.org>; their dashboard sessions ended\n');
+    expect((await runBin(['user', 'update', 'maint'], env))).toMatchObject({ code: 1, stderr: 'patch-tracking: nothing to change: give an email, the admin flag or active\n' });
+    expect((await runBin(['user', 'deactivate', 'maint'], env)).stdout).toBe('maint <new@example.org> (deactivated); their dashboard sessions ended\n');
+    expect((await runBin(['user', 'list'], env)).stdout).toMatch(/\tmaint\tnew@example\.org\tdeactivated\tmaintains dev\n/);
+    expect((await runBin(['user', 'activate', 'maint'], env)).code).toBe(0);
     expect((await runBin(['project', 'maintainer', 'remove', 'dev', 'maint'], env)).stdout).toBe('maint no longer maintains dev\n');
     expect((await runBin(['user', 'remove', 'eve'], env)).stdout).toBe('removed user eve\n');
     expect((await runBin(['user', 'remove', 'eve'], env)).code).toBe(1);
@@ -53,6 +60,8 @@ describe('user and maintainer commands', { timeout: 240_000 }, () => {
       const maint = await findUserByName(h.db, 'maint');
       expect(await verifyPassword('second password 2', maint!.passwordHash)).toBe(true);
       expect(await verifyPassword('first password 1', maint!.passwordHash)).toBe(false);
+      // password, email + admin, admin, deactivate, activate: each moved the stamp that ends dashboard sessions
+      expect(maint).toMatchObject({ email: 'new@example.org', admin: false, active: true, stamp: 5 });
       expect(await findUserByName(h.db, 'eve')).toBeUndefined();
     } finally {
       await h.close();

@@ -1,10 +1,12 @@
 /**
  * The dashboard in a real browser (Debian's chromium, driven over CDP): log in, filter the patch list,
  * disable and re-enable a tracking, change a series' state, open a preview, the bulk form without
- * JavaScript. The main pages' screenshots and accessibility check are in accessibility.test.ts.
+ * JavaScript; the admin creates an API token (shown once), revokes it, and adds a project maintainer. The main pages' screenshots and accessibility check are in accessibility.test.ts.
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listApiTokens } from '../../src/auth/tokens.js';
+import { createUser, projectMaintainers } from '../../src/auth/users.js';
 import { getTracking, upsertTracking } from '../../src/db/trackings.js';
 import { seriesPatches } from '../../src/mail/export/mbox.js';
 import { getPatch } from '../../src/patchwork/patches.js';
@@ -120,6 +122,41 @@ describe.skipIf(!hasChromium)('the dashboard in chromium', () => {
     } finally {
       await plain.close();
     }
+  }, 120_000);
+
+  it('the admin creates an API token, sees it once, revokes it, and adds a maintainer to a project', async () => {
+    await page.goto(`${origin}/login?next=/admin/tokens`);
+    await page.fill('input[name=user]', TEST_USER);
+    await page.fill('input[name=password]', TEST_PASSWORD);
+    await Promise.all([page.waitForURL(`${origin}/admin/tokens`), page.click('button:has-text("Log in")')]);
+    await page.click('header a:has-text("Tokens")');
+    await page.fill('input[name=name]', 'browser-bot');
+    await page.check('input[name=scope][value=checks]');
+    await page.check('input[name=scope][value=tester]');
+    await page.click('button:has-text("Create token")');
+    await page.locator('text=shown only this once').waitFor();
+    const token = await page.inputValue('input.command');
+    expect(token).toMatch(/^ptk_[A-Za-z0-9_-]{43}$/);
+    expect(await page.textContent('main')).toContain('Scopes: checks, tester; acts as the service.');
+    const row = (await listApiTokens(world.db)).find((t) => t.name === 'browser-bot')!;
+    expect(row.scopes).toEqual(['checks', 'tester']);
+
+    // never again: the list shows its first characters only
+    await page.click('a:has-text("Back to the tokens")');
+    expect(await page.textContent('main')).toContain('browser-bot');
+    expect(await page.content()).not.toContain(token);
+    await Promise.all([page.waitForURL(`${origin}/admin/tokens?done=revoked`), page.click('button[aria-label="Revoke browser-bot"]')]);
+    expect(await page.textContent('p.notice')).toContain('Token revoked');
+    expect((await listApiTokens(world.db)).find((t) => t.id === row.id)!.revokedAt).not.toBeNull();
+
+    await createUser(world.db, { name: 'rosa', email: 'rosa@example.org', password: 'a long password 1' });
+    await page.click('header a:has-text("Maintainers")');
+    await Promise.all([page.waitForURL(`${origin}/admin/projects/demo/maintainers`), page.click('main a:has-text("Demo")')]);
+    await page.selectOption('select[name=user]', 'rosa');
+    await Promise.all([page.waitForURL(/done=added$/), page.click('button:has-text("Add maintainer")')]);
+    expect(await page.textContent('p.notice')).toBe('Maintainer added.');
+    expect(await page.locator('main table a:has-text("rosa")').count()).toBe(1);
+    expect(await projectMaintainers(world.db, 'demo')).toEqual(['rosa']);
   }, 120_000);
 
   it('loads the stylesheet and htmx on the main pages under the CSP (screenshots: accessibility.test.ts)', async () => {

@@ -15,6 +15,13 @@ export const appUser = pgTable(
     email: text('email').notNull(),
     passwordHash: text('password_hash').notNull(),
     admin: boolean('admin').notNull().default(false),
+    /** a deactivated user keeps their rows but cannot log in, and their tokens stop working */
+    active: boolean('active').notNull().default(true),
+    /**
+     * bumped whenever what the user's logins prove or may do changes (password, email, admin flag,
+     * deactivation): a dashboard session started before the change no longer matches and ends
+     */
+    stamp: integer('stamp').notNull().default(0),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex('app_user_name_key').on(t.name)],
@@ -75,6 +82,11 @@ export const webSession = pgTable(
     principal: text('principal').notNull(),
     /** what the login may do (its scopes and user), as it was at login */
     access: jsonb('access'),
+    /** the token the login presented: revoking (or deleting) it ends the session */
+    tokenId: integer('token_id').references(() => apiToken.id, { onDelete: 'cascade' }),
+    /** the user the login acts as, and their stamp at login: a change of the user (app_user.stamp) ends the session */
+    userId: integer('user_id').references(() => appUser.id, { onDelete: 'cascade' }),
+    userStamp: integer('user_stamp'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
   },

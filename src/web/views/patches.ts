@@ -62,7 +62,7 @@ ${raw(v.rows.map((p) => {
 ${f.series ? html`<input type="hidden" name="series" value="${f.series}">` : ''}
 <button type="submit">Filter</button></form>
 ${f.series ? html`<p class="notice">Patches of <a href="/series/${f.series}/">series ${f.series}</a>. <a href="${base}">All patches</a></p>` : ''}
-<p class="muted">${v.total} patch${v.total === 1 ? '' : 'es'}</p>
+<p class="muted">${v.total} patch${v.total === 1 ? '' : 'es'}${ctx.admin ? html` · <a href="/admin/projects/${encodeURIComponent(v.project.linkName)}/maintainers">maintainers</a>` : ''}</p>
 ${noticeBox(v.notice)}
 ${v.rows.length ? (bulk ? bulkForm(ctx, v.states, table) : table) : html`<p class="muted">No patches match.</p>`}
 <nav class="pager">${v.nextBefore !== undefined ? html`<a rel="next" href="${base}${query({ ...f, before: v.nextBefore })}">Older patches →</a>` : ''}</nav>`,
