@@ -28,6 +28,7 @@ import { resolveInputCommit } from './tracker/commit-id.js';
 import { Engine } from './tracker/engine.js';
 import { Scheduler } from './tracker/scheduler.js';
 import { landedStep } from './mail/landed/landed.js';
+import { analyseUpstreamed } from './upstreamed/report.js';
 import { UpstreamedStep } from './upstreamed/step.js';
 import { ArchiveFollower, summarizeFollow } from './mail/follow/follow.js';
 import { MailStore } from './mail/store/mail-store.js';
@@ -129,16 +130,14 @@ export async function startService(settings: Settings, options: { logger?: Logge
   // public-inbox archives are followed in their own step, through the same git mirrors as the engine
   const follower = new ArchiveFollower({ db: db.db, git: landedSource, store: new MailStore(db.db), logger });
   // spec patches the upstream release already has: one removal PR per tracking, version and set of patches
-  const upstreamed = new UpstreamedStep({
-    db: db.db,
-    logger,
+  const upstreamedDeps = {
     forges: parts.forges,
     git: landedSource,
     tagPatterns: settings.upstreamTagPatterns,
     githubGitUrl: forgeBases(settings).github.git,
     workRoot: join(settings.dataDir, 'upstreamed'),
-    publish,
-  });
+  };
+  const upstreamed = new UpstreamedStep({ ...upstreamedDeps, db: db.db, logger, publish });
   const cycle = async () => ({
     ...(await engine.runCycle()),
     upstreamed: await upstreamed.run(),
@@ -157,6 +156,7 @@ export async function startService(settings: Settings, options: { logger?: Logge
     trustedProxies: settings.trustedProxies,
     version: VERSION,
     scanNow: (id, options) => engine.scanNow(id, options),
+    upstreamed: (t) => analyseUpstreamed(upstreamedDeps, t),
     resolveCommit: (input) => resolveInputCommit(parts.sources, input, logger),
     ci: settings,
     upstreamPolicy,

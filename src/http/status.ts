@@ -57,6 +57,7 @@ const STATUS_BY_CODE: Readonly<Record<string, ContentfulStatusCode>> = {
   ci_not_configured: 503,
   source_unavailable: 503,
   engine_unavailable: 503,
+  analysis_unavailable: 503,
   mirror_locked: 503,
   forge_timeout: 504,
 };

@@ -5,7 +5,9 @@
  * not built from that head). Reads only; the API, the CLI, the dashboard and the scan cycle share it.
  */
 import { mkdirSync } from 'node:fs';
+import type { Database } from '../db/client.js';
 import type { PatchFinding, TrackingRow } from '../db/schema/index.js';
+import { getTracking } from '../db/trackings.js';
 import { AppError } from '../errors.js';
 import type { Forges } from '../forges/resolve.js';
 import { chooseSpecFile, specName, specVersion } from '../patches/spec.js';
@@ -118,4 +120,15 @@ export async function analyseUpstreamed(deps: UpstreamedDeps, t: TrackingRow): P
   }
   report.removable = report.upstream.tag !== null && upstream > 0;
   return report;
+}
+
+/** The analysis as the presentations are handed it (main.ts binds the deps). */
+export type AnalyseTracking = (t: TrackingRow) => Promise<UpstreamedReport>;
+
+/** The report of one tracking for the API and the dashboard: the tracking must exist, the analysis be wired here. */
+export async function upstreamedReportOf(db: Database, analyse: AnalyseTracking | undefined, id: number): Promise<UpstreamedReport> {
+  const t = await getTracking(db, id);
+  if (!t) throw new AppError('not_found', 'no such tracking');
+  if (!analyse) throw new AppError('analysis_unavailable', 'this process does not read upstreams: the spec patches cannot be compared here');
+  return analyse(t);
 }
