@@ -127,7 +127,12 @@ export class GiteeForge implements Forge {
       if (isDeletion(file)) {
         // already gone: nothing to delete (a resumed run)
         if (!sha) continue;
-        const result = await this.write('DELETE', `${repoPath(repo)}/contents/${encodePath(file.path)}`, { sha, message, branch });
+        // a DELETE carries its parameters in the query, as every v5 DELETE does
+        const { data: result } = await this.http.request<unknown>({
+          method: 'DELETE',
+          url: this.url(`${repoPath(repo)}/contents/${encodePath(file.path)}`),
+          query: { access_token: this.token, sha, message, branch },
+        });
         const parsed = commitResultSchema.safeParse(result);
         last = (parsed.success ? parsed.data.commit?.sha : undefined) ?? last;
         continue;
