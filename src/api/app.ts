@@ -137,7 +137,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   app.route('/', patchworkRoutes({ ...json('patches'), requireCheckWrite: needs('checks') }));
   app.route('/', publicInboxRoutes(json('read')));
   if (deps.gitee) app.route('/', giteeWebhookRoutes({ db: deps.db, ...deps.gitee }));
-  app.route('/', webRoutes({ db: deps.db, authenticator: deps.authenticator, logger: deps.logger, readAuth: deps.readAuth, scanNow: deps.scanNow, lifecycle: deps.lifecycle }));
+  app.route('/', webRoutes({ db: deps.db, authenticator: deps.authenticator, logger: deps.logger, readAuth: deps.readAuth, scanNow: deps.scanNow, lifecycle: deps.lifecycle, upstreamed: deps.upstreamed }));
 
   app.notFound((c) => {
     if (COMPAT_PATHS.has(c.req.path)) return c.text('Method Not Allowed', 405);
