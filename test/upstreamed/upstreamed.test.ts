@@ -5,6 +5,7 @@
  */
 import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { combinedStateOfTrackings } from '../../src/checks/service.js';
 import { issue, publication } from '../../src/db/schema/index.js';
 import { upsertTracking } from '../../src/db/trackings.js';
 import type { Forges } from '../../src/forges/resolve.js';
@@ -164,6 +165,8 @@ describe('a spec with three patches, two of them in the new upstream tag', () =>
     const [row] = await handle.db.select().from(publication).where(eq(publication.trackingId, t.id));
     expect(row).toMatchObject({ kind: 'upstreamed', step: 'done', rangeFrom: 'upstreamed:1.2', prNumber: pr.number });
     expect((await handle.db.select().from(issue)).map((i) => i.state)).toEqual(['open']);
+    // no CI runs on a removal: the tracking's check state stays that of its (absent) newest range
+    expect((await combinedStateOfTrackings(handle.db, [t.id])).get(t.id)).toBeNull();
   });
 
   it('the report names each patch, its method and commit, and writes nothing', async () => {
