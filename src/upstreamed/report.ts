@@ -116,7 +116,8 @@ export async function analyseUpstreamed(deps: UpstreamedDeps, t: TrackingRow): P
   report.applyCheck = analysis.applyCheck;
   const upstream = analysis.patches.filter((p) => p.status === 'upstream').length;
   if (report.version && !report.upstream.tag) {
-    report.notes.push(`no upstream tag ${report.upstream.tagsTried.join(' or ')} for Version ${report.version}: compared with the head of ${t.scmBranch} instead, nothing is proposed for removal`);
+    const tags = report.upstream.tagsTried.length ? `no upstream tag ${report.upstream.tagsTried.join(' or ')}` : 'UPSTREAM_TAG_PATTERNS make no valid tag name';
+    report.notes.push(`${tags} for Version ${report.version}: compared with the head of ${t.scmBranch} instead, nothing is proposed for removal`);
   }
   report.removable = report.upstream.tag !== null && upstream > 0;
   return report;

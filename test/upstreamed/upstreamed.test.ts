@@ -198,6 +198,16 @@ describe('a spec with three patches, two of them in the new upstream tag', () =>
     expect(forge.writes.filter((w) => w.startsWith('branch') || w.startsWith('commit'))).toHaveLength(2);
     expect((await proposeRemoval(ctx, t, report)).action).toBe('already_proposed');
   });
+  it('two replicas running the step at once: one proposes, the other stands aside; one issue, one PR', async () => {
+    await addTracking();
+    const step = () => new UpstreamedStep({ ...deps(), db: handle.db, logger, publish: publishOptions, now: () => NOW });
+    const results = await Promise.all([step().run(), step().run()]);
+    expect(results.map((r) => r.proposed).sort()).toEqual([0, 1]);
+    expect(results.filter((r) => r.skipped)).toHaveLength(1);
+    expect(forge.issues).toHaveLength(1);
+    expect(forge.pulls).toHaveLength(1);
+  });
+
   it('a removal PR closed without merging is recorded as rejected and the same removal is not proposed again', async () => {
     const t = await addTracking();
     const step = () => new UpstreamedStep({ ...deps(), db: handle.db, logger, publish: publishOptions, now: () => NOW });
