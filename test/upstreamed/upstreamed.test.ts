@@ -11,6 +11,7 @@ import { upsertTracking } from '../../src/db/trackings.js';
 import type { Forges } from '../../src/forges/resolve.js';
 import type { LifecycleDeps } from '../../src/lifecycle/deps.js';
 import { onPullClosed } from '../../src/lifecycle/pulls.js';
+import { recreateRange } from '../../src/lifecycle/recreate.js';
 import { createLogger } from '../../src/log.js';
 import { GitSource } from '../../src/sources/git.js';
 import { proposeRemoval } from '../../src/upstreamed/propose.js';
@@ -222,6 +223,9 @@ describe('a spec with three patches, two of them in the new upstream tag', () =>
     expect(row!.step).toBe('rejected');
     expect(await step().run()).toEqual({ analysed: 1, proposed: 0, failed: 0 });
     expect(forge.pulls).toHaveLength(1);
+    // `/patch-tracking recreate` is for ranges of upstream commits, not for removals
+    const [rejected] = await handle.db.select().from(issue).where(eq(issue.trackingId, t.id));
+    await expect(recreateRange(lifecycle, rejected!)).rejects.toMatchObject({ code: 'not_recreatable' });
   });
 });
 
