@@ -15,7 +15,7 @@ import { recreateRange } from '../../src/lifecycle/recreate.js';
 import { createLogger } from '../../src/log.js';
 import { GitSource } from '../../src/sources/git.js';
 import { proposeRemoval } from '../../src/upstreamed/propose.js';
-import { analyseUpstreamed, DEFAULT_TAG_PATTERNS, type UpstreamedDeps } from '../../src/upstreamed/report.js';
+import { analyseUpstreamed, DEFAULT_TAG_PATTERNS, tagCandidates, upstreamGitUrl, type UpstreamedDeps } from '../../src/upstreamed/report.js';
 import { UpstreamedStep } from '../../src/upstreamed/step.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { FakeForge, fakeForges } from '../helpers/fake-forge.js';
@@ -280,5 +280,18 @@ describe('patches that only the tree proves, or nothing proves', () => {
     const report = await analyseUpstreamed({ ...deps(), tagPatterns: ['%{name}-%{version}'] }, t);
     expect(report.upstream).toMatchObject({ tag: 'lib-1.2', tagsTried: ['lib-1.2'] });
     expect(report.removable).toBe(true);
+  });
+});
+
+describe('naming the upstream release', () => {
+  it('expands the tag patterns in order, without duplicates; %{name} only when the spec has one', () => {
+    expect(tagCandidates(['v%{version}', '%{version}', 'v%{version}'], { version: '2.4.1', name: 'curl' })).toEqual(['v2.4.1', '2.4.1']);
+    expect(tagCandidates(['%{name}-%{version}', 'release-%{version}'], { version: '1.0', name: null })).toEqual(['release-1.0']);
+  });
+
+  it('fetches a github upstream from the GitHub git URL; a mailing list has no tree', () => {
+    expect(upstreamGitUrl({ versionControl: 'github', scmRepo: 'curl/curl' }, 'https://ghe.example/')).toBe('https://ghe.example/curl/curl.git');
+    expect(upstreamGitUrl({ versionControl: 'git', scmRepo: 'https://git.example/x.git' }, 'https://github.com')).toBe('https://git.example/x.git');
+    expect(() => upstreamGitUrl({ versionControl: 'mail', scmRepo: 'list' }, 'https://github.com')).toThrow(/no upstream tree/);
   });
 });

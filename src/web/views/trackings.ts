@@ -6,6 +6,7 @@ import type { MailProjectRow } from '../../db/schema/mail.js';
 import type { IssueRow, PublicationRow, TrackingRow } from '../../db/schema/index.js';
 import type { WeeklyTrackingActivity } from '../../stats/activity.js';
 import type { RunResult } from '../../tracker/run.js';
+import { REMOVAL_PREFIX } from '../../upstreamed/propose.js';
 import type { UpstreamedReport } from '../../upstreamed/report.js';
 import { adviceFor, NEEDS_HUMAN, TRACKING_STATUSES } from '../../tracker/status.js';
 import { trackingActivityCharts } from './activity.js';
@@ -39,7 +40,7 @@ ${raw(o.needsHuman.map((t) => html`<tr><td>${trackingLink(t)}</td><td>${upstream
 </tbody></table>` : html`<p class="muted">Nothing is failing or blocked.</p>`}
 <h2>Open pull requests waiting for review (${o.openPulls.length})</h2>
 ${o.openPulls.length ? html`<table><thead><tr><th>PR</th><th>Issue</th><th>Target</th><th>Range</th><th>Opened</th></tr></thead><tbody>
-${raw(o.openPulls.map((i) => html`<tr><td>${link(i.prUrl, `PR ${i.prNumber ?? ''}`)}</td><td>${link(i.issueUrl, i.issue)}</td><td>${i.trackingId ? html`<a href="/trackings/${i.trackingId}">${i.repo} ${i.branch}</a>` : html`${i.repo} ${i.branch}`}</td><td class="muted">${short(i.rangeFrom)}..${short(i.rangeTo)}</td><td>${when(i.createdAt)}</td></tr>`).join(''))}
+${raw(o.openPulls.map((i) => html`<tr><td>${link(i.prUrl, `PR ${i.prNumber ?? ''}`)}</td><td>${link(i.issueUrl, i.issue)}</td><td>${i.trackingId ? html`<a href="/trackings/${i.trackingId}">${i.repo} ${i.branch}</a>` : html`${i.repo} ${i.branch}`}</td><td class="muted">${rangeText(i)}</td><td>${when(i.createdAt)}</td></tr>`).join(''))}
 </tbody></table>` : html`<p class="muted">No open pull requests.</p>`}
 ${o.activity ? html`<h2>Activity</h2>${trackingActivityCharts(o.activity, { id: 'all', of: 'all trackings' })}` : ''}
 <h2>Latest events <a class="more" href="/events">(all events)</a></h2>
@@ -53,6 +54,12 @@ ${o.projects.length ? html`<ul>${raw(o.projects.map((p) => html`<li><a href="/pr
 
 function short(sha: string | null): string {
   return sha ? sha.slice(0, 12) : '';
+}
+
+/** A range of upstream commits, or the removal of spec patches already upstream in a version. */
+function rangeText(i: Pick<IssueRow, 'rangeFrom' | 'rangeTo'>): string {
+  if (i.rangeFrom?.startsWith(REMOVAL_PREFIX)) return `removal of patches upstream in ${i.rangeFrom.slice(REMOVAL_PREFIX.length)}`;
+  return `${short(i.rangeFrom)}..${short(i.rangeTo)}`;
 }
 
 export interface TrackingListView {
