@@ -284,7 +284,9 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
     try {
       return c.html(upstreamedPage(c.get('page'), t, await upstreamedReportOf(db, deps.upstreamed, id)));
     } catch (err) {
-      if (err instanceof AppError && err.code !== 'not_found') return c.html(upstreamedPage(c.get('page'), t, { error: err.message }), statusOf(err));
+      // htmx swaps in only successful answers: the section it loads says why in-band
+      const status = c.req.header('HX-Request') === 'true' ? 200 : undefined;
+      if (err instanceof AppError && err.code !== 'not_found') return c.html(upstreamedPage(c.get('page'), t, { error: err.message }), status ?? statusOf(err));
       throw err;
     }
   });

@@ -78,4 +78,11 @@ describe.skipIf(!hasChromium)('the section in chromium', () => {
     expect(await page.textContent('#upstreamed')).toContain('tag v2.1');
     expect(page.url()).toBe(`${browser.origin}/trackings/${id}`);
   }, 120_000);
+
+  it('says why when the upstream cannot be read, instead of waiting forever', async () => {
+    const { row } = await upsertTracking(world.db, { versionControl: 'git', scmRepo: `${upstream.url}-gone`, scmBranch: 'main', repo: 'src-openeuler/gone', branch: 'master', enabled: true });
+    await page.goto(`${browser.origin}/trackings/${row.id}`);
+    await page.locator('#upstreamed .error-box').waitFor({ timeout: 30_000 });
+    expect(await page.textContent('#upstreamed')).toMatch(/^Could not compare: /);
+  }, 120_000);
 });
