@@ -3,6 +3,7 @@
  * behaviour; it only builds the parts and connects them.
  */
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { Octokit } from '@octokit/rest';
 import type { Probot } from 'probot';
 import { firstDelivery } from './lifecycle/deliveries.js';
@@ -27,6 +28,8 @@ import { resolveInputCommit } from './tracker/commit-id.js';
 import { Engine } from './tracker/engine.js';
 import { Scheduler } from './tracker/scheduler.js';
 import { landedStep } from './mail/landed/landed.js';
+import { analyseUpstreamed } from './upstreamed/report.js';
+import { UpstreamedStep } from './upstreamed/step.js';
 import { ArchiveFollower, summarizeFollow } from './mail/follow/follow.js';
 import { MailStore } from './mail/store/mail-store.js';
 import { GitSource } from './sources/git.js';
@@ -126,8 +129,18 @@ export async function startService(settings: Settings, options: { logger?: Logge
   const landedSource = new GitSource({ dataDir: settings.dataDir, upstreamPolicy, logger });
   // public-inbox archives are followed in their own step, through the same git mirrors as the engine
   const follower = new ArchiveFollower({ db: db.db, git: landedSource, store: new MailStore(db.db), logger });
+  // spec patches the upstream release already has: one removal PR per tracking, version and set of patches
+  const upstreamedDeps = {
+    forges: parts.forges,
+    git: landedSource,
+    tagPatterns: settings.upstreamTagPatterns,
+    githubGitUrl: forgeBases(settings).github.git,
+    workRoot: join(settings.dataDir, 'upstreamed'),
+  };
+  const upstreamed = new UpstreamedStep({ ...upstreamedDeps, db: db.db, logger, publish });
   const cycle = async () => ({
     ...(await engine.runCycle()),
+    upstreamed: await upstreamed.run(),
     seriesSentToCi: await runPendingSeriesCi({ db: db.db, settings, logger, forges: parts.forges }),
     // mailing-list patches that landed in their project's upstream
     landed: await landedStep(db.db, landedSource, logger),
@@ -143,6 +156,7 @@ export async function startService(settings: Settings, options: { logger?: Logge
     trustedProxies: settings.trustedProxies,
     version: VERSION,
     scanNow: (id, options) => engine.scanNow(id, options),
+    upstreamed: (t) => analyseUpstreamed(upstreamedDeps, t),
     resolveCommit: (input) => resolveInputCommit(parts.sources, input, logger),
     ci: settings,
     upstreamPolicy,

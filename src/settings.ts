@@ -186,6 +186,8 @@ const fileSchema = z.object({
   BOT_NAME: text('patch-tracking'),
   BOT_EMAIL: text('patch-tracking@localhost'),
   UPDATE_OPEN_PR: bool('false'),
+  /** how a spec's Version names its upstream release tag (src/upstreamed/), tried in order */
+  UPSTREAM_TAG_PATTERNS: list('v%{version},%{version}'),
   APP_ID: text(''),
   PRIVATE_KEY: text(''),
   WEBHOOK_SECRET: text(''),
@@ -242,6 +244,7 @@ const settingsSchema = fileSchema
     botName: s.BOT_NAME,
     botEmail: s.BOT_EMAIL,
     updateOpenPr: s.UPDATE_OPEN_PR,
+    upstreamTagPatterns: s.UPSTREAM_TAG_PATTERNS,
     appId: s.APP_ID,
     privateKey: s.PRIVATE_KEY,
     webhookSecret: s.WEBHOOK_SECRET,

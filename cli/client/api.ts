@@ -158,6 +158,11 @@ export class PatchTrackingApi {
     return this.v1('POST', `api/v1/trackings/${id}/scan`, dryRun ? { dry_run: 'true' } : undefined, undefined, 15 * 60_000);
   }
 
+  async upstreamed(id: number): Promise<unknown> {
+    // the upstream is fetched first: allow it the time a scan gets
+    return this.v1('GET', `api/v1/trackings/${id}/upstreamed`, undefined, undefined, 15 * 60_000);
+  }
+
   async createToken(name: string, scopes: string[], user?: string): Promise<ApiToken> {
     return (await this.v1('POST', 'api/v1/tokens', undefined, { name, scopes, ...(user ? { user } : {}) })) as ApiToken;
   }

@@ -13,6 +13,7 @@ import { exportAction } from './commands/export.js';
 import { queryAction } from './commands/query.js';
 import { scanAction } from './commands/scan.js';
 import { showAction } from './commands/show.js';
+import { upstreamedAction } from './commands/upstreamed.js';
 import { PROJECT_FLAGS, projectAddAction, projectListAction, projectUpdateAction } from './commands/project.js';
 import { tokenCreateAction, tokenListAction, tokenRevokeAction } from './commands/token.js';
 import { enableAction, updateAction } from './commands/update.js';
@@ -132,6 +133,14 @@ export function buildProgram(context: RunContext): Command {
     .option('--out <dir>', 'with --dry-run: write the patch files, the edited spec, the spec diff and the issue and PR texts into DIR (new or empty)')
     .option('--json', "print the server's answer as JSON (for scripts)");
   addConnectionOptions(scan, 'write').action((options) => scanAction(context, options));
+
+  const upstreamed = program
+    .command('upstreamed')
+    .description("which of the spec's patches the upstream release already has (a report: nothing is changed)")
+    .requiredOption('--repo <repo>', 'target repository')
+    .requiredOption('--branch <branch>', 'target branch')
+    .option('--json', "print the server's answer as JSON (for scripts)");
+  addConnectionOptions(upstreamed, 'read').action((options) => upstreamedAction(context, options));
 
   const token = program.command('token').description('API tokens for scripts and CI (sent as Authorization: Bearer)');
   addConnectionOptions(

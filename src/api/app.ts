@@ -45,6 +45,8 @@ export interface ApiDeps {
   bodyLimit: number;
   version?: string;
   scanNow?: V1Deps['scanNow'];
+  /** GET /api/v1/trackings/{id}/upstreamed and the dashboard's section (src/upstreamed) */
+  upstreamed?: V1Deps['upstreamed'];
   /** an abbreviated scm_commit made full when the upstream answers (tracker/commit-id.ts) */
   resolveCommit?: V1Deps['resolveCommit'];
   /** which upstream URLs a tracking may name (ALLOW_LOCAL_UPSTREAMS, UPSTREAM_ALLOW_HOSTS); default: no local ones */
@@ -117,7 +119,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
 
   // every /api/v1 router is mounted on v1, so its OpenAPI document describes each of them; each group's writes need its scope
   const json = (scope: Scope) => ({ db: deps.db, requireWrite: needs(scope), requireRead: jsonRead });
-  const v1 = v1Routes({ ...json('trackings'), requireAdmin: needs('admin'), scanNow: deps.scanNow, resolveCommit: deps.resolveCommit, upstreamPolicy });
+  const v1 = v1Routes({ ...json('trackings'), requireAdmin: needs('admin'), scanNow: deps.scanNow, resolveCommit: deps.resolveCommit, upstreamPolicy, upstreamed: deps.upstreamed });
   v1.route('/', seriesCompareRoutes({ db: deps.db, requireRead: jsonRead, compare: deps.compare }));
   // one mail store for the intake and the project routes, so a project changed over the API applies at once
   const mailStore = deps.mail?.store ?? new MailStore(deps.db);
@@ -135,7 +137,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   app.route('/', patchworkRoutes({ ...json('patches'), requireCheckWrite: needs('checks') }));
   app.route('/', publicInboxRoutes(json('read')));
   if (deps.gitee) app.route('/', giteeWebhookRoutes({ db: deps.db, ...deps.gitee }));
-  app.route('/', webRoutes({ db: deps.db, authenticator: deps.authenticator, logger: deps.logger, readAuth: deps.readAuth, scanNow: deps.scanNow, lifecycle: deps.lifecycle }));
+  app.route('/', webRoutes({ db: deps.db, authenticator: deps.authenticator, logger: deps.logger, readAuth: deps.readAuth, scanNow: deps.scanNow, lifecycle: deps.lifecycle, upstreamed: deps.upstreamed }));
 
   app.notFound((c) => {
     if (COMPAT_PATHS.has(c.req.path)) return c.text('Method Not Allowed', 405);

@@ -238,7 +238,8 @@ export async function combinedStateOfTrackings(db: Database, trackingIds: number
   const latest = await db
     .select({ trackingId: publication.trackingId, id: sql<number>`max(${publication.id})` })
     .from(publication)
-    .where(and(inArray(publication.trackingId, trackingIds), inArray(publication.step, ['pr', 'done'])))
+    // a removal of upstreamed patches gets no CI checks: the newest range of upstream commits is the one checked
+    .where(and(inArray(publication.trackingId, trackingIds), inArray(publication.step, ['pr', 'done']), eq(publication.kind, 'range')))
     .groupBy(publication.trackingId);
   const states = await combinedStateOfEach(db, 'range', latest.map((l) => Number(l.id)));
   for (const l of latest) out.set(l.trackingId, states.get(Number(l.id)) ?? 'pending');

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { AppError } from '../errors.js';
 import { HttpClient, type HttpClientOptions, type HttpRequest, type QueryValue } from './http.js';
-import { bodyLinkingIssue, type FileChange, type Forge, type ForgeIssue, type ForgePull, type ForgeRepo } from './types.js';
+import { bodyLinkingIssue, isDeletion, type FileChange, type Forge, type ForgeIssue, type ForgePull, type ForgeRepo } from './types.js';
 
 export const DEFAULT_GITEE_API_URL = 'https://gitee.com/api/v5';
 
@@ -87,12 +87,16 @@ export class GiteeForge implements Forge {
   async commitFiles(repo: ForgeRepo, branch: string, message: string, files: FileChange[]): Promise<string> {
     if (files.length === 0) throw new AppError('invalid_commit', 'commitFiles needs at least one file');
     const existing = await this.existingBlobs(repo, branch, files.map((file) => file.path));
-    const actions = files.map((file) => ({
-      action: existing.has(file.path) ? 'update' : 'create',
-      path: file.path,
-      content: Buffer.from(file.content, 'utf8').toString('base64'),
-      encoding: 'base64',
-    }));
+    const actions = files.map((file) =>
+      isDeletion(file)
+        ? { action: 'delete', path: file.path }
+        : {
+            action: existing.has(file.path) ? 'update' : 'create',
+            path: file.path,
+            content: Buffer.from(file.content, 'utf8').toString('base64'),
+            encoding: 'base64',
+          },
+    );
     let result: unknown;
     try {
       result = await this.write('POST', `${repoPath(repo)}/commits`, { branch, message, actions });
@@ -120,6 +124,19 @@ export class GiteeForge implements Forge {
     let last = '';
     for (const file of files) {
       const sha = existing.get(file.path);
+      if (isDeletion(file)) {
+        // already gone: nothing to delete (a resumed run)
+        if (!sha) continue;
+        // a DELETE carries its parameters in the query, as every v5 DELETE does
+        const { data: result } = await this.http.request<unknown>({
+          method: 'DELETE',
+          url: this.url(`${repoPath(repo)}/contents/${encodePath(file.path)}`),
+          query: { access_token: this.token, sha, message, branch },
+        });
+        const parsed = commitResultSchema.safeParse(result);
+        last = (parsed.success ? parsed.data.commit?.sha : undefined) ?? last;
+        continue;
+      }
       const body = { content: Buffer.from(file.content, 'utf8').toString('base64'), message, branch, ...(sha ? { sha } : {}) };
       const result = await this.write(sha ? 'PUT' : 'POST', `${repoPath(repo)}/contents/${encodePath(file.path)}`, body);
       const parsed = commitResultSchema.safeParse(result);

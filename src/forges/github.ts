@@ -5,7 +5,7 @@
 import type { Octokit } from '@octokit/rest';
 import { AppError } from '../errors.js';
 import { gh } from './octokit.js';
-import { bodyLinkingIssue, type FileChange, type Forge, type ForgeIssue, type ForgePull, type ForgeRepo } from './types.js';
+import { bodyLinkingIssue, isDeletion, type FileChange, type Forge, type ForgeIssue, type ForgePull, type ForgeRepo } from './types.js';
 
 export interface GitHubForgeOptions {
   /** the login issues are created by (an app's is `<slug>[bot]`); found with GET /user when not given */
@@ -91,7 +91,12 @@ export class GitHubForge implements Forge {
         owner,
         repo: name,
         base_tree: parentCommit.data.tree.sha,
-        tree: files.map((file) => ({ path: file.path, mode: '100644' as const, type: 'blob' as const, content: file.content })),
+        // a null sha removes the path from the base tree
+        tree: files.map((file) =>
+          isDeletion(file)
+            ? { path: file.path, mode: '100644' as const, type: 'blob' as const, sha: null }
+            : { path: file.path, mode: '100644' as const, type: 'blob' as const, content: file.content },
+        ),
         ...REPLAY_SAFE,
       }),
     );

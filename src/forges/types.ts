@@ -15,12 +15,23 @@ export interface ForgeRepo {
   gitUrl?: string;
 }
 
-export interface FileChange {
+/** A file written by a commit: created when the path is new on the branch, replaced when it exists. */
+export interface FileWrite {
   /** path from the repository root, `/`-separated */
   path: string;
-  /** UTF-8 text; created when the path is new on the branch, replaced when it exists */
+  /** UTF-8 text */
   content: string;
 }
+
+/** A file a commit removes (a patch the upstream already contains). */
+export interface FileDeletion {
+  path: string;
+  delete: true;
+}
+
+export type FileChange = FileWrite | FileDeletion;
+
+export const isDeletion = (file: FileChange): file is FileDeletion => 'delete' in file;
 
 export interface ForgeIssue {
   /** Gitee issue numbers are strings like I1ABCD; GitHub's are decimal strings */

@@ -35,6 +35,8 @@ const STATUS_BY_CODE: Readonly<Record<string, ContentfulStatusCode>> = {
   invalid_patch: 422,
   patch_not_utf8: 422,
   spec_unrecognized: 422,
+  upstream_unsupported: 422,
+  not_recreatable: 409,
   too_many_attempts: 429,
   database_unavailable: 503,
   forge_rate_limited: 429,
@@ -55,6 +57,7 @@ const STATUS_BY_CODE: Readonly<Record<string, ContentfulStatusCode>> = {
   ci_not_configured: 503,
   source_unavailable: 503,
   engine_unavailable: 503,
+  analysis_unavailable: 503,
   mirror_locked: 503,
   forge_timeout: 504,
 };

@@ -9,6 +9,7 @@ import { recordPullClosed } from '../events/service.js';
 import { issue, publication } from '../db/schema/index.js';
 import type { LifecycleDeps } from './deps.js';
 import type { PullClosedEvent } from './events.js';
+import { REMOVAL_PREFIX } from '../upstreamed/propose.js';
 import { findIssueRow, publicationOf } from './rows.js';
 
 export type PullClosedOutcome = 'merged' | 'rejected' | 'ignored';
@@ -49,9 +50,15 @@ export async function onPullClosed(deps: LifecycleDeps, event: PullClosedEvent):
 
   // resolved per step: a missing token fails the courtesy calls, not the recorded decision
   const forge = () => deps.forges.forRepo(event.repo);
-  const body = event.merged
-    ? `The pull request #${event.number} with the upstream commits ${range} was merged. Closing this issue.`
-    : `The pull request #${event.number} was closed without merging, so the upstream commits ${range} are marked as rejected and will not be proposed again. A maintainer can comment \`/patch-tracking recreate\` here to propose them again.`;
+  const removal = row.rangeFrom?.startsWith(REMOVAL_PREFIX) ? row.rangeFrom.slice(REMOVAL_PREFIX.length) : null;
+  const body =
+    removal !== null
+      ? event.merged
+        ? `The pull request #${event.number} removing the spec patches already upstream in version ${removal} was merged. Closing this issue.`
+        : `The pull request #${event.number} was closed without merging: this removal of patches already upstream in version ${removal} will not be proposed again.`
+      : event.merged
+        ? `The pull request #${event.number} with the upstream commits ${range} was merged. Closing this issue.`
+        : `The pull request #${event.number} was closed without merging, so the upstream commits ${range} are marked as rejected and will not be proposed again. A maintainer can comment \`/patch-tracking recreate\` here to propose them again.`;
   const steps: [string, () => Promise<void>][] = [
     ['comment', () => forge().comment(event.repo, { kind: 'issue', id: row.issue }, body)],
     ['close issue', () => forge().closeIssue(event.repo, row.issue)],

@@ -37,6 +37,9 @@ export async function recreateRange(deps: LifecycleDeps, row: IssueRow): Promise
   const p = await publicationOf(deps.db, row);
   const [t] = row.trackingId === null ? [] : await deps.db.select().from(tracking).where(eq(tracking.id, row.trackingId));
   if (!p || !t) throw new AppError('not_found', 'the tracking or the publication of this range no longer exists');
+  if (p.kind !== 'range') {
+    throw new AppError('not_recreatable', 'a removal of patches already upstream is not recreated: a new one is proposed when the spec Version or the set of patches already upstream changes');
+  }
   // rejected, or a recreate that stopped halfway (which simply resumes)
   if (p.step === 'done') {
     throw new AppError('already_recreated', `this range was already proposed again${p.prUrl ? `: ${p.prUrl}` : ''}`);

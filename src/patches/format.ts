@@ -1,6 +1,6 @@
 import { parsePatch } from 'diff';
 import { AppError, errorMessage } from '../errors.js';
-import type { FileChange } from '../forges/types.js';
+import type { FileWrite } from '../forges/types.js';
 import { chooseSpecFile, editSpec, type SpecEditMode } from './spec.js';
 
 /** What a patch file is made from; UpstreamCommit (and GitCommit, which knows `empty`) fit. */
@@ -26,7 +26,7 @@ export interface PatchSet {
   /** one per non-empty commit, oldest first */
   patches: PatchFile[];
   /** the same, as the forge wants them */
-  files: FileChange[];
+  files: FileWrite[];
   /** commits that change nothing: no patch file (GNU patch rejects a diff-less file), listed for the issue */
   skippedEmpty: PatchCommit[];
 }
@@ -151,7 +151,7 @@ export type SpecOutcome =
 
 export interface Publication {
   /** everything to commit on the temp branch: patch files, then the spec */
-  files: FileChange[];
+  files: FileWrite[];
   patches: PatchFile[];
   /** commits that change nothing and got no file */
   skippedEmpty: PatchCommit[];

@@ -61,8 +61,94 @@ export function editSpec(input: SpecEditInput): SpecEditResult {
   const patchNumbers = addPatchTags(spec, files);
   addPatchApplications(spec, patchNumbers, warnings);
   const release = bumpRelease(spec, warnings);
-  addChangelogEntry(spec, input, release, warnings);
+  const lines = input.commits.map((c) => `${c.sha.slice(0, 7)} ${changelogText(c.subject)}`);
+  addChangelogEntry(spec, lines, input, release, warnings);
   return { content: spec.toString(), warnings, patchNumbers };
+}
+
+export interface SpecRemovalInput {
+  spec: string;
+  /** the Patch numbers to remove, each with the changelog line that says why */
+  remove: { number: number; changelog: string }[];
+  packager: { name: string; email: string };
+  now: Date;
+}
+
+/**
+ * Takes patches out of an RPM spec: their `PatchNNNN:` tags and the `%patch` lines that apply them, with
+ * Release bumped and a %changelog entry; nothing else changes. `%autosetup`/`%autopatch` need no edit.
+ */
+export function removePatches(input: SpecRemovalInput): { content: string; warnings: string[] } {
+  assertPackager(input.packager);
+  const spec = new SpecLines(input.spec);
+  const warnings: string[] = [];
+  const numbers = new Set(input.remove.map((r) => r.number));
+  const structure = spec.structure();
+  const drop = new Set<number>();
+  let auto = -1;
+  for (const i of structure.find(structure.mainPreamble, PATCH_TAG_RE)) {
+    const digits = PATCH_TAG_RE.exec(spec.lines[i]!.text)![3]!;
+    const n = digits === '' ? auto + 1 : Number.parseInt(digits, 10);
+    auto = n;
+    if (!numbers.has(n)) continue;
+    // rpm numbers an unnumbered tag after the one before it: removing it renumbers the ones that follow
+    if (digits === '') warnings.push(`Patch${n} has no number in the spec; check that the Patch tags after it still apply the right files`);
+    drop.add(i);
+  }
+  const prep = structure.section('prep');
+  if (prep) {
+    for (const i of structure.find(prep, PATCH_MACRO_RE)) {
+      const text = spec.lines[i]!.text;
+      const applied = patchMacroNumbers(text);
+      const removed = applied.filter((n) => numbers.has(n));
+      if (removed.length === 0) continue;
+      if (removed.length < applied.length) warnings.push(`"${text.trim()}" applies Patch${removed.join(', Patch')} with others; edit it by hand`);
+      else drop.add(i);
+    }
+    if (structure.find(prep, /%\{?PATCH\d+\b/).some((i) => input.remove.some((r) => new RegExp(`%\\{?PATCH${r.number}\\b`).test(spec.lines[i]!.text)))) {
+      warnings.push('%prep names a removed patch with %{PATCHn}; remove that command by hand');
+    }
+  }
+  for (const i of [...drop].sort((a, b) => b - a)) spec.lines.splice(i, 1);
+  const release = bumpRelease(spec, warnings);
+  addChangelogEntry(spec, input.remove.map((r) => changelogText(r.changelog)), input, release, warnings);
+  return { content: spec.toString(), warnings };
+}
+
+/** The Patch numbers a `%patch` line applies: %patch3, %patch 3, %patch -P 3 (-P may repeat), bare %patch = 0. */
+function patchMacroNumbers(text: string): number[] {
+  const m = PATCH_MACRO_RE.exec(text)!;
+  if (m[2] !== '') return [Number(m[2])];
+  const numbers = [...m[3]!.matchAll(/-P\s*(\d+)/g)].map((p) => Number(p[1]));
+  const positional = /^\s+(\d+)(?=\s|$)/.exec(m[3]!);
+  if (positional) numbers.push(Number(positional[1]));
+  return numbers.length ? numbers : [0];
+}
+
+/** The spec's Version with the macros it defines plainly resolved; null when it has none or it cannot be resolved. */
+export function specVersion(content: string): string | null {
+  const spec = new SpecLines(content);
+  const structure = spec.structure();
+  const texts = spec.lines.map((l) => l.text);
+  const tag = (name: string) => {
+    const re = TAG_VALUE_RE(name);
+    const i = structure.find(structure.mainPreamble, re)[0];
+    return i === undefined ? undefined : re.exec(texts[i]!)![2];
+  };
+  const raw = tag('version');
+  if (raw === undefined) return null;
+  return new MacroTable(texts, { name: tag('name'), version: raw }).expand(raw);
+}
+
+/** The spec's Name, resolved like Version. */
+export function specName(content: string): string | null {
+  const spec = new SpecLines(content);
+  const structure = spec.structure();
+  const re = TAG_VALUE_RE('name');
+  const i = structure.find(structure.mainPreamble, re)[0];
+  if (i === undefined) return null;
+  const raw = re.exec(spec.lines[i]!.text)![2]!;
+  return new MacroTable(spec.lines.map((l) => l.text), {}).expand(raw);
 }
 
 function assertPackager(packager: { name: string; email: string }): void {
@@ -264,7 +350,13 @@ export function bumpReleaseValue(value: string): string | null {
 
 // ── %changelog ────────────────────────────────────────────────────────────────
 
-function addChangelogEntry(spec: SpecLines, input: SpecEditInput, release: string | undefined, warnings: string[]): void {
+function addChangelogEntry(
+  spec: SpecLines,
+  lines: string[],
+  input: Pick<SpecEditInput, 'packager' | 'now'>,
+  release: string | undefined,
+  warnings: string[],
+): void {
   const structure = spec.structure();
   const changelog = structure.section('changelog');
   if (changelog && structure.find(changelog, /%\{?autochangelog\}?/).length > 0) {
@@ -272,7 +364,7 @@ function addChangelogEntry(spec: SpecLines, input: SpecEditInput, release: strin
     return;
   }
   const entry = [`* ${changelogDate(input.now)} ${input.packager.name} <${input.packager.email}> - ${evr(spec, release, warnings)}`];
-  for (const c of input.commits) entry.push(`- ${c.sha.slice(0, 7)} ${changelogText(c.subject)}`);
+  for (const line of lines) entry.push(`- ${line}`);
 
   if (!changelog) {
     const last = spec.lines.at(-1);

@@ -16,7 +16,7 @@ import { createTwoFilesPatch } from 'diff';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { issue, publication, tracking, type PublicationRow, type PublishedCommit, type TrackingRow } from '../db/schema/index.js';
-import type { FileChange, Forge, ForgeIssue, ForgeRepo } from '../forges/types.js';
+import type { FileChange, FileWrite, Forge, ForgeIssue, ForgeRepo } from '../forges/types.js';
 import type { Logger } from '../log.js';
 import { validatePatch, type PatchCommit } from '../patches/format.js';
 import { planPublication as planFiles } from '../patches/format.js';
@@ -44,7 +44,7 @@ export interface PublishContext {
 
 /** What a range will look like once published: the files and texts, computed without writing anything. */
 export interface PublicationPlan {
-  files: FileChange[];
+  files: FileWrite[];
   patchFiles: string[];
   specPath: string | null;
   specDiff: string | null;
@@ -52,7 +52,7 @@ export interface PublicationPlan {
   description: texts.RangeDescription;
 }
 
-const STEPS = ['planned', 'branch', 'files', 'issue', 'pr', 'done'] as const;
+export const STEPS = ['planned', 'branch', 'files', 'issue', 'pr', 'done'] as const;
 type Step = (typeof STEPS)[number];
 const reached = (row: PublicationRow, step: Step) => STEPS.indexOf(row.step as Step) >= STEPS.indexOf(step);
 
@@ -147,7 +147,7 @@ async function loadOrPlan(ctx: PublishContext, t: TrackingRow, from: string, to:
   return row!;
 }
 
-async function advance(ctx: PublishContext, id: number, step: Step, values: Partial<typeof publication.$inferInsert> = {}): Promise<PublicationRow> {
+export async function advance(ctx: PublishContext, id: number, step: Step, values: Partial<typeof publication.$inferInsert> = {}): Promise<PublicationRow> {
   const [row] = await ctx.db
     .update(publication)
     .set({ ...values, step, lastError: null, updatedAt: new Date() })
@@ -163,17 +163,54 @@ export interface PublishResult {
 }
 
 /**
+ * What the steps publish, whatever the publication's kind: the one commit's files and the texts. `committed`
+ * tells whether an earlier run's commit is already on the temp branch; `record` ends the publication.
+ */
+export interface StepWork {
+  plan(row: PublicationRow): Promise<{ files: FileChange[]; patchFiles: string[]; notes: string[]; commitMessage: string }>;
+  committed(row: PublicationRow, files: FileChange[]): Promise<boolean>;
+  marker: string;
+  texts(row: PublicationRow): { issueTitle: string; issueBody: string; pullTitle: string; pullBody(issueRef: string): string };
+  record(row: PublicationRow): Promise<PublicationRow>;
+}
+
+/**
  * `baseBranch` is the target branch for the first range of a run; later ranges stack on the previous
  * range's temp branch, so their spec edits number patches after the earlier ones and merge in order.
  */
 export async function publishRange(ctx: PublishContext, t: TrackingRow, from: string, to: string, commits: UpstreamCommit[], baseBranch = t.branch): Promise<PublishResult> {
-  const { forge, repo } = ctx;
   // every patch is checked before anything is written: one that doesn't parse is an error, not a file
   for (const commit of commits) validatePatch(commit as PatchCommit);
-  let row = await loadOrPlan(ctx, t, from, to, commits, baseBranch);
+  const row = await loadOrPlan(ctx, t, from, to, commits, baseBranch);
   if (row.step === 'done') return { publication: row, created: false };
   const log = ctx.logger.child({ tracking: t.id, range: `${from.slice(0, 12)}..${to.slice(0, 12)}`, branch: row.tempBranch });
+  const description = (r: PublicationRow) => describeRange(t, from, to, r.commits, r.patchFiles, r.stamp, r.warnings, ctx.options);
+  const published = await runSteps(ctx, t, row, log, {
+    plan: async (r) => {
+      const p = await planPublication(ctx, t, from, to, commits, r.createdAt, r.baseBranch);
+      return { files: p.files, patchFiles: p.patchFiles, notes: p.notes, commitMessage: texts.commitMessage(p.description) };
+    },
+    // the last patch file on the temp branch: the commit that holds them all was made
+    committed: async (r, files) => {
+      const last = files.filter((f) => r.patchFiles.includes(f.path)).at(-1);
+      return last ? (await ctx.forge.readFile(ctx.repo, last.path, r.tempBranch)) !== null : false;
+    },
+    marker: texts.rangeMarker(t.id, from, to),
+    texts: (r) => ({
+      issueTitle: texts.issueTitle(description(r)),
+      issueBody: texts.issueBody(description(r)),
+      pullTitle: texts.pullTitle(description(r)),
+      pullBody: (ref) => texts.pullBody(description(r), ref),
+    }),
+    record: (r) => recordPublished(ctx, t, r, true),
+  });
+  return { publication: published, created: true };
+}
 
+/** The steps after the plan (branch → files → issue → PR → record), each skipped when an earlier run did it. */
+export async function runSteps(ctx: PublishContext, t: TrackingRow, start: PublicationRow, log: Logger, work: StepWork): Promise<PublicationRow> {
+  const { forge, repo } = ctx;
+  let row = start;
   try {
     if (!reached(row, 'branch')) {
       if ((await forge.branchHead(repo, row.tempBranch)) === null) {
@@ -183,27 +220,20 @@ export async function publishRange(ctx: PublishContext, t: TrackingRow, from: st
       row = await advance(ctx, row.id, 'branch');
     }
 
-    let plan: PublicationPlan | undefined;
-    const getPlan = async () => (plan ??= await planPublication(ctx, t, from, to, commits, row.createdAt, row.baseBranch));
-
     if (!reached(row, 'files')) {
-      const p = await getPlan();
-      const last = p.files[p.patchFiles.length - 1];
-      const already = last ? await forge.readFile(repo, last.path, row.tempBranch) : null;
+      const p = await work.plan(row);
       let sha = (await forge.branchHead(repo, row.tempBranch)) ?? undefined;
-      if (!already) {
-        sha = await forge.commitFiles(repo, row.tempBranch, texts.commitMessage(p.description), p.files);
-        log.info({ files: p.files.length }, 'patch files committed');
+      if (!(await work.committed({ ...row, patchFiles: p.patchFiles }, p.files))) {
+        sha = await forge.commitFiles(repo, row.tempBranch, p.commitMessage, p.files);
+        log.info({ files: p.files.length }, 'files committed');
       }
       row = await advance(ctx, row.id, 'files', { commitSha: sha, warnings: p.notes, patchFiles: p.patchFiles });
     }
 
-    const description = describeRange(t, from, to, row.commits, row.patchFiles, row.stamp, row.warnings, ctx.options);
-
+    const text = work.texts(row);
     let forgeIssue: ForgeIssue | null = row.issueId ? { id: row.issueId, url: row.issueUrl ?? '', state: 'open' } : null;
     if (!reached(row, 'issue')) {
-      const marker = texts.rangeMarker(t.id, from, to);
-      forgeIssue = (await forge.findIssueByMarker(repo, marker)) ?? (await forge.createIssue(repo, { title: texts.issueTitle(description), body: texts.issueBody(description) }));
+      forgeIssue = (await forge.findIssueByMarker(repo, work.marker)) ?? (await forge.createIssue(repo, { title: text.issueTitle, body: text.issueBody }));
       log.info({ issue: forgeIssue.id }, 'issue ready');
       row = await advance(ctx, row.id, 'issue', { issueId: forgeIssue.id, issueUrl: forgeIssue.url });
     }
@@ -212,8 +242,8 @@ export async function publishRange(ctx: PublishContext, t: TrackingRow, from: st
       const pull =
         (await forge.findPullByHead(repo, row.tempBranch)) ??
         (await forge.createPullRequest(repo, {
-          title: texts.pullTitle(description),
-          body: texts.pullBody(description, forge.issueReference(forgeIssue!.id)),
+          title: text.pullTitle,
+          body: text.pullBody(forge.issueReference(forgeIssue!.id)),
           head: row.tempBranch,
           base: t.branch,
           issue: forgeIssue!,
@@ -222,8 +252,7 @@ export async function publishRange(ctx: PublishContext, t: TrackingRow, from: st
       row = await advance(ctx, row.id, 'pr', { prNumber: pull.number, prUrl: pull.url });
     }
 
-    row = await recordPublished(ctx, t, row);
-    return { publication: row, created: true };
+    return await work.record(row);
   } catch (err) {
     await ctx.db
       .update(publication)
@@ -233,8 +262,8 @@ export async function publishRange(ctx: PublishContext, t: TrackingRow, from: st
   }
 }
 
-/** The issue row, the tracking's progress and the publication's end, in one transaction. */
-async function recordPublished(ctx: PublishContext, t: TrackingRow, row: PublicationRow): Promise<PublicationRow> {
+/** The issue row, the tracking's progress (a range: scm_commit moves to its end) and the publication's end, in one transaction. */
+export async function recordPublished(ctx: Pick<PublishContext, 'db' | 'repo'>, t: TrackingRow, row: PublicationRow, moveScm: boolean): Promise<PublicationRow> {
   return ctx.db.transaction(async (tx) => {
     await tx
       .insert(issue)
@@ -253,7 +282,9 @@ async function recordPublished(ctx: PublishContext, t: TrackingRow, row: Publica
         tempBranch: row.tempBranch,
       })
       .onConflictDoNothing();
-    return finishRange(tx, t.id, row.id, { from: row.rangeFrom, to: row.rangeTo }, { step: 'done' });
+    if (moveScm) return finishRange(tx, t.id, row.id, { from: row.rangeFrom, to: row.rangeTo }, { step: 'done' });
+    const [done] = await tx.update(publication).set({ step: 'done', updatedAt: new Date() }).where(eq(publication.id, row.id)).returning();
+    return done!;
   });
 }
 

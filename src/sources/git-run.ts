@@ -14,6 +14,8 @@ export interface GitRunOptions {
   stdin?: Buffer;
   /** for a command that reaches a user's upstream: what the upstream policy allows (upstream-policy.ts) */
   access?: GitAccess;
+  /** a temporary index (GIT_INDEX_FILE): `read-tree` and `apply --cached` against a tree, no working tree needed */
+  indexFile?: string;
 }
 
 export interface GitResult {
@@ -88,7 +90,7 @@ export function runGit(args: string[], options: GitRunOptions): Promise<GitResul
   return new Promise((resolve, reject) => {
     const child = spawn(options.gitBinary, fullArgs, {
       cwd: options.cwd,
-      env: gitEnv(process.env, options.authorization, options.access?.protocols),
+      env: { ...gitEnv(process.env, options.authorization, options.access?.protocols), ...(options.indexFile ? { GIT_INDEX_FILE: options.indexFile } : {}) },
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,
     });

@@ -4,7 +4,7 @@ import pLimit from 'p-limit';
 import { AppError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { MirrorLocks } from './git-lock.js';
-import { assertBranchName } from './git-ref.js';
+import { assertBranchName, isBranchName } from './git-ref.js';
 import { GitCommandError, runGit, runGitOk, type GitRunOptions } from './git-run.js';
 import { assertGitUrl, commitWebUrl, mirrorDirName, publicUrl } from './git-url.js';
 import { fromUpstream, UpstreamPolicy, type GitAccess } from './upstream-policy.js';
@@ -33,6 +33,8 @@ export interface GitCommit extends UpstreamCommit {
 
 /** where withFetchedBranches keeps the branches it fetched */
 const UPSTREAM_REFS = 'refs/patch-tracking/upstream/';
+/** where withBranchAndTag keeps the release tags it fetched */
+const UPSTREAM_TAGS = 'refs/patch-tracking/tags/';
 
 const SHA_RE = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
@@ -186,6 +188,37 @@ export class GitSource implements Source {
       const out = await runGitOk(['rev-parse', ...names.map((b) => `${UPSTREAM_REFS}${b}^{commit}`)], this.opts(mirror));
       const shas = out.toString('utf8').trim().split('\n');
       return read(mirror, new Map(names.map((b, i) => [b, shas[i]!])));
+    });
+  }
+
+  /**
+   * The tracked branch and the first of `tags` the upstream has (in the order given), fetched into the mirror;
+   * `read` runs under the mirror's lock with the branch head and the tag's commit (null when no tag matched).
+   * Tag names are checked like branch names before they reach git.
+   */
+  async withBranchAndTag<T>(
+    url: string,
+    branch: string,
+    tags: string[],
+    read: (mirror: string, found: { head: string; tag: { name: string; sha: string } | null }) => Promise<T>,
+  ): Promise<T> {
+    assertGitUrl(url, 'scm_repo');
+    assertBranchName(branch);
+    const candidates = tags.filter(isBranchName);
+    const mirror = join(this.mirrorsDir, mirrorDirName(url));
+    await mkdir(this.mirrorsDir, { recursive: true });
+    return this.locks.withLock(`${mirror}.lock`, async () => {
+      await this.ensureMirror(mirror);
+      const advertised = candidates.length
+        ? await this.fromUpstream(url, (remote) => runGitOk(['ls-remote', '--tags', remote.url, ...candidates.map((t) => `refs/tags/${t}`)], remote.options))
+        : Buffer.alloc(0);
+      const present = new Set(advertised.toString('utf8').split('\n').map((l) => l.split('\t')[1]).filter(Boolean));
+      const tag = candidates.find((t) => present.has(`refs/tags/${t}`)) ?? null;
+      const refspecs = [`+refs/heads/${branch}:${UPSTREAM_REFS}${branch}`, ...(tag ? [`+refs/tags/${tag}:${UPSTREAM_TAGS}${tag}`] : [])];
+      await this.fromUpstream(url, (remote) => runGitOk([...this.fetchArgs(remote.url), ...refspecs], remote.options), mirror);
+      const names = [`${UPSTREAM_REFS}${branch}^{commit}`, ...(tag ? [`${UPSTREAM_TAGS}${tag}^{commit}`] : [])];
+      const [head, tagSha] = (await runGitOk(['rev-parse', ...names], this.opts(mirror))).toString('utf8').trim().split('\n');
+      return read(mirror, { head: head!, tag: tag ? { name: tag, sha: tagSha! } : null });
     });
   }
 

@@ -10,7 +10,7 @@ import { issue, tracking, type PublicationRow, type TrackingRow } from '../db/sc
 import { AppError, errorMessage } from '../errors.js';
 import { localTargetReadOnly } from '../forges/local.js';
 import type { Forges } from '../forges/resolve.js';
-import type { FileChange } from '../forges/types.js';
+import type { FileWrite } from '../forges/types.js';
 import type { Logger } from '../log.js';
 import { withFullCommit } from './commit-id.js';
 import { planPublication, publishRange, type PublishOptions } from '../publish/publish.js';
@@ -62,7 +62,7 @@ export interface DryRunChunk {
   pr_body: string;
   notes: string[];
   /** every file the PR's commit would hold (patch files, then the edited spec), with its content */
-  files: FileChange[];
+  files: FileWrite[];
 }
 
 export type RunResult =

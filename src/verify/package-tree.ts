@@ -44,7 +44,7 @@ export function expandSimpleMacros(value: string, spec: string): string {
 }
 
 /** Patch files in rpm's order (by number, as %autosetup/%autopatch apply them) with their -p level. */
-function specPatches(spec: string): { number: number; file: string; strip: number }[] {
+export function specPatches(spec: string): { number: number; file: string; strip: number }[] {
   const strips = new Map<number, number>();
   for (const line of spec.split(/\r?\n/)) {
     const m = /^\s*%patch\s*-P\s*(\d+)(.*)$|^\s*%patch(\d+)(.*)$|^\s*%patch\s+(\d+)(.*)$/.exec(line);

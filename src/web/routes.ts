@@ -35,6 +35,7 @@ import { NEEDS_HUMAN, TRACKING_STATUSES } from '../tracker/status.js';
 import { VERSION_CONTROLS } from '../sources/types.js';
 import { dailyMailActivity, weeklyTrackingActivity } from '../stats/activity.js';
 import { busyError, engineUnavailable, scanOnDemand, type ScanNow } from '../tracker/scan.js';
+import { upstreamedReportOf, type AnalyseTracking } from '../upstreamed/report.js';
 import type { Lifecycle } from '../lifecycle/index.js';
 import type { PageContext } from './layout.js';
 import { formList, formText, idParam, intQuery, oneOf, patchChangeOf, positiveInt, text, yesNo } from './params.js';
@@ -46,7 +47,7 @@ import { projectStatsPage } from './views/activity.js';
 import { eventsAtom, eventsPage } from './views/events.js';
 import { errorPage, loginPage } from './views/login.js';
 import { bulkResultPage, patchListPage, patchPage, seriesPage } from './views/patches.js';
-import { overviewPage, previewPage, trackingListPage, trackingPage } from './views/trackings.js';
+import { overviewPage, previewPage, trackingListPage, trackingPage, upstreamedPage } from './views/trackings.js';
 
 export interface WebDeps {
   db: Database;
@@ -58,6 +59,8 @@ export interface WebDeps {
   scanNow?: ScanNow;
   /** the maintainer commands (retry, propose a rejected range again) */
   lifecycle?: Pick<Lifecycle, 'retry' | 'recreate'>;
+  /** the spec patches compared with the upstream release (src/upstreamed) */
+  upstreamed?: AnalyseTracking;
 }
 
 /** What a scan did, said on the tracking's page after the redirect (by its action's name, never free text). */
@@ -270,6 +273,20 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
       return c.html(previewPage(c.get('page'), t, await scanOnDemand(db, deps.scanNow, id, { dryRun: true })));
     } catch (err) {
       if (err instanceof AppError && err.code !== 'not_found') return c.html(await trackingView(c, { text: `No preview: ${err.message}`, error: true }), statusOf(err));
+      throw err;
+    }
+  });
+
+  /** Which spec patches the upstream release has: a page of its own, and the tracking page's section (htmx). */
+  app.get('/trackings/:id/upstreamed', read, async (c) => {
+    const id = idParam(c);
+    const t = await trackingOf(id);
+    try {
+      return c.html(upstreamedPage(c.get('page'), t, await upstreamedReportOf(db, deps.upstreamed, id)));
+    } catch (err) {
+      // htmx swaps in only successful answers: the section it loads says why in-band
+      const status = c.req.header('HX-Request') === 'true' ? 200 : undefined;
+      if (err instanceof AppError && err.code !== 'not_found') return c.html(upstreamedPage(c.get('page'), t, { error: err.message }), status ?? statusOf(err));
       throw err;
     }
   });

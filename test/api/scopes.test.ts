@@ -40,6 +40,7 @@ const GROUPS: Array<{ group: string; scope: Scope; call: Call }> = [
   { group: 'Patchwork patch update', scope: 'patches', call: { method: 'PATCH', path: '/api/1.3/patches/999999/', body: '{}' } },
   { group: 'testers', scope: 'tester', call: { method: 'POST', path: '/api/v1/testers/claim', body: '{}' } },
   { group: 'reads (trackings)', scope: 'read', call: { method: 'GET', path: '/api/v1/trackings' } },
+  { group: 'reads (upstreamed patches)', scope: 'read', call: { method: 'GET', path: '/api/v1/trackings/999999/upstreamed' } },
   { group: 'reads (events)', scope: 'read', call: { method: 'GET', path: '/api/v1/events' } },
   { group: 'reads (Patchwork)', scope: 'read', call: { method: 'GET', path: '/api/1.3/patches/' } },
   { group: 'reads (compat)', scope: 'read', call: { method: 'GET', path: '/tracking' } },

@@ -172,6 +172,41 @@ describe('Gitee: publishing one range', () => {
     });
   });
 
+  it('removes files: a delete action in the multi-file commit, a DELETE contents call in the fallback', async () => {
+    const { scope, writes } = giteeFake();
+    const v5 = '/api/v5/repos/src-openeuler/r';
+    const tree = { tree: [{ path: 'r.spec', type: 'blob', sha: 'SPECSHA' }, { path: 'old.patch', type: 'blob', sha: 'OLDSHA' }] };
+    scope
+      .get(`${v5}/git/trees/${encodeURIComponent(BRANCH)}`)
+      .query(true)
+      .reply(200, tree)
+      .post(`${v5}/commits`)
+      .reply(201, { commit: { sha: 'c1' } })
+      .get(`${v5}/git/trees/${encodeURIComponent(BRANCH)}`)
+      .query(true)
+      .reply(200, tree)
+      .post(`${v5}/commits`)
+      .reply(404, { message: 'Not Found Project' })
+      .put(`${v5}/contents/r.spec`)
+      .reply(200, { content: {}, commit: { sha: 'c2' } })
+      .delete(`${v5}/contents/old.patch`)
+      .query({ access_token: TOKEN, sha: 'OLDSHA', message: 'm', branch: BRANCH })
+      .reply(200, { content: null, commit: { sha: 'c3' } });
+    const { gitee } = forge();
+    const files = [
+      { path: 'r.spec', content: 'Name: r\n' },
+      { path: 'old.patch', delete: true as const },
+    ];
+    expect(await gitee.commitFiles(repo, BRANCH, 'm', files)).toBe('c1');
+    expect(writes()[0]!.body!.actions).toEqual([
+      { action: 'update', path: 'r.spec', content: b64('Name: r\n'), encoding: 'base64' },
+      { action: 'delete', path: 'old.patch' },
+    ]);
+    expect(await gitee.commitFiles(repo, BRANCH, 'm', files)).toBe('c3');
+    expect(scope.isDone()).toBe(true);
+    expect(writes().map((w) => w.method)).toEqual(['POST', 'POST', 'PUT', 'DELETE']);
+  });
+
   it('asks file by file which paths exist when the tree is too big to list whole', async () => {
     const { scope, writes } = giteeFake();
     const v5 = '/api/v5/repos/src-openeuler/r';

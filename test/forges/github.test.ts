@@ -254,6 +254,27 @@ describe('GitHub: failures and rate limits', () => {
     expect(scope.isDone()).toBe(true);
   });
 
+  it('removes a file in the same commit: a tree entry with a null sha', async () => {
+    const { forge, scope, writes } = setup();
+    scope
+      .get(`/repos/acme/pkg/git/ref/${ref(BRANCH)}`)
+      .reply(200, { object: { sha: 'b' } })
+      .get('/repos/acme/pkg/git/commits/b')
+      .reply(200, { tree: { sha: 't0' } })
+      .post('/repos/acme/pkg/git/trees')
+      .reply(201, { sha: 't1' })
+      .post('/repos/acme/pkg/git/commits')
+      .reply(201, { sha: 'c1' })
+      .patch(`/repos/acme/pkg/git/refs/${ref(BRANCH)}`)
+      .reply(200, {});
+    expect(await forge.commitFiles(repo, BRANCH, 'm', [{ path: 'pkg.spec', content: 'Name: pkg\n' }, { path: 'old.patch', delete: true }])).toBe('c1');
+    expect(scope.isDone()).toBe(true);
+    expect((writes()[0]!.body as { tree: unknown[] }).tree).toEqual([
+      { path: 'pkg.spec', mode: '100644', type: 'blob', content: 'Name: pkg\n' },
+      { path: 'old.patch', mode: '100644', type: 'blob', sha: null },
+    ]);
+  });
+
   it('times out a hanging request with forge_timeout', async () => {
     const { forge, scope } = setup({ timeoutMs: 50, retries: 0 });
     scope.get(`/repos/acme/pkg/git/ref/${ref('main')}`).delay(2000).reply(200, { object: { sha: 'h' } });

@@ -4,7 +4,7 @@
  * request) or after (the forge applied it but the answer was lost: a timeout, or the process killed).
  */
 import { createHash } from 'node:crypto';
-import type { FileChange, Forge, ForgeIssue, ForgePull, ForgeRepo } from '../../src/forges/types.js';
+import { isDeletion, type FileChange, type Forge, type ForgeIssue, type ForgePull, type ForgeRepo } from '../../src/forges/types.js';
 
 interface Branch {
   head: string;
@@ -74,7 +74,10 @@ export class FakeForge implements Forge {
       const b = this.branches.get(branch);
       if (!b) throw new Error(`no branch ${branch}`);
       this.writes.push(`commit ${branch} (${files.length} files)`);
-      for (const f of files) b.files.set(f.path, f.content);
+      for (const f of files) {
+        if (isDeletion(f)) b.files.delete(f.path);
+        else b.files.set(f.path, f.content);
+      }
       b.head = this.sha(branch);
       return b.head;
     });

@@ -207,7 +207,10 @@ export class FakeGitee implements Counted {
     if (rest === '/commits' && req.method === 'POST') {
       const b = repo.branches.get(body.branch);
       if (!b) return { status: 404, json: { message: 'Branch Not Found' } };
-      for (const action of body.actions as { path: string; content: string }[]) b.files.set(action.path, Buffer.from(action.content, 'base64').toString('utf8'));
+      for (const action of body.actions as { action: string; path: string; content?: string }[]) {
+        if (action.action === 'delete') b.files.delete(action.path);
+        else b.files.set(action.path, Buffer.from(action.content ?? '', 'base64').toString('utf8'));
+      }
       b.sha = sha1(`${key}#${++this.seq}`);
       return { status: 201, json: { sha: b.sha } };
     }

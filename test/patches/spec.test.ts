@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bumpReleaseValue, changelogDate, chooseSpecFile, editSpec, type SpecEditInput } from '../../src/patches/spec.js';
+import { bumpReleaseValue, changelogDate, chooseSpecFile, editSpec, removePatches, specVersion, type SpecEditInput } from '../../src/patches/spec.js';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/specs');
 const commits = [
@@ -154,5 +154,75 @@ describe('chooseSpecFile', () => {
     expect(chooseSpecFile('x', ['a.spec', 'b.spec'])).toMatchObject({ kind: 'missing', reason: expect.stringContaining('2 .spec files') });
     expect(chooseSpecFile('x', ['README.md'])).toMatchObject({ kind: 'missing', reason: expect.stringContaining('no .spec') });
     expect(chooseSpecFile('x', ['x.spec'], 'off')).toEqual({ kind: 'off' });
+  });
+});
+
+describe('removePatches', () => {
+  const packager = { name: 'patch-tracking', email: 'bot@example.org' };
+  const now = new Date(Date.UTC(2026, 11, 7));
+
+  it('takes out the Patch tags and every style of %patch line of the removed numbers, nothing else', () => {
+    const spec = [
+      'Name: x',
+      'Version: 2.0',
+      'Release: 3%{?dist}',
+      'Patch0001: a.patch',
+      'Patch0002: b.patch',
+      'Patch3: c.patch',
+      '',
+      '%prep',
+      '%setup -q',
+      '%patch -P 1 -p1',
+      '%patch2 -p1',
+      '%if 0%{?x}',
+      '%patch 3 -p1',
+      '%endif',
+      '',
+      '%changelog',
+      '* Mon Jan 05 2026 A <a@b.c> - 2.0-2',
+      '- older',
+      '',
+    ].join('\r\n');
+    const out = removePatches({ spec, remove: [{ number: 1, changelog: 'Remove a.patch: upstream in v2.0' }, { number: 3, changelog: 'Remove c.patch: 100% upstream' }], packager, now });
+    expect(out.warnings).toEqual([]);
+    expect(out.content.split('\r\n')).toEqual([
+      'Name: x',
+      'Version: 2.0',
+      'Release: 4%{?dist}',
+      'Patch0002: b.patch',
+      '',
+      '%prep',
+      '%setup -q',
+      '%patch2 -p1',
+      '%if 0%{?x}',
+      '%endif',
+      '',
+      '%changelog',
+      '* Mon Dec 07 2026 patch-tracking <bot@example.org> - 2.0-4',
+      '- Remove a.patch: upstream in v2.0',
+      '- Remove c.patch: 100%% upstream',
+      '',
+      '* Mon Jan 05 2026 A <a@b.c> - 2.0-2',
+      '- older',
+      '',
+    ]);
+  });
+
+  it('leaves a %patch line that applies a kept patch too, and says so; warns about unnumbered tags', () => {
+    const spec = 'Name: x\nVersion: 1\nRelease: 1\nPatch: a.patch\nPatch: b.patch\n\n%prep\n%patch -P 0 -P 1 -p1\n';
+    const out = removePatches({ spec, remove: [{ number: 0, changelog: 'Remove a.patch' }], packager, now });
+    expect(out.content).not.toContain('Patch: a.patch');
+    expect(out.content).toContain('%patch -P 0 -P 1 -p1');
+    expect(out.warnings).toEqual([
+      'Patch0 has no number in the spec; check that the Patch tags after it still apply the right files',
+      '"%patch -P 0 -P 1 -p1" applies Patch0 with others; edit it by hand',
+      'the spec had no %changelog section; one was added at the end',
+    ]);
+  });
+
+  it('specVersion resolves plain macros and gives up on unknown ones', () => {
+    expect(specVersion('%global upver 3.1\nName: x\nVersion: %{upver}\n')).toBe('3.1');
+    expect(specVersion('Name: x\nVersion: %{from_elsewhere}\n')).toBeNull();
+    expect(specVersion('Name: x\n')).toBeNull();
   });
 });

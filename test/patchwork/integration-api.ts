@@ -14,7 +14,7 @@ export const NO_CI: CiSettings = { ciHandler: '', ciHandlerArguments: [], ciHand
 let cachedHash: string | undefined;
 
 /** `db`: another app over an existing test database (closing it leaves the database to its owner). */
-export async function createIntegrationApi(options: { settings?: Partial<CiSettings>; readAuth?: boolean; db?: Database; scanNow?: ApiDeps['scanNow'] } = {}) {
+export async function createIntegrationApi(options: { settings?: Partial<CiSettings>; readAuth?: boolean; db?: Database; scanNow?: ApiDeps['scanNow']; upstreamed?: ApiDeps['upstreamed'] } = {}) {
   const logger = createLogger('silent');
   const settings = { ...NO_CI, ...options.settings };
   const handle = options.db ? { db: options.db, close: async () => {} } : await createTestDatabase();
@@ -28,6 +28,7 @@ export async function createIntegrationApi(options: { settings?: Partial<CiSetti
     bodyLimit: 4 * 1024 * 1024,
     ci: settings,
     scanNow: options.scanNow,
+    upstreamed: options.upstreamed,
   });
   return { app, db: handle.db, close: () => handle.close(), store: new MailStore(handle.db), logger };
 }

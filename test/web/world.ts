@@ -12,8 +12,8 @@ import { TEST_PASSWORD, TEST_USER } from '../helpers/service.js';
 
 export const LIST = 'demo.example.org';
 
-export async function createWorld(options: { readAuth?: boolean; scanNow?: ApiDeps['scanNow'] } = {}) {
-  const api = await createIntegrationApi({ readAuth: options.readAuth, scanNow: options.scanNow });
+export async function createWorld(options: { readAuth?: boolean; scanNow?: ApiDeps['scanNow']; upstreamed?: ApiDeps['upstreamed'] } = {}) {
+  const api = await createIntegrationApi({ readAuth: options.readAuth, scanNow: options.scanNow, upstreamed: options.upstreamed });
   const db = api.db;
   const healthy = await addTracking(db, 'src-openeuler/widget', 'master', 'https://github.com/upstream/widget', { status: 'ok' });
   const failing = await addTracking(db, 'src-openeuler/gadget', 'openEuler-24.03', 'https://git.example.org/gadget.git', {

@@ -4,6 +4,7 @@ import type { ApiTokenRow, IssueRow, TrackingRow } from '../../db/schema/index.j
 import { isScope, SCOPE_DESCRIPTIONS, SCOPES } from '../../auth/scopes.js';
 import { publicUrl } from '../../sources/git-url.js';
 import type { RunResult } from '../../tracker/run.js';
+import type { UpstreamedReport } from '../../upstreamed/report.js';
 
 const timestamp = z.string().nullable().openapi({ format: 'date-time' });
 
@@ -186,4 +187,58 @@ export const scanResultSchema = z
 /** The engine's result as answered: typed, so a change to RunResult that the schema does not follow fails to compile. */
 export function scanResultJson(result: RunResult): z.infer<typeof scanResultSchema> {
   return result;
+}
+
+const findingSchema = z.object({
+  file: z.string(),
+  number: z.number().int().openapi({ description: 'the Patch number in the spec' }),
+  status: z.enum(['upstream', 'uncertain', 'not-upstream']),
+  method: z.enum(['from-header', 'patch-id', 'reverse-apply']).nullable().openapi({ description: 'how an upstream patch was proved to be upstream' }),
+  upstream_commit: z.string().nullable(),
+  upstream_subject: z.string().nullable(),
+  reason: z.string(),
+});
+
+/** What GET /trackings/{id}/upstreamed answers: src/upstreamed/report.ts UpstreamedReport, snake_case. */
+export const upstreamedSchema = z
+  .object({
+    tracking: z.object({ id: z.number().int(), repo: z.string(), branch: z.string() }),
+    spec: z.string().nullable(),
+    version: z.string().nullable(),
+    upstream: z.object({
+      url: z.string(),
+      branch: z.string(),
+      tag: z.string().nullable().openapi({ description: 'the release tag the Version resolved to; null: compared with the branch head' }),
+      commit: z.string().nullable(),
+      tags_tried: z.array(z.string()),
+    }),
+    patches: z.array(findingSchema),
+    apply_check: z
+      .object({ outcome: z.enum(['clean', 'conflict']), failed: z.array(z.object({ file: z.string(), error: z.string() })) })
+      .nullable()
+      .openapi({ description: "the patches not upstream, applied to the upstream tree in rpm's order" }),
+    notes: z.array(z.string()),
+    removable: z.boolean().openapi({ description: 'a removal PR can be proposed (a tag matched, a patch is proved upstream)' }),
+  })
+  .openapi('UpstreamedReport');
+
+export function upstreamedJson(r: UpstreamedReport): z.infer<typeof upstreamedSchema> {
+  return {
+    tracking: r.tracking,
+    spec: r.spec,
+    version: r.version,
+    upstream: { url: r.upstream.url, branch: r.upstream.branch, tag: r.upstream.tag, commit: r.upstream.commit, tags_tried: r.upstream.tagsTried },
+    patches: r.patches.map((f) => ({
+      file: f.file,
+      number: f.number,
+      status: f.status,
+      method: f.method ?? null,
+      upstream_commit: f.upstreamCommit ?? null,
+      upstream_subject: f.upstreamSubject ?? null,
+      reason: f.reason,
+    })),
+    apply_check: r.applyCheck,
+    notes: r.notes,
+    removable: r.removable,
+  };
 }

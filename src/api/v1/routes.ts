@@ -24,10 +24,11 @@ import type { ApiEnv } from '../context.js';
 import { AppError } from '../../errors.js';
 import { assertUpstreamAllowed, type UpstreamPolicy } from '../../sources/upstream-policy.js';
 import { scanOnDemand, type ScanNow } from '../../tracker/scan.js';
+import { upstreamedReportOf, type AnalyseTracking } from '../../upstreamed/report.js';
 import { decimalText, patchedTracking, rowIdText, toTrackingInput, trackingInputSchema, trackingPatchSchema } from '../../input.js';
 import { validationHook } from './validation-hook.js';
 import { json, security } from './params.js';
-import { errorSchema, issueJson, issueSchema, scanResultJson, scanResultSchema, tokenInputSchema, tokenJson, tokenSchema, trackingJson, trackingSchema } from './representations.js';
+import { errorSchema, issueJson, issueSchema, scanResultJson, scanResultSchema, tokenInputSchema, tokenJson, tokenSchema, trackingJson, trackingSchema, upstreamedJson, upstreamedSchema } from './representations.js';
 
 export interface V1Deps {
   db: Database;
@@ -40,6 +41,8 @@ export interface V1Deps {
   resolveCommit?: ResolveCommit;
   /** which upstream URLs a tracking may name */
   upstreamPolicy: UpstreamPolicy;
+  /** the spec patches compared with the upstream (src/upstreamed); absent when this process reads no upstreams */
+  upstreamed?: AnalyseTracking;
 }
 
 const idParam = z.object({ id: rowIdText.openapi({ param: { name: 'id', in: 'path' } }) });
@@ -229,6 +232,23 @@ export function v1Routes(deps: V1Deps) {
       const result = await scanOnDemand(db, deps.scanNow, c.req.valid('param').id, { dryRun: c.req.valid('query').dry_run ?? false });
       return c.json(scanResultJson(result), 200);
     },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/trackings/{id}/upstreamed',
+      summary: "Which of the spec's patches the upstream already has, at the release the spec builds (a report: nothing is written)",
+      request: { params: idParam },
+      responses: {
+        200: json(upstreamedSchema, 'each spec patch: upstream (with the method and commit), uncertain or not upstream'),
+        422: json(errorSchema, 'the tracking follows a mailing list: there is no upstream tree (upstream_unsupported)'),
+        502: json(errorSchema, 'the upstream could not be read'),
+        503: json(errorSchema, 'this process reads no upstreams (analysis_unavailable)'),
+        ...errors,
+      },
+    }),
+    async (c) => c.json(upstreamedJson(await upstreamedReportOf(db, deps.upstreamed, c.req.valid('param').id)), 200),
   );
 
   app.openapi(

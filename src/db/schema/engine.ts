@@ -10,6 +10,34 @@ export interface PublishedCommit {
   url?: string;
 }
 
+/** Why one spec patch is (or may be) in the upstream already. */
+export interface PatchFinding {
+  /** the file the spec's Patch tag names */
+  file: string;
+  /** its Patch number */
+  number: number;
+  status: 'upstream' | 'uncertain' | 'not-upstream';
+  method?: 'from-header' | 'patch-id' | 'reverse-apply';
+  upstreamCommit?: string;
+  upstreamSubject?: string;
+  /** one sentence for the maintainer */
+  reason: string;
+}
+
+/** The removal a publication of kind `upstreamed` proposes (see src/upstreamed/). */
+export interface RemovalDetail {
+  specPath: string;
+  version: string;
+  /** the upstream tag the version resolved to, and its commit */
+  tag: string;
+  commit: string;
+  upstream: string;
+  removed: PatchFinding[];
+  uncertain: PatchFinding[];
+  /** the remaining patches applied to the upstream tree at the tag, in rpm's order */
+  applyCheck: { outcome: 'clean' | 'conflict'; failed: { file: string; error: string }[] };
+}
+
 /**
  * One upstream range on its way to a PR. Each publishing step records its result here, so a run after a
  * crash resumes where the last one stopped; (tracking, range_from, range_to) is unique, so a range is
@@ -22,6 +50,8 @@ export const publication = pgTable(
     trackingId: integer('tracking_id')
       .notNull()
       .references(() => tracking.id, { onDelete: 'cascade' }),
+    /** range: upstream commits as patch files; upstreamed: a removal of spec patches the upstream already has */
+    kind: text('kind').notNull().default('range'),
     rangeFrom: text('range_from').notNull(),
     rangeTo: text('range_to').notNull(),
     /** planned | branch | files | issue | pr | done | rejected | failed */
@@ -43,6 +73,8 @@ export const publication = pgTable(
     warnings: jsonb('warnings').$type<string[]>().notNull().default([]),
     /** the branch the temp branch was made from: the target branch, or the previous range's temp branch */
     baseBranch: text('base_branch').notNull(),
+    /** kind upstreamed: what is removed and why, as analysed when the row was planned (the texts come from it) */
+    removal: jsonb('removal').$type<RemovalDetail>(),
     lastError: text('last_error'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),

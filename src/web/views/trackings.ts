@@ -6,6 +6,8 @@ import type { MailProjectRow } from '../../db/schema/mail.js';
 import type { IssueRow, PublicationRow, TrackingRow } from '../../db/schema/index.js';
 import type { WeeklyTrackingActivity } from '../../stats/activity.js';
 import type { RunResult } from '../../tracker/run.js';
+import { REMOVAL_PREFIX } from '../../upstreamed/propose.js';
+import type { UpstreamedReport } from '../../upstreamed/report.js';
 import { adviceFor, NEEDS_HUMAN, TRACKING_STATUSES } from '../../tracker/status.js';
 import { trackingActivityCharts } from './activity.js';
 import { eventSubject } from './events.js';
@@ -38,7 +40,7 @@ ${raw(o.needsHuman.map((t) => html`<tr><td>${trackingLink(t)}</td><td>${upstream
 </tbody></table>` : html`<p class="muted">Nothing is failing or blocked.</p>`}
 <h2>Open pull requests waiting for review (${o.openPulls.length})</h2>
 ${o.openPulls.length ? html`<table><thead><tr><th>PR</th><th>Issue</th><th>Target</th><th>Range</th><th>Opened</th></tr></thead><tbody>
-${raw(o.openPulls.map((i) => html`<tr><td>${link(i.prUrl, `PR ${i.prNumber ?? ''}`)}</td><td>${link(i.issueUrl, i.issue)}</td><td>${i.trackingId ? html`<a href="/trackings/${i.trackingId}">${i.repo} ${i.branch}</a>` : html`${i.repo} ${i.branch}`}</td><td class="muted">${short(i.rangeFrom)}..${short(i.rangeTo)}</td><td>${when(i.createdAt)}</td></tr>`).join(''))}
+${raw(o.openPulls.map((i) => html`<tr><td>${link(i.prUrl, `PR ${i.prNumber ?? ''}`)}</td><td>${link(i.issueUrl, i.issue)}</td><td>${i.trackingId ? html`<a href="/trackings/${i.trackingId}">${i.repo} ${i.branch}</a>` : html`${i.repo} ${i.branch}`}</td><td class="muted">${rangeText(i)}</td><td>${when(i.createdAt)}</td></tr>`).join(''))}
 </tbody></table>` : html`<p class="muted">No open pull requests.</p>`}
 ${o.activity ? html`<h2>Activity</h2>${trackingActivityCharts(o.activity, { id: 'all', of: 'all trackings' })}` : ''}
 <h2>Latest events <a class="more" href="/events">(all events)</a></h2>
@@ -52,6 +54,12 @@ ${o.projects.length ? html`<ul>${raw(o.projects.map((p) => html`<li><a href="/pr
 
 function short(sha: string | null): string {
   return sha ? sha.slice(0, 12) : '';
+}
+
+/** A range of upstream commits, or the removal of spec patches already upstream in a version. */
+function rangeText(i: Pick<IssueRow, 'rangeFrom' | 'rangeTo'>): string {
+  if (i.rangeFrom?.startsWith(REMOVAL_PREFIX)) return `removal of patches upstream in ${i.rangeFrom.slice(REMOVAL_PREFIX.length)}`;
+  return `${short(i.rangeFrom)}..${short(i.rangeTo)}`;
 }
 
 export interface TrackingListView {
@@ -133,12 +141,46 @@ ${trackingActions(ctx, t)}
 ${t.lastError ? html`<h2>Last error</h2><div class="notice error-box"><pre>${t.lastError}</pre>${advice ? html`<p>${advice}</p>` : ''}</div>` : advice ? html`<p class="notice">${advice}</p>` : ''}
 <h2>Published ranges (${v.ranges.length})</h2>
 ${v.ranges.length ? html`<table><thead><tr><th>Range</th><th>Commits</th><th>Step</th><th>Issue</th><th>PR</th><th>State</th><th>Checks</th><th>Created</th></tr></thead><tbody>
-${raw(v.ranges.map(({ range: r, checks, issue }) => html`<tr><td><code>${short(r.rangeFrom)}..${short(r.rangeTo)}</code></td><td>${r.commits.length}</td><td>${r.step}${r.lastError ? html`<br><span class="status-error">${r.lastError}</span>` : ''}</td>
+${raw(v.ranges.map(({ range: r, checks, issue }) => html`<tr><td>${r.removal ? html`removal of ${r.removal.removed.length} patch(es) upstream in <code>${r.removal.tag}</code>` : html`<code>${short(r.rangeFrom)}..${short(r.rangeTo)}</code>`}</td><td>${r.commits.length}</td><td>${r.step}${r.lastError ? html`<br><span class="status-error">${r.lastError}</span>` : ''}</td>
 <td>${link(r.issueUrl, r.issueId ?? '')}</td><td>${link(r.prUrl, r.prNumber ? `PR ${r.prNumber}` : '')}</td><td>${issue?.state ?? ''}${issue?.state === 'rejected' ? actionForm(ctx, `/trackings/${t.id}/recreate`, 'Propose again', { issue: String(issue.id) }) : ''}</td>
 <td>${checks.length ? raw(checks.map((c) => html`<div>${checkText(c.state)} ${link(c.targetUrl, c.context)} <span class="muted">${c.user}</span></div>`).join('')) : html`<span class="muted">none</span>`}</td><td>${when(r.createdAt)}</td></tr>`).join(''))}
 </tbody></table>` : html`<p class="muted">Nothing published yet.</p>`}
+${t.versionControl === 'mail' ? '' : upstreamedPlaceholder(t)}
 ${v.activity ? html`<h2>Activity</h2>${trackingActivityCharts(v.activity, { id: `tracking-${t.id}`, of: 'this tracking' })}` : ''}`,
   );
+}
+
+/** The comparison fetches the upstream: loaded after the page (htmx), or followed as a link without script. */
+function upstreamedPlaceholder(t: TrackingRow): Html {
+  const url = `/trackings/${t.id}/upstreamed`;
+  return html`<h2>Spec patches already upstream</h2>
+<section id="upstreamed" hx-get="${url}" hx-trigger="load" hx-select="#upstreamed" hx-target="this" hx-swap="outerHTML"><p class="muted">Comparing the spec's patches with the upstream release… <a href="${url}">(open)</a></p></section>`;
+}
+
+const METHODS: Record<string, string> = {
+  'from-header': 'made from the upstream commit (From header)',
+  'patch-id': 'same patch-id as the upstream commit',
+  'reverse-apply': 'applies in reverse to the upstream tree',
+};
+
+/** Which spec patches the upstream release has (src/upstreamed/report.ts), or why that could not be told. */
+export function upstreamedSection(r: UpstreamedReport | { error: string }): Html {
+  if ('error' in r) return html`<section id="upstreamed"><p class="notice error-box">Could not compare: ${r.error}</p></section>`;
+  const against = r.upstream.tag ? html`tag <code>${r.upstream.tag}</code>` : html`the head of <code>${r.upstream.branch}</code>`;
+  const removable = r.patches.filter((p) => p.status === 'upstream').length;
+  return html`<section id="upstreamed">
+<p>${r.spec ? html`<code>${r.spec}</code>` : 'No spec'}${r.version ? html` builds Version ${r.version}` : ''}; compared with ${r.upstream.url} at ${against}${r.upstream.commit ? html` (<code>${short(r.upstream.commit)}</code>)` : ''}.</p>
+${r.patches.length ? html`<table><thead><tr><th>Patch</th><th>File</th><th>Status</th><th>How it is known</th><th>Upstream commit</th><th>Why</th></tr></thead><tbody>
+${raw(r.patches.map((p) => html`<tr><td>Patch${p.number}</td><td><code>${p.file}</code></td><td class="${p.status === 'upstream' ? 'status-ok' : p.status === 'uncertain' ? 'status-error' : 'muted'}">${p.status}</td><td>${p.method ? METHODS[p.method] : ''}</td><td>${p.upstreamCommit ? html`<code>${short(p.upstreamCommit)}</code> ${p.upstreamSubject ?? ''}` : ''}</td><td>${p.reason}</td></tr>`).join(''))}
+</tbody></table>` : ''}
+${r.applyCheck ? html`<p>${r.applyCheck.outcome === 'clean' ? "Apply check: the patches not upstream apply to it in rpm's order." : html`<span class="status-error">Apply check: ${r.applyCheck.failed.map((f) => f.file).join(', ')} do(es) not apply to it in rpm's order.</span>`}</p>` : ''}
+${r.notes.length ? html`<ul>${raw(r.notes.map((n) => html`<li>${n}</li>`).join(''))}</ul>` : ''}
+<p class="muted">${r.removable ? `${removable} patch(es) can be removed: the scan cycle proposes one pull request doing it (listed with the ranges above once opened).` : 'Nothing is proposed for removal.'}</p>
+</section>`;
+}
+
+export function upstreamedPage(ctx: PageContext, t: TrackingRow, r: UpstreamedReport | { error: string }): Html {
+  return layout(ctx, `Spec patches already upstream: tracking #${t.id} ${t.repo} ${t.branch}`, html`${upstreamedSection(r)}<p><a href="/trackings/${t.id}">Back to the tracking</a></p>`);
 }
 
 /**

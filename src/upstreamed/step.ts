@@ -1,0 +1,96 @@
+/**
+ * The scan cycle's step: for every enabled tracking of a git or GitHub upstream that publishes to a forge,
+ * analyse its spec's patches against the upstream release and propose the removal of those already upstream.
+ * A tracking is analysed again only when its spec or its upstream head changed since this process last
+ * looked (the forge is asked for the spec's blob id; the engine records the head). One replica runs it at a
+ * time (a named lease). Never throws for a tracking: its failure is logged and the others go on.
+ */
+import { randomUUID } from 'node:crypto';
+import { and, eq, inArray } from 'drizzle-orm';
+import type { Database } from '../db/client.js';
+import { tracking, type TrackingRow } from '../db/schema/index.js';
+import { errorMessage } from '../errors.js';
+import { isLocalTarget } from '../forges/local.js';
+import type { Logger } from '../log.js';
+import { chooseSpecFile } from '../patches/spec.js';
+import { acquireNamedLease, releaseNamedLease } from '../tracker/claim.js';
+import type { PublishOptions } from '../publish/publish.js';
+import { proposeRemoval, type ProposalResult } from './propose.js';
+import { analyseUpstreamed, type UpstreamedDeps } from './report.js';
+
+export interface UpstreamedStepDeps extends UpstreamedDeps {
+  db: Database;
+  logger: Logger;
+  publish: PublishOptions;
+  now?: () => Date;
+}
+
+export interface UpstreamedStepResult {
+  analysed: number;
+  proposed: number;
+  failed: number;
+  /** another replica runs the step now */
+  skipped?: true;
+}
+
+/** One replica at a time runs the step: two proposing one removal at once could each open an issue. */
+const LEASE = 'upstreamed';
+const LEASE_MS = 10 * 60_000;
+
+export class UpstreamedStep {
+  /** tracking id → what it was analysed at (spec blob, upstream head) */
+  private readonly seen = new Map<number, string>();
+  private readonly owner = `upstreamed-${randomUUID().slice(0, 8)}`;
+
+  constructor(private readonly deps: UpstreamedStepDeps) {}
+
+  async run(): Promise<UpstreamedStepResult> {
+    const result: UpstreamedStepResult = { analysed: 0, proposed: 0, failed: 0 };
+    if (!(await acquireNamedLease(this.deps.db, LEASE, this.owner, LEASE_MS))) return { ...result, skipped: true };
+    try {
+      await this.runAll(result);
+    } finally {
+      await releaseNamedLease(this.deps.db, LEASE, this.owner);
+    }
+    return result;
+  }
+
+  private async runAll(result: UpstreamedStepResult): Promise<void> {
+    const rows = await this.deps.db
+      .select()
+      .from(tracking)
+      .where(and(eq(tracking.enabled, true), inArray(tracking.versionControl, ['git', 'github'])));
+    for (const t of rows) {
+      if (isLocalTarget(t.repo)) continue;
+      // each tracking renews the lease, so a long step keeps it (and a lost one stops here)
+      if (!(await acquireNamedLease(this.deps.db, LEASE, this.owner, LEASE_MS))) return;
+      try {
+        const outcome = await this.runOne(t);
+        if (!outcome) continue;
+        result.analysed += 1;
+        if (outcome.action === 'proposed') {
+          result.proposed += 1;
+          this.deps.logger.info({ tracking: t.id, pr: outcome.publication.prUrl }, 'proposed the removal of spec patches already upstream');
+        }
+      } catch (err) {
+        result.failed += 1;
+        this.deps.logger.warn({ tracking: t.id, err: errorMessage(err) }, 'could not analyse the spec patches against the upstream');
+      }
+    }
+  }
+
+  /** null: nothing changed since the last analysis */
+  async runOne(t: TrackingRow): Promise<ProposalResult | null> {
+    const repo = this.deps.forges.resolve(t.repo);
+    const forge = this.deps.forges.forRepo(repo);
+    const choice = chooseSpecFile(repo.name, await forge.listFiles(repo, t.branch));
+    const spec = choice.kind === 'edit' ? await forge.readFile(repo, choice.path, t.branch) : null;
+    const mark = `${spec?.sha ?? ''} ${t.lastHead ?? ''}`;
+    if (!spec || this.seen.get(t.id) === mark) return null;
+    const report = await analyseUpstreamed(this.deps, t);
+    const outcome = await proposeRemoval({ db: this.deps.db, forge, repo, options: this.deps.publish, logger: this.deps.logger, now: this.deps.now }, t, report);
+    // a failure above is retried next cycle; a finished analysis only when something changes
+    this.seen.set(t.id, mark);
+    return outcome;
+  }
+}
