@@ -137,7 +137,7 @@ export async function startService(settings: Settings, options: { logger?: Logge
     githubGitUrl: forgeBases(settings).github.git,
     workRoot: join(settings.dataDir, 'upstreamed'),
   };
-  const upstreamed = new UpstreamedStep({ ...upstreamedDeps, db: db.db, logger, publish });
+  const upstreamed = new UpstreamedStep({ ...upstreamedDeps, db: db.db, logger, publish, perCycle: settings.upstreamedPerCycle });
   const cycle = async () => ({
     ...(await engine.runCycle()),
     upstreamed: await upstreamed.run(),

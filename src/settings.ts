@@ -188,6 +188,8 @@ const fileSchema = z.object({
   UPDATE_OPEN_PR: bool('false'),
   /** how a spec's Version names its upstream release tag (src/upstreamed/), tried in order */
   UPSTREAM_TAG_PATTERNS: list('v%{version},%{version}'),
+  /** how many trackings one scan cycle compares for spec patches already upstream (0: never) */
+  UPSTREAMED_PER_CYCLE: wholeNumber('100', 0),
   APP_ID: text(''),
   PRIVATE_KEY: text(''),
   WEBHOOK_SECRET: text(''),
@@ -245,6 +247,7 @@ const settingsSchema = fileSchema
     botEmail: s.BOT_EMAIL,
     updateOpenPr: s.UPDATE_OPEN_PR,
     upstreamTagPatterns: s.UPSTREAM_TAG_PATTERNS,
+    upstreamedPerCycle: s.UPSTREAMED_PER_CYCLE,
     appId: s.APP_ID,
     privateKey: s.PRIVATE_KEY,
     webhookSecret: s.WEBHOOK_SECRET,

@@ -2,11 +2,13 @@
  * The scan cycle's step: for every enabled tracking of a git or GitHub upstream that publishes to a forge,
  * analyse its spec's patches against the upstream release and propose the removal of those already upstream.
  * A tracking is analysed again only when its spec or its upstream head changed since this process last
- * looked (the forge is asked for the spec's blob id; the engine records the head). One replica runs it at a
- * time (a named lease). Never throws for a tracking: its failure is logged and the others go on.
+ * looked (the forge is asked for the spec's blob id; the engine records the head). Looking costs two forge
+ * requests, so a cycle looks at `perCycle` trackings at most, going round the table over successive cycles:
+ * thousands of trackings never turn one cycle into hours of forge calls. One replica runs it at a time (a
+ * named lease). Never throws for a tracking: its failure is logged and the others go on.
  */
 import { randomUUID } from 'node:crypto';
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, lt } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { tracking, type TrackingRow } from '../db/schema/index.js';
 import { errorMessage } from '../errors.js';
@@ -22,6 +24,8 @@ export interface UpstreamedStepDeps extends UpstreamedDeps {
   db: Database;
   logger: Logger;
   publish: PublishOptions;
+  /** trackings looked at in one cycle (UPSTREAMED_PER_CYCLE); 0 turns the step off */
+  perCycle: number;
   now?: () => Date;
 }
 
@@ -41,11 +45,14 @@ export class UpstreamedStep {
   /** tracking id → what it was analysed at (spec blob, upstream head) */
   private readonly seen = new Map<number, string>();
   private readonly owner = `upstreamed-${randomUUID().slice(0, 8)}`;
+  /** where the next cycle's round goes on: tracking ids ascending, wrapping round */
+  private nextId = 0;
 
   constructor(private readonly deps: UpstreamedStepDeps) {}
 
   async run(): Promise<UpstreamedStepResult> {
     const result: UpstreamedStepResult = { analysed: 0, proposed: 0, failed: 0 };
+    if (this.deps.perCycle <= 0) return result;
     if (!(await acquireNamedLease(this.deps.db, LEASE, this.owner, LEASE_MS))) return { ...result, skipped: true };
     try {
       await this.runAll(result);
@@ -56,10 +63,7 @@ export class UpstreamedStep {
   }
 
   private async runAll(result: UpstreamedStepResult): Promise<void> {
-    const rows = await this.deps.db
-      .select()
-      .from(tracking)
-      .where(and(eq(tracking.enabled, true), inArray(tracking.versionControl, ['git', 'github'])));
+    const rows = await this.nextRound();
     for (const t of rows) {
       if (isLocalTarget(t.repo)) continue;
       // each tracking renews the lease, so a long step keeps it (and a lost one stops here)
@@ -77,6 +81,18 @@ export class UpstreamedStep {
         this.deps.logger.warn({ tracking: t.id, err: errorMessage(err) }, 'could not analyse the spec patches against the upstream');
       }
     }
+  }
+
+  /** The next `perCycle` eligible trackings after the last round's, wrapping round to the first ids. */
+  private async nextRound(): Promise<TrackingRow[]> {
+    const eligible = and(eq(tracking.enabled, true), inArray(tracking.versionControl, ['git', 'github']));
+    const budget = this.deps.perCycle;
+    const page = (from: ReturnType<typeof gte>, limit: number) =>
+      this.deps.db.select().from(tracking).where(and(eligible, from)).orderBy(asc(tracking.id)).limit(limit);
+    const rows = await page(gte(tracking.id, this.nextId), budget);
+    if (rows.length < budget && this.nextId > 0) rows.push(...(await page(lt(tracking.id, this.nextId), budget - rows.length)));
+    this.nextId = rows.length ? rows.at(-1)!.id + 1 : 0;
+    return rows;
   }
 
   /** null: nothing changed since the last analysis */

@@ -129,7 +129,7 @@ describe('a spec with three patches, two of them in the new upstream tag', () =>
 
   it('gets one PR removing exactly those two, with the reason for each, and never a second one', async () => {
     const t = await addTracking();
-    const step = new UpstreamedStep({ ...deps(), db: handle.db, logger, publish: publishOptions, now: () => NOW });
+    const step = new UpstreamedStep({ ...deps(), db: handle.db, logger, publish: publishOptions, perCycle: 100, now: () => NOW });
     expect(await step.run()).toEqual({ analysed: 1, proposed: 1, failed: 0 });
 
     expect(forge.pulls).toHaveLength(1);
@@ -160,7 +160,7 @@ describe('a spec with three patches, two of them in the new upstream tag', () =>
     // later cycles, and a new process (no memory of what it analysed): the same removal is not proposed again
     const writes = forge.writes.length;
     expect(await step.run()).toEqual({ analysed: 0, proposed: 0, failed: 0 });
-    const fresh = new UpstreamedStep({ ...deps(), db: handle.db, logger, publish: publishOptions, now: () => NOW });
+    const fresh = new UpstreamedStep({ ...deps(), db: handle.db, logger, publish: publishOptions, perCycle: 100, now: () => NOW });
     expect(await fresh.run()).toEqual({ analysed: 1, proposed: 0, failed: 0 });
     expect(forge.writes.length).toBe(writes);
     const [row] = await handle.db.select().from(publication).where(eq(publication.trackingId, t.id));
@@ -201,7 +201,7 @@ describe('a spec with three patches, two of them in the new upstream tag', () =>
   });
   it('two replicas running the step at once: one proposes, the other stands aside; one issue, one PR', async () => {
     await addTracking();
-    const step = () => new UpstreamedStep({ ...deps(), db: handle.db, logger, publish: publishOptions, now: () => NOW });
+    const step = () => new UpstreamedStep({ ...deps(), db: handle.db, logger, publish: publishOptions, perCycle: 100, now: () => NOW });
     const results = await Promise.all([step().run(), step().run()]);
     expect(results.map((r) => r.proposed).sort()).toEqual([0, 1]);
     expect(results.filter((r) => r.skipped)).toHaveLength(1);
@@ -211,7 +211,7 @@ describe('a spec with three patches, two of them in the new upstream tag', () =>
 
   it('a removal PR closed without merging is recorded as rejected and the same removal is not proposed again', async () => {
     const t = await addTracking();
-    const step = () => new UpstreamedStep({ ...deps(), db: handle.db, logger, publish: publishOptions, now: () => NOW });
+    const step = () => new UpstreamedStep({ ...deps(), db: handle.db, logger, publish: publishOptions, perCycle: 100, now: () => NOW });
     await step().run();
     const pr = forge.pulls[0]!;
     const lifecycle = { db: handle.db, logger, forges: fakeForges(forge) as unknown as Forges } as LifecycleDeps;
@@ -226,6 +226,32 @@ describe('a spec with three patches, two of them in the new upstream tag', () =>
     // `/patch-tracking recreate` is for ranges of upstream commits, not for removals
     const [rejected] = await handle.db.select().from(issue).where(eq(issue.trackingId, t.id));
     await expect(recreateRange(lifecycle, rejected!)).rejects.toMatchObject({ code: 'not_recreatable' });
+  });
+});
+
+describe('a cycle looks at UPSTREAMED_PER_CYCLE trackings, going round over cycles', () => {
+  beforeEach(() => {
+    const p = buildUpstream();
+    forge = new FakeForge({ 'lib.spec': spec('1.2', ['0001-drop-b.patch']), '0001-drop-b.patch': p.fromHeader });
+  });
+
+  it('three trackings, two a cycle: the first cycle looks at two, the next at the third (the first, unchanged, costs no analysis)', async () => {
+    const ids: number[] = [];
+    for (const repo of ['src-openeuler/lib', 'src-openeuler/lib2', 'src-openeuler/lib3']) {
+      ids.push((await upsertTracking(handle.db, { versionControl: 'git', scmRepo: upstream.url, scmBranch: 'main', repo, branch: 'master', enabled: true })).row.id);
+    }
+    const step = new UpstreamedStep({ ...deps(), db: handle.db, logger, publish: publishOptions, perCycle: 2, now: () => NOW });
+    expect(await step.run()).toEqual({ analysed: 2, proposed: 2, failed: 0 });
+    expect(await step.run()).toEqual({ analysed: 1, proposed: 1, failed: 0 });
+    const proposed = await handle.db.select({ trackingId: publication.trackingId }).from(publication);
+    expect(proposed.map((r) => r.trackingId).sort((a, b) => a - b)).toEqual(ids);
+  });
+
+  it('0 turns the step off: no forge request, nothing proposed', async () => {
+    await addTracking();
+    const step = new UpstreamedStep({ ...deps(), db: handle.db, logger, publish: publishOptions, perCycle: 0, now: () => NOW });
+    expect(await step.run()).toEqual({ analysed: 0, proposed: 0, failed: 0 });
+    expect(forge.pulls).toHaveLength(0);
   });
 });
 
