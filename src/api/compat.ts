@@ -11,7 +11,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { ChangeWatch } from '../db/changes.js';
 import { trackingWatch, type Database } from '../db/client.js';
-import type { IssueRow, TrackingRow } from '../db/schema/index.js';
+import type { IssueRow } from '../db/schema/index.js';
 import { publicUrl } from '../sources/git-url.js';
 import { assertUpstreamAllowed, type UpstreamPolicy } from '../sources/upstream-policy.js';
 import { deleteTrackings, listIssues, listTrackings, trackingsVersion, upsertTracking, type TrackingInput } from '../db/trackings.js';
