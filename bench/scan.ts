@@ -10,7 +10,7 @@
  *
  * Options (flag or environment): --trackings N (BENCH_TRACKINGS, 10000), --rounds N (BENCH_ROUNDS, 3),
  * --replicas 1,2,3 (BENCH_REPLICAS: the PostgreSQL replica counts), --engines embedded,postgresql
- * (BENCH_ENGINES), --pg URL (BENCH_PG_URL, TEST_DATABASE_URL, DATABASE_URL), --json PATH.
+ * (BENCH_ENGINES), --scenarios a,b (BENCH_SCENARIOS), --pg URL (BENCH_PG_URL, TEST_DATABASE_URL, DATABASE_URL), --json PATH.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +30,7 @@ const TRACKINGS = Number(option('trackings', 'BENCH_TRACKINGS', '10000'));
 const ROUNDS = Number(option('rounds', 'BENCH_ROUNDS', '3'));
 const REPLICAS = listOption('replicas', 'BENCH_REPLICAS', '1,2,3').map(Number);
 const ENGINES = listOption('engines', 'BENCH_ENGINES', 'embedded,postgresql');
+const SCENARIOS = listOption('scenarios', 'BENCH_SCENARIOS', 'a,b') as ('a' | 'b')[];
 const PG_URL = pgServerUrl();
 const CHANGED = Math.max(1, Math.round(TRACKINGS / 100));
 const SPEC = 'Name: pkg\nVersion: 1.0\nRelease: 1\nSummary: s\nLicense: MIT\nSource0: pkg.tar.gz\n\n%description\nd\n\n%prep\n%autosetup -p1\n\n%changelog\n* Mon Jan 01 2024 A <a@b.c> - 1.0-1\n- init\n';
@@ -125,7 +126,7 @@ async function main() {
       cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
       const target = await prepare('embedded', () => openDatabase({ dataDir }), 1);
       targets.push(target);
-      for (const scenario of ['a', 'b'] as const) cases.push({ engine: 'embedded', replicas: 1, scenario, rounds: [] });
+      for (const scenario of SCENARIOS) cases.push({ engine: 'embedded', replicas: 1, scenario, rounds: [] });
     }
     if (ENGINES.includes('postgresql') && (await pgAvailable(PG_URL))) {
       // the throwaway database lives until the end: withThrowawayDatabase's work is the rest of the run
@@ -143,7 +144,7 @@ async function main() {
       const databaseUrl = await url;
       const target = await prepare('postgresql', () => openDatabase({ databaseUrl }), Math.max(...REPLICAS));
       targets.push(target);
-      for (const replicas of REPLICAS) for (const scenario of ['a', 'b'] as const) cases.push({ engine: 'postgresql', replicas, scenario, rounds: [] });
+      for (const replicas of REPLICAS) for (const scenario of SCENARIOS) cases.push({ engine: 'postgresql', replicas, scenario, rounds: [] });
     } else if (ENGINES.includes('postgresql')) {
       console.log(`(no PostgreSQL at ${new URL(PG_URL).host}: embedded database only)`);
     }
