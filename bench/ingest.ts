@@ -1,19 +1,20 @@
 /**
  * `npm run bench:ingest`: mail ingest throughput and memory. Generates mboxes (default 20,000 and 100,000
  * messages) from a synthetic git history (bench/generate-archive.ts), then runs, each in a child process
- * of its own: parse only; parse+store into the embedded PostgreSQL server (on disk); parse+store into PostgreSQL (a throwaway
- * database on BENCH_DATABASE_URL / TEST_DATABASE_URL / postgres://postgres@127.0.0.1:5432/postgres, when
- * one answers). Prints a table and a JSON document.
+ * of its own: parse only; parse+store into the embedded PostgreSQL server (on disk); parse+store into
+ * PostgreSQL (a throwaway database on the server of --pg / BENCH_PG_URL / TEST_DATABASE_URL / DATABASE_URL,
+ * when one answers). The runs are interleaved, round after round, so a neighbour's load spreads over all of
+ * them; the table gives medians (min–max) over the rounds, and the JSON every run.
  *
- * Options: --sizes 20000,100000   --modes parse,embedded,postgres   --batch-size 500
+ * Options (flag or environment): --sizes 20000,100000 (BENCH_SIZES), --modes parse,embedded,postgres
+ * (BENCH_MODES), --batch-size 500 (BENCH_BATCH_SIZE), --rounds 3 (BENCH_ROUNDS), --pg URL, --json PATH.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import postgres from 'postgres';
 import { benchOutDir, generateArchive, makeHistory } from './generate-archive.js';
-import { withThrowawayDatabase } from './lib.js';
+import { listOption, median, option, pgAvailable, pgServerUrl, printTable, spread, withThrowawayDatabase, writeJson } from './lib.js';
 
 interface RunResult {
   mode: string;
@@ -29,14 +30,10 @@ interface RunResult {
   dropped?: number;
 }
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i !== -1 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
-
-const sizes = arg('sizes', '20000,100000').split(',').map(Number);
-const modes = arg('modes', 'parse,embedded,postgres').split(',');
-const batchSize = arg('batch-size', '500');
+const sizes = listOption('sizes', 'BENCH_SIZES', '20000,100000').map(Number);
+const modes = listOption('modes', 'BENCH_MODES', 'parse,embedded,postgres');
+const batchSize = option('batch-size', 'BENCH_BATCH_SIZE', '500');
+const ROUNDS = Number(option('rounds', 'BENCH_ROUNDS', '3'));
 
 function runWorker(mode: string, path: string, url?: string): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
@@ -52,23 +49,10 @@ function runWorker(mode: string, path: string, url?: string): Promise<Record<str
   });
 }
 
-async function postgresServer(): Promise<string | null> {
-  const url = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 3 });
-  try {
-    await sql`select 1`;
-    return url;
-  } catch {
-    return null;
-  } finally {
-    await sql.end({ timeout: 1 });
-  }
-}
-
-
 async function main(): Promise<void> {
   const out = benchOutDir();
-  const pg = modes.includes('postgres') ? await postgresServer() : null;
+  const pgUrl = pgServerUrl();
+  const pg = modes.includes('postgres') && (await pgAvailable(pgUrl)) ? pgUrl : null;
   if (modes.includes('postgres') && !pg) process.stderr.write('no PostgreSQL server answers: skipping the postgres runs\n');
 
   let commits: ReturnType<typeof makeHistory> | null = null;
@@ -82,32 +66,32 @@ async function main(): Promise<void> {
     } else archives.push({ size, path, bytes: statSync(path).size, series: -1 });
   }
 
-  const results: RunResult[] = [];
-  for (const a of archives) {
-    for (const mode of modes) {
-      if (mode === 'postgres' && !pg) continue;
-      process.stderr.write(`running ${mode} on ${a.size} messages...\n`);
-      const r = mode === 'postgres' ? await withThrowawayDatabase(pg!, (url) => runWorker(mode, a.path, url)) : await runWorker(mode, a.path);
-      results.push({ ...(r as unknown as RunResult), size: a.size });
+  const cases = archives.flatMap((a) => modes.filter((m) => m !== 'postgres' || pg).map((mode) => ({ mode, size: a.size, path: a.path, runs: [] as RunResult[] })));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const c of cases) {
+      process.stderr.write(`round ${round + 1}: ${c.mode} on ${c.size} messages...\n`);
+      const r = c.mode === 'postgres' ? await withThrowawayDatabase(pg!, (url) => runWorker(c.mode, c.path, url)) : await runWorker(c.mode, c.path);
+      c.runs.push({ ...(r as unknown as RunResult), size: c.size });
     }
   }
 
-  const rows = results.map((r) => [
-    r.mode,
-    String(r.size),
-    String(r.messages),
-    r.seconds.toFixed(1),
-    Math.round(r.perSecond).toString(),
-    r.peakRssMb.toFixed(0),
-    r.patches === undefined ? '' : `${r.patches}/${r.covers}/${r.comments}/${r.duplicates}/${r.dropped}`,
-  ]);
-  const head = ['mode', 'archive', 'messages', 'seconds', 'msg/s', 'peak RSS MB', 'patches/covers/comments/dup/dropped'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
-  process.stdout.write(`\nmail ingest on ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, batch ${batchSize}\n`);
-  process.stdout.write(line(head) + '\n' + line(widths.map((w) => '-'.repeat(w))) + '\n');
-  for (const r of rows) process.stdout.write(line(r) + '\n');
-  process.stdout.write('\n' + JSON.stringify({ benchmark: 'ingest', batchSize: Number(batchSize), archives, results }, null, 2) + '\n');
+  console.log(`\nmail ingest on ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, batch ${batchSize}, ${ROUNDS} rounds (interleaved)\n`);
+  printTable(
+    ['mode', 'archive', 'messages', 'msg/s median (min–max)', 'seconds median', 'peak RSS MB median (min–max)', 'patches/covers/comments/dup/dropped'],
+    cases.map((c) => {
+      const last = c.runs.at(-1)!;
+      return [
+        c.mode,
+        c.size,
+        last.messages,
+        spread(c.runs.map((r) => r.perSecond), 0),
+        median(c.runs.map((r) => r.seconds)),
+        spread(c.runs.map((r) => r.peakRssMb), 0),
+        last.patches === undefined ? '' : `${last.patches}/${last.covers}/${last.comments}/${last.duplicates}/${last.dropped}`,
+      ];
+    }),
+  );
+  writeJson('ingest', { benchmark: 'ingest', batchSize: Number(batchSize), rounds: ROUNDS, archives, cases: cases.map(({ path: _path, ...c }) => c) });
 }
 
 main().catch((err) => {

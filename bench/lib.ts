@@ -166,3 +166,15 @@ export async function withThrowawayDatabase<T>(serverUrl: string, work: (url: st
     await admin.end();
   }
 }
+
+/** "median (min–max)" of one case's rounds. */
+export function spread(values: number[], digits = 2): string {
+  if (values.length === 0) return '';
+  const f = (v: number) => v.toFixed(digits);
+  return values.length === 1 ? f(values[0]!) : `${f(median(values))} (${f(Math.min(...values))}–${f(Math.max(...values))})`;
+}
+
+/** A comma-separated list option: --name a,b,c. */
+export function listOption(name: string, env: string, fallback: string): string[] {
+  return option(name, env, fallback).split(',').map((s) => s.trim()).filter(Boolean);
+}

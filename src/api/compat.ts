@@ -9,14 +9,16 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
-import type { Database } from '../db/client.js';
-import type { IssueRow, TrackingRow } from '../db/schema/index.js';
+import type { ChangeWatch } from '../db/changes.js';
+import { trackingWatch, type Database } from '../db/client.js';
+import type { IssueRow } from '../db/schema/index.js';
 import { publicUrl } from '../sources/git-url.js';
 import { assertUpstreamAllowed, type UpstreamPolicy } from '../sources/upstream-policy.js';
 import { deleteTrackings, listIssues, listTrackings, trackingsVersion, upsertTracking, type TrackingInput } from '../db/trackings.js';
 import { guard, type Guard } from './auth-guard.js';
 import type { ApiEnv } from './context.js';
 import { firstIssue, toTrackingInput, trackingInputSchema } from '../input.js';
+import { trackingCore } from './v1/representations.js';
 
 export const COMPAT_CODES = {
   SUCCESS: '2001',
@@ -46,29 +48,6 @@ export function envelope(c: Context, code: string, data: unknown = null, detail?
 
 const badParameters = (c: Context, detail: string) => envelope(c, COMPAT_CODES.INPUT_PARAMETERS_ERROR, null, detail);
 
-/**
- * The old program's row shape first (its clients read these keys), then the engine's status. Built straight
- * from the row (not through the /api/v1 shape): the whole-table listing maps every row, and the keys the
- * compat answer drops cost two date conversions each.
- */
-export function compatTracking(row: TrackingRow) {
-  return {
-    version_control: row.versionControl,
-    scm_repo: publicUrl(row.scmRepo),
-    scm_branch: row.scmBranch,
-    scm_commit: row.scmCommit,
-    repo: row.repo,
-    branch: row.branch,
-    enabled: row.enabled,
-    id: row.id,
-    status: row.status,
-    last_checked_at: row.lastCheckedAt?.toISOString() ?? null,
-    last_head: row.lastHead,
-    last_error: row.lastError,
-    next_attempt_at: row.nextAttemptAt?.toISOString() ?? null,
-  };
-}
-
 function compatIssue(row: IssueRow) {
   return { issue: row.issue, repo: row.repo, branch: row.branch, state: row.state, issue_url: row.issueUrl, pr_url: row.prUrl };
 }
@@ -92,6 +71,7 @@ function parseBool(value: string): boolean | undefined {
 }
 
 const gzipAsync = promisify(gzip);
+const ENCODER = new TextEncoder();
 
 /** One serialised listing: its strong ETag, the JSON text, and (made on first demand) its gzip form. */
 interface Listing {
@@ -149,12 +129,50 @@ async function sendListing(c: Context, listing: Listing): Promise<Response> {
   return c.body(await listing.gzipped, 200, headers);
 }
 
+/**
+ * The one-row answers (the old CLI's lookup by repo and branch), serialised, for as long as the tracking table
+ * is unchanged (db/changes.ts: a notification from any writer, or a local write, moves the generation on).
+ * An answer read from the database is kept only if no change came while it was read; without a listening
+ * connection nothing is kept or served.
+ */
+class OneRowAnswers {
+  private readonly entries = new Map<string, Uint8Array<ArrayBuffer>>();
+  private generation = -1;
+
+  constructor(
+    private readonly watch: () => ChangeWatch | undefined,
+    private readonly max = 16_384,
+  ) {}
+
+  /** the generation to fill at, or undefined when answers cannot be kept now */
+  current(): number | undefined {
+    const watch = this.watch();
+    if (!watch?.live) return undefined;
+    if (watch.generation !== this.generation) {
+      this.entries.clear();
+      this.generation = watch.generation;
+    }
+    return this.generation;
+  }
+
+  get(key: string): Uint8Array<ArrayBuffer> | undefined {
+    return this.current() === undefined ? undefined : this.entries.get(key);
+  }
+
+  put(key: string, generation: number, body: Uint8Array<ArrayBuffer>): void {
+    if (this.current() !== generation) return;
+    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(key, body);
+  }
+}
+
 /** An abbreviated scm_commit made full when the upstream answers (tracker/commit-id.ts); absent: kept as given. */
 export type ResolveCommit = (input: TrackingInput) => Promise<TrackingInput>;
 
 export function compatRoutes(db: Database, requireWrite: Guard, requireRead: Guard, upstreamPolicy: UpstreamPolicy, resolveCommit: ResolveCommit = async (input) => input) {
   const app = new Hono<ApiEnv>();
   const listings = new ListingCache();
+  const oneRow = new OneRowAnswers(() => trackingWatch(db));
 
   app.get('/tracking', guard(requireRead), async (c) => {
     const query = readQuery(c, ['repo', 'branch', 'enabled']);
@@ -165,17 +183,24 @@ export function compatRoutes(db: Database, requireWrite: Guard, requireRead: Gua
       if (enabled === undefined) return badParameters(c, 'enabled: expected true or false');
     }
     const filter = { repo: query.repo, branch: query.branch, enabled };
-    // one row (the CLI's lookup before an upsert): cheaper to answer than to version
+    // one row (the CLI's lookup before an upsert): served from memory while the table is unchanged
     if (filter.repo !== undefined && filter.branch !== undefined) {
-      const rows = await listTrackings(db, filter);
-      return envelope(c, COMPAT_CODES.SUCCESS, rows.map(compatTracking));
+      const key = `${filter.repo}\u0000${filter.branch}\u0000${filter.enabled}`;
+      let body = oneRow.get(key);
+      if (!body) {
+        const generation = oneRow.current();
+        const rows = await listTrackings(db, filter);
+        body = ENCODER.encode(JSON.stringify({ code: COMPAT_CODES.SUCCESS, msg: MESSAGES[COMPAT_CODES.SUCCESS], data: rows.map(trackingCore) })) as Uint8Array<ArrayBuffer>;
+        if (generation !== undefined) oneRow.put(key, generation, body);
+      }
+      return c.body(body, 200, { 'Content-Type': 'application/json' });
     }
     // the version is read before the rows: a write in between pairs newer rows with an older tag, which
     // only costs the client one more full answer, never a stale 304
     const version = await trackingsVersion(db);
     const listing = await listings.get(`${version}\u0000${JSON.stringify(filter)}`, async () => {
       const rows = await listTrackings(db, filter);
-      return JSON.stringify({ code: COMPAT_CODES.SUCCESS, msg: MESSAGES[COMPAT_CODES.SUCCESS], data: rows.map(compatTracking) });
+      return JSON.stringify({ code: COMPAT_CODES.SUCCESS, msg: MESSAGES[COMPAT_CODES.SUCCESS], data: rows.map(trackingCore) });
     });
     return sendListing(c, listing);
   });

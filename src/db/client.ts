@@ -15,7 +15,13 @@ import {
   embeddedLayout, embeddedServerRunning, ensureEmbeddedServer, stopEmbeddedServerIfIdle, type EmbeddedConnection, type EmbeddedLog,
 } from './embedded.js';
 import { hasPgliteData, movePgliteData } from './migrate-pglite.js';
+import { ChangeWatch, listenForTrackingChanges, reportingTrackingWrites, SEEN_IN_PROCESS_SETTING } from './changes.js';
 import * as schema from './schema/index.js';
+
+interface ListenerHooks {
+  onnotify: (channel: string) => void;
+  onclose: () => void;
+}
 
 export type Schema = typeof schema;
 export type Database = PgDatabase<PgQueryResultHKT, Schema>;
@@ -25,6 +31,8 @@ export interface DatabaseHandle {
   engine: 'embedded' | 'postgres';
   /** the driver itself, for what drizzle does not do (backup, restore) */
   client: postgres.Sql;
+  /** when the tracking table changed (db/changes.ts): live only for the service on its embedded database */
+  trackingChanges?: ChangeWatch;
   close(): Promise<void>;
 }
 
@@ -40,6 +48,12 @@ export interface OpenOptions {
    * refused at once. Other commands just connect next to it.
    */
   exclusive?: 'service' | 'restore';
+  /**
+   * Watch the tracking table for a cache of answers (db/changes.ts): this pool's writes are seen in process,
+   * other sessions' through their notifications. Default: the service on the embedded database, the only
+   * place where no other service can write unseen.
+   */
+  watchTrackings?: boolean;
   log?: EmbeddedLog;
 }
 
@@ -54,11 +68,12 @@ const SUPERVISE_INTERVAL_MS = 5_000;
 export async function openDatabase(options: OpenOptions = {}): Promise<DatabaseHandle> {
   const log = options.log ?? (() => {});
   if (options.databaseUrl) {
-    const client = postgres(options.databaseUrl, {
+    const url = options.databaseUrl;
+    const client = postgres(url, {
       max: options.maxConnections ?? 10,
       onnotice: () => {},
       // the URL may carry a password: keep connection errors free of it
-      connection: { application_name: 'patch-tracking' },
+      connection: { application_name: 'patch-tracking', ...quietWrites(options) },
     });
     try {
       await withMigrationLock(client, () => migrate(drizzle(client, { schema }), { migrationsFolder: MIGRATIONS_FOLDER }));
@@ -66,7 +81,9 @@ export async function openDatabase(options: OpenOptions = {}): Promise<DatabaseH
       await client.end({ timeout: 1 });
       throw err;
     }
-    return { db: drizzle(client, { schema }) as unknown as Database, engine: 'postgres', client, close: () => client.end({ timeout: 5 }) };
+    const base = { db: drizzle(client, { schema }) as unknown as Database, engine: 'postgres' as const, client, close: () => client.end({ timeout: 5 }) };
+    if (!options.watchTrackings) return base;
+    return watching(base, (hooks) => postgres(url, { ...listenerOptions(hooks), connection: { application_name: 'patch-tracking listener' } }), options.log);
   }
   if (!options.dataDir) throw new AppError('settings_database', 'no database: set DATABASE_URL, or DATA_DIR for the embedded server', { field: 'DATA_DIR' });
   return openEmbedded(options.dataDir, options, log);
@@ -84,7 +101,7 @@ async function openEmbedded(dataDir: string, options: OpenOptions, log: Embedded
     // the migration lock's connection comes on top: a small pool (commands have 2) must not wait on itself
     max: (options.maxConnections ?? 10) + 1,
     onnotice: () => {},
-    connection: { application_name: applicationName },
+    connection: { application_name: applicationName, ...quietWrites(options) },
   });
   let lock: ExclusiveLock | undefined;
   const release = async () => {
@@ -113,15 +130,60 @@ async function openEmbedded(dataDir: string, options: OpenOptions, log: Embedded
         },
       })
     : undefined;
-  return {
+  const base = {
     db: drizzle(client, { schema }) as unknown as Database,
-    engine: 'embedded',
+    engine: 'embedded' as const,
     client,
     async close() {
       if (supervisor) clearInterval(supervisor);
       await release();
     },
   };
+  if (!(options.watchTrackings ?? options.exclusive === 'service')) return base;
+  return watching(base, (hooks) => postgres({ ...connection, ...listenerOptions(hooks), connection: { application_name: `${applicationName} listener` } }), log);
+}
+
+/**
+ * The service's writes to the tracking table send no notification: nobody needs one on PostgreSQL (no cache
+ * there), and on the embedded database it sees them itself. A notifying transaction holds a database-wide
+ * lock through its commit: the upserts of concurrent requests would commit one by one.
+ */
+function quietWrites(options: OpenOptions): Record<string, string> {
+  return options.exclusive === 'service' || options.watchTrackings ? { [SEEN_IN_PROCESS_SETTING]: 'on' } : {};
+}
+
+const listenerOptions = (hooks: ListenerHooks) => ({ max: 1, max_lifetime: 0, idle_timeout: 0, onnotice: () => {}, ...hooks });
+
+/** `base` with its writes to the tracking table reported, and other sessions' heard, on a watch. */
+async function watching(base: DatabaseHandle, connect: (hooks: ListenerHooks) => postgres.Sql, log: EmbeddedLog = () => {}): Promise<DatabaseHandle> {
+  const watch = new ChangeWatch();
+  const client = reportingTrackingWrites(base.client, () => watch.changed());
+  const db = drizzle(client, { schema }) as unknown as Database;
+  let stop: () => Promise<void>;
+  try {
+    stop = await listenForTrackingChanges(watch, connect, (message) => log('warn', message));
+  } catch (err) {
+    await base.close();
+    throw err;
+  }
+  watches.set(db, watch);
+  return {
+    ...base,
+    db,
+    client,
+    trackingChanges: watch,
+    async close() {
+      await stop();
+      await base.close();
+    },
+  };
+}
+
+const watches = new WeakMap<Database, ChangeWatch>();
+
+/** The tracking table's watch of the service's database handle (none for commands, or on PostgreSQL). */
+export function trackingWatch(db: Database): ChangeWatch | undefined {
+  return watches.get(db);
 }
 
 async function withMigrationLock<T>(client: postgres.Sql, work: () => Promise<T>): Promise<T> {

@@ -105,30 +105,29 @@ export async function findTracking(db: Database, repo: string, branch: string): 
 }
 
 /**
- * Insert or update on (repo, branch). Omitting scmCommit keeps the stored progress (the old program reset it);
- * changing nothing leaves updated_at alone and reports 'unchanged', so re-running an import is a no-op.
+ * The upsert statement, prepared once per database and variant (keeping or setting scm_commit): an upsert is
+ * one round trip, and neither drizzle nor the server builds or parses its SQL again.
  */
-export async function upsertTracking(db: Database, input: TrackingInput): Promise<{ row: TrackingRow; outcome: UpsertOutcome }> {
-  const values = {
-    versionControl: input.versionControl,
-    scmRepo: input.scmRepo,
-    scmBranch: input.scmBranch,
-    scmCommit: input.scmCommit ?? null,
-    repo: input.repo,
-    branch: input.branch,
-    enabled: input.enabled,
-    status: input.enabled ? 'idle' : 'paused',
-  };
+function prepareUpsert(db: Database, keepCommit: boolean) {
   const excluded = (column: string) => sql.raw(`excluded.${column}`);
-  const keepCommit = input.scmCommit === undefined;
   const changed = sql`${tracking.versionControl} is distinct from ${excluded('version_control')}
     or ${tracking.scmRepo} is distinct from ${excluded('scm_repo')}
     or ${tracking.scmBranch} is distinct from ${excluded('scm_branch')}
     or ${tracking.enabled} is distinct from ${excluded('enabled')}
     ${keepCommit ? sql`` : sql`or ${tracking.scmCommit} is distinct from ${excluded('scm_commit')}`}`;
-  const rows = await db
+  const value = (name: string) => sql.placeholder(name);
+  return db
     .insert(tracking)
-    .values(values)
+    .values({
+      versionControl: value('versionControl'),
+      scmRepo: value('scmRepo'),
+      scmBranch: value('scmBranch'),
+      scmCommit: value('scmCommit'),
+      repo: value('repo'),
+      branch: value('branch'),
+      enabled: value('enabled'),
+      status: value('status'),
+    })
     .onConflictDoUpdate({
       target: [tracking.repo, tracking.branch],
       set: {
@@ -142,7 +141,29 @@ export async function upsertTracking(db: Database, input: TrackingInput): Promis
       },
       setWhere: changed,
     })
-    .returning({ ...getTableColumns(tracking), inserted: sql<boolean>`(xmax = 0)` });
+    .returning({ ...getTableColumns(tracking), inserted: sql<boolean>`(xmax = 0)` })
+    .prepare(keepCommit ? 'tracking_upsert_keep_commit' : 'tracking_upsert');
+}
+const upserts = new WeakMap<Database, { keep: ReturnType<typeof prepareUpsert>; set: ReturnType<typeof prepareUpsert> }>();
+
+/**
+ * Insert or update on (repo, branch). Omitting scmCommit keeps the stored progress (the old program reset it);
+ * changing nothing leaves updated_at alone and reports 'unchanged', so re-running an import is a no-op.
+ */
+export async function upsertTracking(db: Database, input: TrackingInput): Promise<{ row: TrackingRow; outcome: UpsertOutcome }> {
+  let prepared = upserts.get(db);
+  if (!prepared) upserts.set(db, (prepared = { keep: prepareUpsert(db, true), set: prepareUpsert(db, false) }));
+  const keepCommit = input.scmCommit === undefined;
+  const rows = await (keepCommit ? prepared.keep : prepared.set).execute({
+    versionControl: input.versionControl,
+    scmRepo: input.scmRepo,
+    scmBranch: input.scmBranch,
+    scmCommit: input.scmCommit ?? null,
+    repo: input.repo,
+    branch: input.branch,
+    enabled: input.enabled,
+    status: input.enabled ? 'idle' : 'paused',
+  });
   const written = rows[0];
   if (written) {
     const { inserted, ...row } = written;

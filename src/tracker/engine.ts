@@ -104,7 +104,11 @@ export class Engine {
         .from(tracking)
         .where(and(eq(tracking.enabled, true), isNull(tracking.queuedAt), or(isNull(tracking.nextAttemptAt), lte(tracking.nextAttemptAt, sql`now()`))));
       const byKind = new Map<string, TrackingRow[]>();
-      for (const t of due) byKind.set(t.versionControl, [...(byKind.get(t.versionControl) ?? []), t]);
+      for (const t of due) {
+        const rows = byKind.get(t.versionControl);
+        if (rows) rows.push(t);
+        else byKind.set(t.versionControl, [t]);
+      }
       for (const [kind, rows] of byKind) {
         const source = this.deps.sources[kind];
         if (!source) {

@@ -10,7 +10,8 @@ import { TEST_PASSWORD, TEST_USER } from './service.js';
 let cachedHash: string | undefined;
 
 export async function createTestApi(overrides: Partial<ApiDeps> = {}) {
-  const handle = await createTestDatabase();
+  // as the service on its embedded database: one-row lookups are answered from memory while nothing changed
+  const handle = await createTestDatabase({ watchTrackings: true });
   cachedHash ??= await hashPassword(TEST_PASSWORD);
   const authenticator = overrides.authenticator ?? new Authenticator({ user: TEST_USER, passwordHash: cachedHash, db: handle.db });
   const app = createApi({
@@ -24,7 +25,13 @@ export async function createTestApi(overrides: Partial<ApiDeps> = {}) {
     ...overrides,
     ...(overrides.compare ? { compare: { upstreamPolicy: LOCAL_UPSTREAMS_ALLOWED, ...overrides.compare } } : {}),
   });
-  return { app, db: handle.db, close: () => handle.close() };
+  return {
+    app,
+    db: handle.db,
+    url: handle.url,
+    changes: handle.trackingChanges!,
+    close: () => handle.close(),
+  };
 }
 
 export const basicAuth = (user = TEST_USER, password = TEST_PASSWORD) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;

@@ -29,9 +29,9 @@ export async function createThrowawayDatabase(): Promise<{ url: string; drop(): 
   };
 }
 
-export async function createTestDatabase(): Promise<DatabaseHandle & { url: string }> {
+export async function createTestDatabase(options: { watchTrackings?: boolean } = {}): Promise<DatabaseHandle & { url: string }> {
   const throwaway = await createThrowawayDatabase();
-  const handle = await openDatabase({ databaseUrl: throwaway.url, maxConnections: 5 });
+  const handle = await openDatabase({ databaseUrl: throwaway.url, maxConnections: 5, ...options });
   return {
     ...handle,
     url: throwaway.url,

@@ -33,9 +33,12 @@ export const trackingSchema = z
   })
   .openapi('Tracking');
 
-export function trackingJson(row: TrackingRow, check: z.infer<typeof trackingSchema>['check'] = null): z.infer<typeof trackingSchema> {
+/**
+ * The keys both tracking representations share, in the old program's order (its clients read these keys
+ * first), then the engine's status: the compat answer as it is, the /api/v1 one with more keys after them.
+ */
+export function trackingCore(row: TrackingRow) {
   return {
-    id: row.id,
     version_control: row.versionControl,
     scm_repo: publicUrl(row.scmRepo),
     scm_branch: row.scmBranch,
@@ -43,12 +46,19 @@ export function trackingJson(row: TrackingRow, check: z.infer<typeof trackingSch
     repo: row.repo,
     branch: row.branch,
     enabled: row.enabled,
+    id: row.id,
     status: row.status,
     last_checked_at: row.lastCheckedAt?.toISOString() ?? null,
     last_head: row.lastHead,
     last_error: row.lastError,
-    consecutive_failures: row.consecutiveFailures,
     next_attempt_at: row.nextAttemptAt?.toISOString() ?? null,
+  };
+}
+
+export function trackingJson(row: TrackingRow, check: z.infer<typeof trackingSchema>['check'] = null): z.infer<typeof trackingSchema> {
+  return {
+    ...trackingCore(row),
+    consecutive_failures: row.consecutiveFailures,
     check,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
