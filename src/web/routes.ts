@@ -13,6 +13,7 @@ import type { Access } from '../auth/authenticator.js';
 import { SessionStore } from '../auth/sessions.js';
 import { combinedStateOf, combinedStateOfTrackings, listChecks, rangeWithChecks } from '../checks/service.js';
 import type { Database } from '../db/client.js';
+import { sharedRead } from '../db/shared-read.js';
 import { countTrackingsByStatus, getTracking, listIssues, listPublishedRanges, listTrackings, updateTracking } from '../db/trackings.js';
 import { AppError, invalidInput } from '../errors.js';
 import { EVENT_CATEGORIES, listEvents } from '../events/service.js';
@@ -106,6 +107,9 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
   const { db } = deps;
   const sessions = deps.sessions ?? new SessionStore(db);
   const app = new Hono<WebEnv>({ strict: false });
+  // counts over whole tables (100,000 trackings, 1,000,000 patches): pages asking at once share one query
+  const statusCounts = sharedRead(() => countTrackingsByStatus(db), () => '');
+  const patchCount = sharedRead((filter: Parameters<typeof countPatches>[1]) => countPatches(db, filter), (filter) => JSON.stringify(filter));
 
   app.use('*', async (c, next) => {
     const session = await sessionOf(c, sessions);
@@ -150,7 +154,7 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
 
   app.get('/', read, async (c) => {
     const [counts, needing, pulls, events, projects, activity] = await Promise.all([
-      countTrackingsByStatus(db),
+      statusCounts(undefined),
       Promise.all([...NEEDS_HUMAN].map((status) => listTrackings(db, { status }, { limit: OVERVIEW_ROWS }))),
       listIssues(db, { state: 'open' }, { limit: OVERVIEW_ROWS }),
       listEvents(db, {}, { limit: 20, offset: 0, newestFirst: true, count: false }),
@@ -319,7 +323,7 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
     const rows = listing.rows.slice(0, PAGE_SIZE);
     const related = await Related.load(db, { people: rows.flatMap((p) => [p.submitterId, p.delegateId]), series: rows.map((p) => p.seriesId), patchChecks: rows.map((p) => p.id) });
     // the pager's pages narrow by id; the total is of the whole filtered list
-    const total = await countPatches(db, filter);
+    const total = await patchCount(filter);
     return c.html(
       patchListPage(c.get('page'), { project, rows, related, states, filters, total, nextBefore: listing.rows.length > PAGE_SIZE ? rows.at(-1)!.id : undefined, notice: updatedNotice(c) }),
     );
