@@ -128,27 +128,28 @@ function patchMacroNumbers(text: string): number[] {
 /** The spec's Version with the macros it defines plainly resolved; null when it has none or it cannot be resolved. */
 export function specVersion(content: string): string | null {
   const spec = new SpecLines(content);
-  const structure = spec.structure();
-  const texts = spec.lines.map((l) => l.text);
-  const tag = (name: string) => {
-    const re = TAG_VALUE_RE(name);
-    const i = structure.find(structure.mainPreamble, re)[0];
-    return i === undefined ? undefined : re.exec(texts[i]!)![2];
-  };
+  const tag = preambleTags(spec);
   const raw = tag('version');
   if (raw === undefined) return null;
-  return new MacroTable(texts, { name: tag('name'), version: raw }).expand(raw);
+  return new MacroTable(spec.lines.map((l) => l.text), { name: tag('name'), version: raw }).expand(raw);
 }
 
 /** The spec's Name, resolved like Version. */
 export function specName(content: string): string | null {
   const spec = new SpecLines(content);
-  const structure = spec.structure();
-  const re = TAG_VALUE_RE('name');
-  const i = structure.find(structure.mainPreamble, re)[0];
-  if (i === undefined) return null;
-  const raw = re.exec(spec.lines[i]!.text)![2]!;
+  const raw = preambleTags(spec)('name');
+  if (raw === undefined) return null;
   return new MacroTable(spec.lines.map((l) => l.text), {}).expand(raw);
+}
+
+/** A reader of the main preamble's tags: the raw value of the first `Name:`-style line, or undefined. */
+function preambleTags(spec: SpecLines): (name: string) => string | undefined {
+  const structure = spec.structure();
+  return (name) => {
+    const re = TAG_VALUE_RE(name);
+    const i = structure.find(structure.mainPreamble, re)[0];
+    return i === undefined ? undefined : re.exec(spec.lines[i]!.text)![2];
+  };
 }
 
 function assertPackager(packager: { name: string; email: string }): void {
@@ -394,13 +395,8 @@ function changelogText(subject: string): string {
 
 /** `[Epoch:]Version-Release` for the entry, with macros resolved where the spec defines them plainly. */
 function evr(spec: SpecLines, release: string | undefined, warnings: string[]): string {
-  const structure = spec.structure();
   const texts = spec.lines.map((l) => l.text);
-  const tag = (name: string) => {
-    const re = TAG_VALUE_RE(name);
-    const i = structure.find(structure.mainPreamble, re)[0];
-    return i === undefined ? undefined : re.exec(texts[i]!)![2];
-  };
+  const tag = preambleTags(spec);
   const macros = new MacroTable(texts, { name: tag('name'), version: tag('version'), release });
   const resolve = (what: string, raw: string): string => {
     const value = macros.expand(raw);
