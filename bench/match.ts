@@ -7,9 +7,8 @@
  * Options: --commits 10000 --patches 100000 --landed 2000 (patches that are upstream commits) --fuzzy 100
  *          --database URL (a PostgreSQL server to make a throwaway database on; default: the embedded server)
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -22,8 +21,10 @@ import { syncUpstream } from '../src/mail/landed/upstream.js';
 import { createProject } from '../src/mail/store/projects.js';
 import { normalizeTitle } from '../src/mail/subject.js';
 import { GitSource } from '../src/sources/git.js';
+import { UpstreamPolicy } from '../src/sources/upstream-policy.js';
 import { benchOutDir } from './generate-archive.js';
 import { printTable } from './lib.js';
+import { benchGit, buildSyntheticUpstream, START } from './synthetic-upstream.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -35,31 +36,12 @@ const LANDED = Math.min(COMMITS, PATCHES, Number(arg('landed', '2000')));
 const FUZZY = Math.min(LANDED, Number(arg('fuzzy', '100')));
 const DATABASE = arg('database', '');
 const GIT = { gitBinary: 'git', timeoutMs: 30 * 60_000 };
-const START = Date.UTC(2026, 0, 1) / 1000;
-const FILES = 200;
 const AUTHORS = 50;
 
-const gitEnv = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' };
-const git = (cwd: string, args: string[], input?: string | Buffer) => execFileSync('git', args, { cwd, env: gitEnv, input, maxBuffer: 1 << 30 });
+const git = benchGit;
 
-/** N commits, each appending one line to one of FILES files, by one of AUTHORS authors, a minute apart. */
 function buildUpstream(dir: string): void {
-  mkdirSync(dir, { recursive: true });
-  git(dir, ['init', '--quiet', '-b', 'main', '.']);
-  const files: string[][] = Array.from({ length: FILES }, (_, f) => [`/* file ${f} */`]);
-  const parts: string[] = [];
-  for (let i = 0; i < COMMITS; i++) {
-    const f = (i * 7) % FILES;
-    files[f]!.push(`int value_${i} = ${i};`);
-    const content = `${files[f]!.join('\n')}\n`;
-    const message = `area${f}: add value ${i}\n`;
-    const who = `Dev ${i % AUTHORS} <dev${i % AUTHORS}@example.org> ${START + i * 60} +0000`;
-    parts.push(
-      `commit refs/heads/main\nauthor ${who}\ncommitter ${who}\ndata ${Buffer.byteLength(message)}\n${message}` +
-        `M 100644 inline src/file${f}.c\ndata ${Buffer.byteLength(content)}\n${content}\n`,
-    );
-  }
-  git(dir, ['fast-import', '--quiet'], parts.join(''));
+  buildSyntheticUpstream(dir, { commits: COMMITS, authors: AUTHORS });
 }
 
 /** The diffs of the first `count` commits as `git log -p` prints them (what a posted patch of each carries). */
@@ -151,7 +133,8 @@ async function main(): Promise<void> {
     const computed = await fillPatchIds(handle.db, project.id, GIT);
     const patchIdSeconds = (performance.now() - t) / 1000;
 
-    const source = new GitSource({ dataDir: join(work, 'data'), timeoutMs: GIT.timeoutMs });
+    // the synthetic upstream is a local repository: allowed here as ALLOW_LOCAL_UPSTREAMS allows it in a service
+    const source = new GitSource({ dataDir: join(work, 'data'), timeoutMs: GIT.timeoutMs, upstreamPolicy: new UpstreamPolicy({ allowLocal: true }) });
     t = performance.now();
     const [row] = await handle.db.select().from(mailProject).where(sql`${mailProject.id} = ${project.id}`);
     const sync = await syncUpstream(handle.db, row!, source, { git: GIT, since: new Date(0) });

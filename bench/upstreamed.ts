@@ -7,7 +7,6 @@
  * a table and writes bench/out/upstreamed-N-P.json.
  * Options: --commits 20000 --patches 30
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { analysePatches, PATCH_ID_WINDOW, type SpecPatchText } from '../src/upstreamed/analyse.js';
 import { benchOutDir } from './generate-archive.js';
 import { printTable } from './lib.js';
+import { benchGit, buildSyntheticUpstream } from './synthetic-upstream.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -22,26 +22,11 @@ function arg(name: string, fallback: string): string {
 }
 const COMMITS = Number(arg('commits', '20000'));
 const PATCHES = Number(arg('patches', '30'));
-const FILES = 200;
-const START = Date.UTC(2026, 0, 1) / 1000;
-const gitEnv = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' };
-const git = (cwd: string, args: string[], input?: string) => execFileSync('git', args, { cwd, env: gitEnv, input, maxBuffer: 1 << 30 }).toString('utf8');
+const git = (cwd: string, args: string[], input?: string) => benchGit(cwd, args, input).toString('utf8');
 
-/** N commits, each appending one line to one of FILES files, a minute apart; tagged v2.0 at the end. */
+/** The synthetic upstream, tagged v2.0 at its last commit. */
 function buildUpstream(dir: string): void {
-  mkdirSync(dir, { recursive: true });
-  git(dir, ['init', '--quiet', '-b', 'main', '.']);
-  const files: string[][] = Array.from({ length: FILES }, (_, f) => [`/* file ${f} */`]);
-  const parts: string[] = [];
-  for (let i = 0; i < COMMITS; i++) {
-    const f = (i * 7) % FILES;
-    files[f]!.push(`int value_${i} = ${i};`);
-    const content = `${files[f]!.join('\n')}\n`;
-    const message = `area${f}: add value ${i}\n`;
-    const who = `Dev <dev@example.org> ${START + i * 60} +0000`;
-    parts.push(`commit refs/heads/main\nauthor ${who}\ncommitter ${who}\ndata ${Buffer.byteLength(message)}\n${message}M 100644 inline src/file${f}.c\ndata ${Buffer.byteLength(content)}\n${content}\n`);
-  }
-  git(dir, ['fast-import', '--quiet'], parts.join(''));
+  buildSyntheticUpstream(dir, { commits: COMMITS, authors: 1 });
   git(dir, ['tag', 'v2.0', 'main']);
 }
 
