@@ -50,12 +50,16 @@ export function registerAdminPages(app: Hono<WebEnv>, deps: { db: Database; logg
   const audit = (c: Context<WebEnv>, facts: Record<string, unknown>, message: string) => deps.logger.info({ ...facts, actor: c.get('page').principal }, message);
 
   /**
-   * A form's write: done → the page it belongs to (`where`, with `?done=`); refused for a reason the admin
-   * can fix (a bad field, a name taken) → that page again, saying why, with the error's status.
+   * A form's write, admin only (a login, the form's CSRF token, the admin scope): done → the page it belongs
+   * to (`act` returns where, with `?done=`); refused for a reason the admin can fix (a bad field, a name
+   * taken) → that page again, saying why, with the error's status.
    */
-  const adminWrite =
-    (view: (c: Context<WebEnv>, notice: Notice) => Promise<Html>, act: (c: Context<WebEnv>, form: Record<string, unknown>) => Promise<string | Response>) =>
-    async (c: Context<WebEnv>) => {
+  const adminPost = (
+    path: string,
+    view: (c: Context<WebEnv>, notice: Notice) => Promise<Html>,
+    act: (c: Context<WebEnv>, form: Record<string, unknown>) => Promise<string | Response>,
+  ) =>
+    app.post(path, guard.write, guard.admin, async (c: Context<WebEnv>) => {
       try {
         const done = await act(c, await c.req.parseBody({ all: true }));
         return typeof done === 'string' ? c.redirect(done, 303) : done;
@@ -63,7 +67,7 @@ export function registerAdminPages(app: Hono<WebEnv>, deps: { db: Database; logg
         if (err instanceof AppError) return c.html(await view(c, { text: err.message, error: true }), statusOf(err));
         throw err;
       }
-    };
+    });
 
   const required = (form: Record<string, unknown>, field: string) => {
     const v = formText(form, field)?.trim();
@@ -89,65 +93,40 @@ export function registerAdminPages(app: Hono<WebEnv>, deps: { db: Database; logg
 
   app.get('/admin/users', guard.read, async (c) => c.html(await usersView(c, doneNotice(c))));
 
-  app.post(
-    '/admin/users',
-    guard.write,
-    guard.admin,
-    adminWrite(usersView, async (c, form) => {
-      const admin = yesNo(formText(form, 'admin'), 'admin') ?? false;
-      const row = await createUser(db, { name: formText(form, 'name')?.trim() ?? '', email: formText(form, 'email')?.trim() ?? '', password: formText(form, 'password') ?? '', admin });
-      audit(c, { user: row.name, admin: row.admin }, 'user added from the dashboard');
-      return `/admin/users/${encodeURIComponent(row.name)}?done=created`;
-    }),
-  );
+  adminPost('/admin/users', usersView, async (c, form) => {
+    const admin = yesNo(formText(form, 'admin'), 'admin') ?? false;
+    const row = await createUser(db, { name: formText(form, 'name')?.trim() ?? '', email: formText(form, 'email')?.trim() ?? '', password: formText(form, 'password') ?? '', admin });
+    audit(c, { user: row.name, admin: row.admin }, 'user added from the dashboard');
+    return `/admin/users/${encodeURIComponent(row.name)}?done=created`;
+  });
 
   app.get('/admin/users/:name', guard.read, async (c) => c.html(await userView(c, doneNotice(c))));
 
-  app.post(
-    '/admin/users/:name/update',
-    guard.write,
-    guard.admin,
-    adminWrite(userView, async (c, form) => {
-      const row = await updateUser(db, c.req.param('name')!, { email: required(form, 'email'), admin: yesNo(formText(form, 'admin'), 'admin') });
-      audit(c, { user: row.name, email: row.email, admin: row.admin }, 'user changed from the dashboard');
-      return `${userPath(c)}?done=updated`;
-    }),
-  );
+  adminPost('/admin/users/:name/update', userView, async (c, form) => {
+    const row = await updateUser(db, c.req.param('name')!, { email: required(form, 'email'), admin: yesNo(formText(form, 'admin'), 'admin') });
+    audit(c, { user: row.name, email: row.email, admin: row.admin }, 'user changed from the dashboard');
+    return `${userPath(c)}?done=updated`;
+  });
 
-  app.post(
-    '/admin/users/:name/password',
-    guard.write,
-    guard.admin,
-    adminWrite(userView, async (c, form) => {
-      await setUserPassword(db, c.req.param('name')!, formText(form, 'password') ?? '');
-      audit(c, { user: c.req.param('name') }, "user's password set from the dashboard");
-      return `${userPath(c)}?done=password`;
-    }),
-  );
+  adminPost('/admin/users/:name/password', userView, async (c, form) => {
+    await setUserPassword(db, c.req.param('name')!, formText(form, 'password') ?? '');
+    audit(c, { user: c.req.param('name') }, "user's password set from the dashboard");
+    return `${userPath(c)}?done=password`;
+  });
 
-  app.post(
-    '/admin/users/:name/active',
-    guard.write,
-    guard.admin,
-    adminWrite(userView, async (c, form) => {
-      const active = yesNo(formText(form, 'active'), 'active');
-      if (active === undefined) throw invalidInput('active', 'yes or no is required');
-      await updateUser(db, c.req.param('name')!, { active });
-      audit(c, { user: c.req.param('name'), active }, active ? 'user activated from the dashboard' : 'user deactivated from the dashboard');
-      return `${userPath(c)}?done=${active ? 'activated' : 'deactivated'}`;
-    }),
-  );
+  adminPost('/admin/users/:name/active', userView, async (c, form) => {
+    const active = yesNo(formText(form, 'active'), 'active');
+    if (active === undefined) throw invalidInput('active', 'yes or no is required');
+    await updateUser(db, c.req.param('name')!, { active });
+    audit(c, { user: c.req.param('name'), active }, active ? 'user activated from the dashboard' : 'user deactivated from the dashboard');
+    return `${userPath(c)}?done=${active ? 'activated' : 'deactivated'}`;
+  });
 
-  app.post(
-    '/admin/users/:name/remove',
-    guard.write,
-    guard.admin,
-    adminWrite(userView, async (c) => {
-      await removeUser(db, c.req.param('name')!);
-      audit(c, { user: c.req.param('name') }, 'user removed from the dashboard');
-      return '/admin/users?done=removed';
-    }),
-  );
+  adminPost('/admin/users/:name/remove', userView, async (c) => {
+    await removeUser(db, c.req.param('name')!);
+    audit(c, { user: c.req.param('name') }, 'user removed from the dashboard');
+    return '/admin/users?done=removed';
+  });
 
   // ---- project maintainers
 
@@ -167,29 +146,19 @@ export function registerAdminPages(app: Hono<WebEnv>, deps: { db: Database; logg
 
   app.get('/admin/projects/:linkname/maintainers', guard.read, async (c) => c.html(await maintainersView(c, doneNotice(c))));
 
-  app.post(
-    '/admin/projects/:linkname/maintainers',
-    guard.write,
-    guard.admin,
-    adminWrite(maintainersView, async (c, form) => {
-      const user = required(form, 'user');
-      await addMaintainer(db, c.req.param('linkname')!, user);
-      audit(c, { project: c.req.param('linkname'), user }, 'maintainer added from the dashboard');
-      return `${maintainersPath(c)}?done=added`;
-    }),
-  );
+  adminPost('/admin/projects/:linkname/maintainers', maintainersView, async (c, form) => {
+    const user = required(form, 'user');
+    await addMaintainer(db, c.req.param('linkname')!, user);
+    audit(c, { project: c.req.param('linkname'), user }, 'maintainer added from the dashboard');
+    return `${maintainersPath(c)}?done=added`;
+  });
 
-  app.post(
-    '/admin/projects/:linkname/maintainers/remove',
-    guard.write,
-    guard.admin,
-    adminWrite(maintainersView, async (c, form) => {
-      const user = required(form, 'user');
-      if (!(await removeMaintainer(db, c.req.param('linkname')!, user))) throw invalidInput('user', `${user} does not maintain ${c.req.param('linkname')}`);
-      audit(c, { project: c.req.param('linkname'), user }, 'maintainer removed from the dashboard');
-      return `${maintainersPath(c)}?done=unassigned`;
-    }),
-  );
+  adminPost('/admin/projects/:linkname/maintainers/remove', maintainersView, async (c, form) => {
+    const user = required(form, 'user');
+    if (!(await removeMaintainer(db, c.req.param('linkname')!, user))) throw invalidInput('user', `${user} does not maintain ${c.req.param('linkname')}`);
+    audit(c, { project: c.req.param('linkname'), user }, 'maintainer removed from the dashboard');
+    return `${maintainersPath(c)}?done=unassigned`;
+  });
 
   // ---- API tokens
 
@@ -200,33 +169,23 @@ export function registerAdminPages(app: Hono<WebEnv>, deps: { db: Database; logg
 
   app.get('/admin/tokens', guard.read, async (c) => c.html(await tokensView(c, doneNotice(c))));
 
-  app.post(
-    '/admin/tokens',
-    guard.write,
-    guard.admin,
-    adminWrite(tokensView, async (c, form) => {
-      const name = required(form, 'name');
-      if (name.length > 100) throw invalidInput('name', 'at most 100 characters');
-      const scopes = formList(form, 'scope');
-      const unknown = scopes.find((s) => !isScope(s));
-      if (unknown !== undefined) throw invalidInput('scopes', `"${unknown.slice(0, 40)}" is not a scope`);
-      const owner = formText(form, 'user')?.trim() || undefined;
-      const { token, row } = await createApiToken(db, name, scopes.filter(isScope), owner);
-      // the token itself is in the answer only: never in a log, a URL or a later page
-      audit(c, { token: row.id, name: row.name, scopes: row.scopes, user: owner ?? null }, 'API token created from the dashboard');
-      return c.html(tokenCreatedPage(c.get('page'), { row, token, owner }), 201);
-    }),
-  );
+  adminPost('/admin/tokens', tokensView, async (c, form) => {
+    const name = required(form, 'name');
+    if (name.length > 100) throw invalidInput('name', 'at most 100 characters');
+    const scopes = formList(form, 'scope');
+    const unknown = scopes.find((s) => !isScope(s));
+    if (unknown !== undefined) throw invalidInput('scopes', `"${unknown.slice(0, 40)}" is not a scope`);
+    const owner = formText(form, 'user')?.trim() || undefined;
+    const { token, row } = await createApiToken(db, name, scopes.filter(isScope), owner);
+    // the token itself is in the answer only: never in a log, a URL or a later page
+    audit(c, { token: row.id, name: row.name, scopes: row.scopes, user: owner ?? null }, 'API token created from the dashboard');
+    return c.html(tokenCreatedPage(c.get('page'), { row, token, owner }), 201);
+  });
 
-  app.post(
-    '/admin/tokens/:id/revoke',
-    guard.write,
-    guard.admin,
-    adminWrite(tokensView, async (c) => {
-      const id = idParam(c);
-      if (!(await revokeApiToken(db, id))) throw new AppError('not_found', `no live token ${id}`);
-      audit(c, { token: id }, 'API token revoked from the dashboard');
-      return '/admin/tokens?done=revoked';
-    }),
-  );
+  adminPost('/admin/tokens/:id/revoke', tokensView, async (c) => {
+    const id = idParam(c);
+    if (!(await revokeApiToken(db, id))) throw new AppError('not_found', `no live token ${id}`);
+    audit(c, { token: id }, 'API token revoked from the dashboard');
+    return '/admin/tokens?done=revoked';
+  });
 }
