@@ -65,7 +65,13 @@ export function upstreamGitUrl(t: Pick<TrackingRow, 'versionControl' | 'scmRepo'
   throw new AppError('upstream_unsupported', `a ${t.versionControl} tracking has no upstream tree to compare the spec's patches with`);
 }
 
-export async function analyseUpstreamed(deps: UpstreamedDeps, t: TrackingRow): Promise<UpstreamedReport> {
+/** What the caller already read of the packaging branch (the scan step reads it to see whether anything changed). */
+export interface PackagingRead {
+  files: string[];
+  spec: { path: string; content: string } | null;
+}
+
+export async function analyseUpstreamed(deps: UpstreamedDeps, t: TrackingRow, read?: PackagingRead): Promise<UpstreamedReport> {
   const url = upstreamGitUrl(t, deps.githubGitUrl);
   const report: UpstreamedReport = {
     tracking: { id: t.id, repo: t.repo, branch: t.branch },
@@ -79,13 +85,13 @@ export async function analyseUpstreamed(deps: UpstreamedDeps, t: TrackingRow): P
   };
   const repo = deps.forges.resolve(t.repo);
   const forge = deps.forges.forRepo(repo);
-  const files = await forge.listFiles(repo, t.branch);
+  const files = read?.files ?? (await forge.listFiles(repo, t.branch));
   const choice = chooseSpecFile(repo.name, files);
   if (choice.kind !== 'edit') {
     report.notes.push(choice.kind === 'missing' ? `no spec to read: ${choice.reason}` : 'no spec to read');
     return report;
   }
-  const spec = (await forge.readFile(repo, choice.path, t.branch))?.content;
+  const spec = read && read.spec?.path === choice.path ? read.spec.content : (await forge.readFile(repo, choice.path, t.branch))?.content;
   if (spec === undefined) {
     report.notes.push(`${choice.path} could not be read from branch ${t.branch}`);
     return report;

@@ -99,11 +99,13 @@ export class UpstreamedStep {
   async runOne(t: TrackingRow): Promise<ProposalResult | null> {
     const repo = this.deps.forges.resolve(t.repo);
     const forge = this.deps.forges.forRepo(repo);
-    const choice = chooseSpecFile(repo.name, await forge.listFiles(repo, t.branch));
+    const files = await forge.listFiles(repo, t.branch);
+    const choice = chooseSpecFile(repo.name, files);
     const spec = choice.kind === 'edit' ? await forge.readFile(repo, choice.path, t.branch) : null;
     const mark = `${spec?.sha ?? ''} ${t.lastHead ?? ''}`;
-    if (!spec || this.seen.get(t.id) === mark) return null;
-    const report = await analyseUpstreamed(this.deps, t);
+    if (choice.kind !== 'edit' || !spec || this.seen.get(t.id) === mark) return null;
+    // the analysis starts from what was just read: no second listing or spec read
+    const report = await analyseUpstreamed(this.deps, t, { files, spec: { path: choice.path, content: spec.content } });
     const outcome = await proposeRemoval({ db: this.deps.db, forge, repo, options: this.deps.publish, logger: this.deps.logger, now: this.deps.now }, t, report);
     // a failure above is retried next cycle; a finished analysis only when something changes
     this.seen.set(t.id, mark);
