@@ -173,6 +173,8 @@ export async function loadTables(query: Query, lines: AsyncIterable<string>, opt
   }
   await flush();
   if (!header) throw new AppError('restore_bad_file', `${options.source} is empty`);
+  // without session_replication_role the triggers ran too, appending the kept counts a second time
+  if (!role?.rolsuper) await query(`select recount_kept_counts()`);
   return summary;
 }
 

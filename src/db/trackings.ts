@@ -83,12 +83,6 @@ export async function trackingsVersion(db: Database): Promise<string> {
   return `${row?.n}.${row?.s}`;
 }
 
-/** How many trackings are in each status (statuses without any are absent). */
-export async function countTrackingsByStatus(db: Database): Promise<Map<string, number>> {
-  const rows = await db.select({ status: tracking.status, count: sql<number>`count(*)::int` }).from(tracking).groupBy(tracking.status);
-  return new Map(rows.map((r) => [r.status, Number(r.count)]));
-}
-
 /** The ranges a tracking published (or is publishing), newest first. */
 export async function listPublishedRanges(db: Database, trackingId: number): Promise<PublicationRow[]> {
   return db.select().from(publication).where(eq(publication.trackingId, trackingId)).orderBy(desc(publication.id));

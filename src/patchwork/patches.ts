@@ -1,6 +1,7 @@
 /** Patches as the Patchwork API (and a web dashboard) lists and shows them. */
 import { and, eq, getTableColumns, inArray, lt, sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
+import { patchCount, type PatchCountKey } from '../db/counts.js';
 import { mailCheck, mailMessage, mailPatch, mailState, type MailPatchRow } from '../db/schema/mail.js';
 import { countRows, orderBy, submissionConditions, submissionOrderColumns, type Listing, type Order, type SubmissionFilter, type Window } from './listing.js';
 
@@ -56,7 +57,7 @@ const listColumns = { ...getTableColumns(mailPatch), diff: sql<string | null>`nu
 
 export async function listPatches(db: Database, filter: PatchFilter, order: Order<PatchOrderField>, window: Window): Promise<Listing<MailPatchRow>> {
   const where = conditions(filter);
-  const count = window.count === false ? -1 : await countRows(db, mailPatch, where);
+  const count = window.count === false ? -1 : await countPatches(db, filter);
   const rows = (await db
     .select({ ...listColumns })
     .from(mailPatch)
@@ -67,9 +68,16 @@ export async function listPatches(db: Database, filter: PatchFilter, order: Orde
   return { count, rows };
 }
 
-/** How many patches match the filter. */
+/** How many patches match the filter: from the kept counts when it names only project, states and archived. */
 export function countPatches(db: Database, filter: PatchFilter): Promise<number> {
-  return countRows(db, mailPatch, conditions(filter));
+  const key = keptCountKey(filter);
+  return key ? patchCount(db, key) : countRows(db, mailPatch, conditions(filter));
+}
+
+function keptCountKey(filter: PatchFilter): PatchCountKey | undefined {
+  const { projectId, states, archived, ...others } = filter;
+  if (projectId === undefined || Object.values(others).some((v) => v !== undefined && v !== '')) return undefined;
+  return { projectId, states: states?.length ? states : undefined, archived };
 }
 
 export async function getPatch(db: Database, id: number): Promise<MailPatchRow | undefined> {

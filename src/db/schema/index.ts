@@ -4,3 +4,4 @@ export * from './engine.js';
 export * from './lifecycle.js';
 export * from './mail.js';
 export * from './ci.js';
+export * from './counts.js';
