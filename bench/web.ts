@@ -2,9 +2,11 @@
  * npm run bench:web — p50/p99 latency of the dashboard's pages at concurrency 10 over a large database:
  * 100,000 trackings and 1,000,000 mail patches (in series of 5) by default, loaded with set-based SQL
  * (generate_series) next to the running service. Cases: the overview, the tracking list filtered by status,
- * a mailing list's patch list filtered by state, and series pages. On the embedded database, and on
+ * a mailing list's patch list filtered by state (the same page for every request, and a different page of
+ * it for each), and series pages. On the embedded database, and on
  * PostgreSQL when BENCH_PG_URL (or DATABASE_URL / TEST_DATABASE_URL) answers.
  * Options: BENCH_TRACKINGS (100000), BENCH_PATCHES (1000000), BENCH_SECONDS (10), BENCH_CONCURRENCY (10),
+ * BENCH_ENGINES (embedded,postgresql), BENCH_CASES (only the pages whose name contains it),
  * BENCH_JSON (a file to write the results to; bench/out/web.json by default).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -22,6 +24,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 10);
 const PG_URL = process.env.BENCH_PG_URL ?? process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const JSON_FILE = process.env.BENCH_JSON ?? 'bench/out/web.json';
+const ENGINES = (process.env.BENCH_ENGINES ?? 'embedded,postgresql').split(',');
 const SERIES_SIZE = 5;
 const PEOPLE = 1000;
 
@@ -91,6 +94,8 @@ async function run(engine: string, env: Record<string, string>): Promise<{ rows:
       ['GET /trackings?status=error', () => get(`${service.url}/trackings?status=error`)],
       ['GET /trackings (page 200)', () => get(`${service.url}/trackings?after=${Math.floor(TRACKINGS / 2)}`)],
       ['GET /project/bench/list/?state=under-review', () => get(`${service.url}/project/bench/list/?state=under-review`)],
+      // every request a different page: nothing for concurrent requests to share
+      ['GET /project/bench/list/?state=new&before=<id>', (i) => get(`${service.url}/project/bench/list/?state=new&before=${PATCHES - ((i * 7919) % PATCHES)}`)],
       ['GET /series/<id>/', (i) => get(`${service.url}/series/${1 + ((i * 7919) % seriesCount)}/`)],
     ];
     const only = process.env.BENCH_CASES;
@@ -108,10 +113,14 @@ async function run(engine: string, env: Record<string, string>): Promise<{ rows:
 async function main() {
   const results: Row[] = [];
   const loads: Record<string, number> = {};
-  const embedded = await run('embedded', {});
-  results.push(...embedded.rows);
-  loads.embedded = embedded.loadSeconds;
-  if (await pgAvailable(PG_URL)) {
+  if (ENGINES.includes('embedded')) {
+    const embedded = await run('embedded', {});
+    results.push(...embedded.rows);
+    loads.embedded = embedded.loadSeconds;
+  }
+  if (!ENGINES.includes('postgresql')) {
+    // asked for the embedded database only
+  } else if (await pgAvailable(PG_URL)) {
     await withThrowawayDatabase(PG_URL, async (url) => {
       const pg = await run('postgresql', { DATABASE_URL: url });
       results.push(...pg.rows);

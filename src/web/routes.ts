@@ -14,7 +14,8 @@ import { SessionStore } from '../auth/sessions.js';
 import { combinedStateOf, combinedStateOfTrackings, listChecks, rangeWithChecks } from '../checks/service.js';
 import type { Database } from '../db/client.js';
 import { sharedRead } from '../db/shared-read.js';
-import { countTrackingsByStatus, getTracking, listIssues, listPublishedRanges, listTrackings, updateTracking } from '../db/trackings.js';
+import { trackingCountsByStatus } from '../db/counts.js';
+import { getTracking, listIssues, listPublishedRanges, listTrackings, updateTracking } from '../db/trackings.js';
 import { AppError, invalidInput } from '../errors.js';
 import { EVENT_CATEGORIES, listEvents } from '../events/service.js';
 import { clientAddress, originOf } from '../http/request.js';
@@ -27,7 +28,7 @@ import { getCover } from '../patchwork/covers.js';
 import { grants, type Scope } from '../auth/scopes.js';
 import { isEmptyChange, updatePatches } from '../patchwork/bulk-update.js';
 import { NOBODY, updatePatch } from '../patchwork/patch-update.js';
-import { countPatches, getPatch, listPatches, stateSlug } from '../patchwork/patches.js';
+import { countPatches, getPatch, listPatches, stateSlug, type PatchFilter } from '../patchwork/patches.js';
 import { findPersonId } from '../patchwork/people.js';
 import { listProjects, projectByLinkName } from '../patchwork/projects.js';
 import { Related } from '../patchwork/related.js';
@@ -79,6 +80,8 @@ export type WebEnv = { Variables: { page: PageContext; access: Access | undefine
 const CSP = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 const PAGE_SIZE = 50;
 const OVERVIEW_ROWS = 50;
+/** per status that needs a human: the overview is a summary, the filtered list has them all */
+const NEEDS_HUMAN_ROWS = 10;
 /** the weeks the activity plots of the overview and of a tracking cover */
 const ACTIVITY_WEEKS = 12;
 /** the days a mailing list's activity page covers unless asked */
@@ -107,9 +110,34 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
   const { db } = deps;
   const sessions = deps.sessions ?? new SessionStore(db);
   const app = new Hono<WebEnv>({ strict: false });
-  // counts over whole tables (100,000 trackings, 1,000,000 patches): pages asking at once share one query
-  const statusCounts = sharedRead(() => countTrackingsByStatus(db), () => '');
-  const patchCount = sharedRead((filter: Parameters<typeof countPatches>[1]) => countPatches(db, filter), (filter) => JSON.stringify(filter));
+  // Pages asked for at once share their reads (each still gets a read started after it asked): the
+  // overview is the same for everyone, and a project's list is often opened by several maintainers.
+  const overviewData = sharedRead(async () => {
+    const [counts, needing, pulls, events, projects, activity] = await Promise.all([
+      trackingCountsByStatus(db),
+      Promise.all([...NEEDS_HUMAN].map((status) => listTrackings(db, { status }, { limit: NEEDS_HUMAN_ROWS }))),
+      listIssues(db, { state: 'open' }, { limit: OVERVIEW_ROWS }),
+      listEvents(db, {}, { limit: 20, offset: 0, newestFirst: true, count: false }),
+      listProjects(db, {}, { limit: 100, offset: 0, count: false }),
+      weeklyTrackingActivity(db, { weeks: ACTIVITY_WEEKS }),
+    ]);
+    return { counts, needsHuman: needing.flat(), openPulls: pulls.filter((i) => i.prUrl || i.prNumber), events: events.rows, projects: projects.rows, activity };
+  }, () => '');
+  const patchListData = sharedRead(
+    async ({ filter, before }: { filter: PatchFilter & { projectId: number }; before: number | undefined }) => {
+      const newestFirst = { field: 'id', desc: true } as const;
+      const [listing, total, states] = await Promise.all([
+        listPatches(db, { ...filter, beforeId: before }, newestFirst, { limit: PAGE_SIZE + 1, offset: 0, count: false }),
+        // the pager's pages narrow by id; the total is of the whole filtered list
+        countPatches(db, filter),
+        projectStates(db, filter.projectId),
+      ]);
+      const rows = listing.rows.slice(0, PAGE_SIZE);
+      const related = await Related.load(db, { people: rows.flatMap((p) => [p.submitterId, p.delegateId]), series: rows.map((p) => p.seriesId), patchChecks: rows.map((p) => p.id) });
+      return { rows, related, total, states, nextBefore: listing.rows.length > PAGE_SIZE ? rows.at(-1)!.id : undefined };
+    },
+    (key) => JSON.stringify(key),
+  );
 
   app.use('*', async (c, next) => {
     const session = await sessionOf(c, sessions);
@@ -152,18 +180,7 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
     return c.body(HTMX_JS, 200, { 'content-type': 'text/javascript; charset=utf-8' });
   });
 
-  app.get('/', read, async (c) => {
-    const [counts, needing, pulls, events, projects, activity] = await Promise.all([
-      statusCounts(undefined),
-      Promise.all([...NEEDS_HUMAN].map((status) => listTrackings(db, { status }, { limit: OVERVIEW_ROWS }))),
-      listIssues(db, { state: 'open' }, { limit: OVERVIEW_ROWS }),
-      listEvents(db, {}, { limit: 20, offset: 0, newestFirst: true, count: false }),
-      listProjects(db, {}, { limit: 100, offset: 0 }),
-      weeklyTrackingActivity(db, { weeks: ACTIVITY_WEEKS }),
-    ]);
-    const needsHuman = needing.flat();
-    return c.html(overviewPage(c.get('page'), { counts, needsHuman, openPulls: pulls.filter((i) => i.prUrl || i.prNumber), events: events.rows, projects: projects.rows, activity }));
-  });
+  app.get('/', read, async (c) => c.html(overviewPage(c.get('page'), await overviewData(undefined))));
 
   app.get('/trackings', read, async (c) => {
     const filters = { repo: text(c, 'repo'), branch: text(c, 'branch'), kind: text(c, 'kind'), status: text(c, 'status'), enabled: text(c, 'enabled'), q: text(c, 'q') };
@@ -314,19 +331,11 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
       submitterId = await findPersonId(db, filters.submitter);
       if (submitterId === undefined) throw invalidInput('submitter', `no person "${filters.submitter}"`);
     }
-    const states = await projectStates(db, project.id);
     // Patchwork's list hides archived patches unless asked
     const archived = filters.archived === undefined ? false : yesNo(filters.archived, 'archived');
     const filter = { projectId: project.id, states: filters.state ? [stateSlug(filters.state)] : undefined, submitterId, archived, q: filters.q, seriesId: positiveInt(filters.series, 'series') };
-    const newestFirst = { field: 'id', desc: true } as const;
-    const listing = await listPatches(db, { ...filter, beforeId: intQuery(c, 'before') }, newestFirst, { limit: PAGE_SIZE + 1, offset: 0, count: false });
-    const rows = listing.rows.slice(0, PAGE_SIZE);
-    const related = await Related.load(db, { people: rows.flatMap((p) => [p.submitterId, p.delegateId]), series: rows.map((p) => p.seriesId), patchChecks: rows.map((p) => p.id) });
-    // the pager's pages narrow by id; the total is of the whole filtered list
-    const total = await patchCount(filter);
-    return c.html(
-      patchListPage(c.get('page'), { project, rows, related, states, filters, total, nextBefore: listing.rows.length > PAGE_SIZE ? rows.at(-1)!.id : undefined, notice: updatedNotice(c) }),
-    );
+    const list = await patchListData({ filter, before: intQuery(c, 'before') });
+    return c.html(patchListPage(c.get('page'), { project, filters, ...list, notice: updatedNotice(c) }));
   });
 
   const patchView = async (c: Context<WebEnv>, notice?: string) => {

@@ -5,30 +5,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upsertTracking } from '../../src/db/trackings.js';
-import { GitSource } from '../../src/sources/git.js';
-import { analyseUpstreamed, DEFAULT_TAG_PATTERNS } from '../../src/upstreamed/report.js';
 import { createTestApi } from '../helpers/api.js';
-import { FakeForge, fakeForges } from '../helpers/fake-forge.js';
-import { LOCAL_UPSTREAMS_ALLOWED, createUpstreamRepo, makeTempDir, removeTempDirs } from '../helpers/git-repo.js';
+import { removeTempDirs } from '../helpers/git-repo.js';
+import { fixAlreadyUpstream } from '../helpers/upstreamed.js';
 
-const upstream = createUpstreamRepo();
-upstream.git('tag', 'v1.0');
-const fix = upstream.commit('lib: drop b', { files: { 'src/lib.c': 'int a;\nint c;\n' } });
-upstream.git('tag', 'v1.1');
-const SPEC = 'Name: lib\nVersion: 1.1\nRelease: 1\nPatch1: fix.patch\n\n%prep\n%autosetup -p1\n';
-const forge = new FakeForge({ 'lib.spec': SPEC, 'fix.patch': upstream.formatPatch(fix) });
-const deps = {
-  forges: fakeForges(forge),
-  git: new GitSource({ upstreamPolicy: LOCAL_UPSTREAMS_ALLOWED, dataDir: makeTempDir('pt-data-') }),
-  tagPatterns: DEFAULT_TAG_PATTERNS,
-  githubGitUrl: 'https://github.com',
-  workRoot: makeTempDir('pt-work-'),
-};
+const { upstream, fix, forge, analyse } = fixAlreadyUpstream({ before: '1.0', after: '1.1' });
 let api: Awaited<ReturnType<typeof createTestApi>>;
 let bare: Awaited<ReturnType<typeof createTestApi>>;
 
 beforeAll(async () => {
-  api = await createTestApi({ upstreamed: (t) => analyseUpstreamed(deps, t) });
+  api = await createTestApi({ upstreamed: analyse });
   bare = await createTestApi();
 });
 afterAll(async () => {

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getPatch } from '../../src/patchwork/patches.js';
-import { getTracking } from '../../src/db/trackings.js';
+import { eq } from 'drizzle-orm';
+import { tracking } from '../../src/db/schema/index.js';
+import { getTracking, upsertTracking } from '../../src/db/trackings.js';
 import { listEvents } from '../../src/events/service.js';
 import { basicAuth } from '../helpers/api.js';
 import { createWorld, csrfOf, logIn, mergeCookies, postForm, type World } from './world.js';
@@ -35,6 +37,23 @@ describe('read pages', () => {
     expect(html).toContain('href="https://gitee.com/src-openeuler/widget/pulls/7"');
     expect(html).toContain('patch-created');
     expect(html).toContain('href="/project/demo/list/"');
+  });
+
+  it('the overview shows the first few trackings of a status that needs a human, counts them all and links to the rest', async () => {
+    const crowded = await createWorld();
+    try {
+      for (let i = 0; i < 12; i++) {
+        const { row } = await upsertTracking(crowded.db, { versionControl: 'git', scmRepo: `https://git.example.org/p${i}.git`, scmBranch: 'main', repo: `src-openeuler/p${i}`, branch: 'master', enabled: true });
+        await crowded.db.update(tracking).set({ status: 'error', lastError: `failure number ${i}` }).where(eq(tracking.id, row.id));
+      }
+      const html = await (await crowded.app.request('/')).text();
+      expect(html).toContain('Need a human (14)'); // 13 failing and 1 blocked
+      expect(html).toMatch(/href="\/trackings\?status=error">All 13 in <span class="status-error">error<\/span><\/a> \(10 shown\)/);
+      expect(html).not.toMatch(/status=blocked">All/); // the one blocked tracking is shown
+      expect(html.match(/<td>.*?status-error">error<\/span><\/td><td>/g)).toHaveLength(10);
+    } finally {
+      await crowded.close();
+    }
   });
 
   it('HEAD / answers 200 with no body, as the old CLI expects, even when reads need a login', async () => {

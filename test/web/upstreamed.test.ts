@@ -6,30 +6,17 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upsertTracking } from '../../src/db/trackings.js';
-import { GitSource } from '../../src/sources/git.js';
-import { analyseUpstreamed, DEFAULT_TAG_PATTERNS } from '../../src/upstreamed/report.js';
-import { FakeForge, fakeForges } from '../helpers/fake-forge.js';
-import { LOCAL_UPSTREAMS_ALLOWED, createUpstreamRepo, makeTempDir, removeTempDirs } from '../helpers/git-repo.js';
+import { removeTempDirs } from '../helpers/git-repo.js';
+import { fixAlreadyUpstream } from '../helpers/upstreamed.js';
 import { hasChromium, openBrowser, type Browser } from './chromium.js';
 import { createWorld, type World } from './world.js';
 
-const upstream = createUpstreamRepo();
-upstream.git('tag', 'v2.0');
-const fix = upstream.commit('lib: drop b', { files: { 'src/lib.c': 'int a;\nint c;\n' } });
-upstream.git('tag', 'v2.1');
-const forge = new FakeForge({ 'lib.spec': 'Name: lib\nVersion: 2.1\nRelease: 1\nPatch1: fix.patch\n\n%prep\n%autosetup -p1\n', 'fix.patch': upstream.formatPatch(fix) });
-const deps = {
-  forges: fakeForges(forge),
-  git: new GitSource({ upstreamPolicy: LOCAL_UPSTREAMS_ALLOWED, dataDir: makeTempDir('pt-data-') }),
-  tagPatterns: DEFAULT_TAG_PATTERNS,
-  githubGitUrl: 'https://github.com',
-  workRoot: makeTempDir('pt-work-'),
-};
+const { upstream, fix, forge, analyse } = fixAlreadyUpstream({ before: '2.0', after: '2.1' });
 
 let world: World;
 let id: number;
 beforeAll(async () => {
-  world = await createWorld({ upstreamed: (t) => analyseUpstreamed(deps, t) });
+  world = await createWorld({ upstreamed: analyse });
   ({ row: { id } } = await upsertTracking(world.db, { versionControl: 'git', scmRepo: upstream.url, scmBranch: 'main', repo: 'src-openeuler/lib', branch: 'master', enabled: true }));
 });
 afterAll(async () => {

@@ -20,6 +20,7 @@ const trackingLink = (t: TrackingRow) => html`<a href="/trackings/${t.id}">#${t.
 
 export interface Overview {
   counts: Map<string, number>;
+  /** the first few trackings of each status that needs a human (the counts say how many there are) */
   needsHuman: TrackingRow[];
   openPulls: IssueRow[];
   events: EventRecord[];
@@ -29,15 +30,18 @@ export interface Overview {
 
 export function overviewPage(ctx: PageContext, o: Overview): Html {
   const statuses = [...new Set([...TRACKING_STATUSES, ...o.counts.keys()])];
+  const needing = [...NEEDS_HUMAN].map((status) => ({ status, total: o.counts.get(status) ?? 0, shown: o.needsHuman.filter((t) => t.status === status).length }));
+  const more = needing.filter((n) => n.total > n.shown);
   return layout(
     ctx,
     'Overview',
     html`<h2>Trackings by status</h2>
 <ul class="counts">${raw(statuses.map((s) => html`<li><a href="/trackings?status=${s}">${statusText(s)}</a>: <strong>${o.counts.get(s) ?? 0}</strong></li>`).join(''))}</ul>
-<h2>Need a human (${o.needsHuman.length})</h2>
+<h2>Need a human (${needing.reduce((sum, n) => sum + n.total, 0)})</h2>
 ${o.needsHuman.length ? html`<table><thead><tr><th>Tracking</th><th>Upstream</th><th>Target</th><th>Status</th><th>Last error</th><th>What to do</th></tr></thead><tbody>
 ${raw(o.needsHuman.map((t) => html`<tr><td>${trackingLink(t)}</td><td>${upstream(t)}</td><td>${target(t)}</td><td>${statusText(t.status)}</td><td>${t.lastError ?? ''}</td><td>${adviceFor(t.status) ?? ''}</td></tr>`).join(''))}
-</tbody></table>` : html`<p class="muted">Nothing is failing or blocked.</p>`}
+</tbody></table>
+${more.length ? html`<p class="more">${raw(more.map((n) => html`<a href="/trackings?status=${n.status}">All ${n.total} in ${statusText(n.status)}</a> (${n.shown} shown)`).join(' · '))}</p>` : ''}` : html`<p class="muted">Nothing is failing or blocked.</p>`}
 <h2>Open pull requests waiting for review (${o.openPulls.length})</h2>
 ${o.openPulls.length ? html`<table><thead><tr><th>PR</th><th>Issue</th><th>Target</th><th>Range</th><th>Opened</th></tr></thead><tbody>
 ${raw(o.openPulls.map((i) => html`<tr><td>${link(i.prUrl, `PR ${i.prNumber ?? ''}`)}</td><td>${link(i.issueUrl, i.issue)}</td><td>${i.trackingId ? html`<a href="/trackings/${i.trackingId}">${i.repo} ${i.branch}</a>` : html`${i.repo} ${i.branch}`}</td><td class="muted">${rangeText(i)}</td><td>${when(i.createdAt)}</td></tr>`).join(''))}
