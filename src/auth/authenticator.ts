@@ -10,7 +10,7 @@
  * the answer's timing does not tell which user names exist. A deactivated user (users.ts) is refused, by
  * password and by any token of theirs, as if the credential were wrong.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Database } from '../db/client.js';
 import type { AppUserRow } from '../db/schema/auth.js';
 import { hashPassword, verifyPassword } from './passwords.js';
@@ -34,6 +34,8 @@ export interface Credential {
   userId?: number;
   /** the user's stamp (app_user.stamp) when the credential was checked */
   userStamp?: number;
+  /** the settings' admin as configured when the credential was checked (Authenticator.adminStamp) */
+  adminStamp?: string;
 }
 
 export interface AccessUser {
@@ -91,6 +93,14 @@ export class Authenticator {
     this.passwordHash = options.passwordHash;
   }
 
+  /**
+   * The settings' admin as configured now: a digest of USER and PASSWORD's hash. A dashboard session of that
+   * admin ends when either changes (a new settings.conf after a restart, or setPasswordHash).
+   */
+  adminStamp(): string {
+    return createHash('sha256').update(this.options.user).update('\u0000').update(this.passwordHash).digest('base64url');
+  }
+
   /** A new password takes effect at once: nothing verified against the old one is answered from memory. */
   setPasswordHash(hash: string): void {
     this.passwordHash = hash;
@@ -124,7 +134,7 @@ export class Authenticator {
     const key = createHmac('sha256', this.cacheKey).update(passwordHash).update('\u0000').update(decoded).digest('hex');
     const cached = this.verified.get(key);
     if (cached !== undefined && cached.expires > this.now()) {
-      if (cached.userHash === undefined) return { principal: user, scopes: ALL_SCOPES };
+      if (cached.userHash === undefined) return this.adminAccess(user);
       // a user row may have been removed or given a new password since: the cache holds only while it has not
       const row = await findUserByName(this.options.db, user);
       if (row && row.passwordHash === cached.userHash) return userAccess(row);
@@ -142,7 +152,11 @@ export class Authenticator {
     if (!row && passwordHash !== this.passwordHash) return null;
     if (this.verified.size > 1000) this.verified.clear();
     this.verified.set(key, { expires: this.now() + this.cacheTtlMs, userHash: row?.passwordHash });
-    return row ? userAccess(row) : { principal: user, scopes: ALL_SCOPES };
+    return row ? userAccess(row) : this.adminAccess(user);
+  }
+
+  private adminAccess(user: string): Access {
+    return { principal: user, scopes: ALL_SCOPES, credential: { adminStamp: this.adminStamp() } };
   }
 
   /** One bcrypt run: the settings' admin (USER/PASSWORD) or a user row; an unknown user against a decoy of the same cost. */

@@ -10,7 +10,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Access } from '../auth/authenticator.js';
-import { SessionStore } from '../auth/sessions.js';
+import { SESSION_TTL_MS, SessionStore } from '../auth/sessions.js';
 import { combinedStateOf, combinedStateOfTrackings, listChecks, rangeWithChecks } from '../checks/service.js';
 import type { Database } from '../db/client.js';
 import { sharedRead } from '../db/shared-read.js';
@@ -108,7 +108,7 @@ const toLogin = (c: Context) => c.redirect(`/login?next=${encodeURIComponent(her
 
 export function webRoutes(deps: WebDeps): Hono<WebEnv> {
   const { db } = deps;
-  const sessions = deps.sessions ?? new SessionStore(db);
+  const sessions = deps.sessions ?? new SessionStore(db, SESSION_TTL_MS, Date.now, () => deps.authenticator.adminStamp());
   const app = new Hono<WebEnv>({ strict: false });
   // Pages asked for at once share their reads (each still gets a read started after it asked): the
   // overview is the same for everyone, and a project's list is often opened by several maintainers.

@@ -21,7 +21,7 @@ describe('Authenticator', () => {
     const verify = vi.fn(passwords.verifyPassword);
     const auth = new Authenticator({ user: 'admin', passwordHash: hash, db: handle.db, verify });
     for (let i = 0; i < 20; i++) {
-      expect(await auth.authenticate(basic('admin', 'Test@123'), 'c1')).toEqual({ ok: true, principal: 'admin', scopes: ALL_SCOPES });
+      expect(await auth.authenticate(basic('admin', 'Test@123'), 'c1')).toEqual({ ok: true, principal: 'admin', scopes: ALL_SCOPES, credential: { adminStamp: auth.adminStamp() } });
     }
     expect(verify).toHaveBeenCalledTimes(1);
     // a different password is checked for real, not answered from the cache
@@ -70,7 +70,7 @@ describe('Authenticator', () => {
     const auth = new Authenticator({ user: 'admin', passwordHash: hash, db: handle.db, maxFailures: 3, windowMs: 10_000, now: () => now });
     for (let i = 0; i < 3; i++) await auth.authenticate(basic('admin', 'bad'), 'attacker');
     expect(await auth.authenticate(basic('admin', 'bad'), 'attacker')).toEqual({ ok: false, reason: 'throttled', retryAfterSeconds: 10 });
-    expect(await auth.authenticate(basic('admin', 'Test@123'), 'attacker')).toEqual({ ok: true, principal: 'admin', scopes: ALL_SCOPES });
+    expect(await auth.authenticate(basic('admin', 'Test@123'), 'attacker')).toEqual({ ok: true, principal: 'admin', scopes: ALL_SCOPES, credential: { adminStamp: auth.adminStamp() } });
     for (let i = 0; i < 3; i++) await auth.authenticate(basic('admin', 'bad'), 'attacker');
     expect(await auth.authenticate(basic('root', 'bad'), 'attacker')).toMatchObject({ ok: false, reason: 'invalid' });
     expect(await auth.authenticate(basic('admin', 'bad'), 'someone-else')).toMatchObject({ ok: false, reason: 'invalid' });

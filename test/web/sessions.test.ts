@@ -68,12 +68,13 @@ describe('sessions in the database', () => {
 
   it('a session expires after its time (reads as logged out, writes go to the login page); expired rows are pruned', async () => {
     let clock = Date.now();
-    const sessions = new SessionStore(world.db, 60_000, () => clock);
+    const authenticator = new Authenticator({ user: TEST_USER, passwordHash: await hashPassword(TEST_PASSWORD), db: world.db });
+    const sessions = new SessionStore(world.db, 60_000, () => clock, () => authenticator.adminStamp());
     const app = new Hono().route(
       '/',
       webRoutes({
         db: world.db,
-        authenticator: new Authenticator({ user: TEST_USER, passwordHash: await hashPassword(TEST_PASSWORD), db: world.db }),
+        authenticator,
         logger: createLogger('silent'),
         readAuth: false,
         sessions,
@@ -99,6 +100,23 @@ describe('sessions in the database', () => {
     expect(await who(app, again.jar)).toBe(TEST_USER);
     expect((await world.db.select().from(webSession)).map((r) => r.digest)).not.toContain(expiredDigest);
     expect(mergeCookies(jar, again.res)).not.toContain(sessionId(jar));
+  });
+
+  it("the settings' admin's session ends when USER or PASSWORD changes, and outlives a restart with the same settings", async () => {
+    const served = (user: string, passwordHash: string) => {
+      const authenticator = new Authenticator({ user, passwordHash, db: world.db });
+      return { authenticator, app: new Hono().route('/', webRoutes({ db: world.db, authenticator, logger: createLogger('silent'), readAuth: false })) };
+    };
+    const first = served(TEST_USER, await hashPassword(TEST_PASSWORD));
+    const { jar } = await logIn(first);
+    expect(await who(first.app, jar)).toBe(TEST_USER);
+    const newHash = await hashPassword('Another@Password1');
+    first.authenticator.setPasswordHash(newHash);
+    expect(await who(first.app, jar)).toBe('anonymous');
+
+    const again = await logIn(first, { user: TEST_USER, password: 'Another@Password1' });
+    expect(await who(served(TEST_USER, newHash).app, again.jar)).toBe(TEST_USER);
+    expect(await who(served('someone-else', newHash).app, again.jar)).toBe('anonymous');
   });
 
   it('a cookie that is no session id is simply not a session', async () => {

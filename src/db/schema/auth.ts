@@ -87,6 +87,8 @@ export const webSession = pgTable(
     /** the user the login acts as, and their stamp at login: a change of the user (app_user.stamp) ends the session */
     userId: integer('user_id').references(() => appUser.id, { onDelete: 'cascade' }),
     userStamp: integer('user_stamp'),
+    /** the settings' admin (USER, PASSWORD) at login: another USER or PASSWORD ends the session */
+    adminStamp: text('admin_stamp'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
   },
