@@ -1,5 +1,5 @@
 /** Queries over the tracking and issue tables, shared by the compat API, /api/v1, the CLI commands and the engine. */
-import { and, asc, desc, eq, getTableColumns, gt, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gt, inArray, isNotNull, or, sql, type SQL } from 'drizzle-orm';
 import { contains } from '../patchwork/listing.js';
 import type { Database } from './client.js';
 import { rowsOf } from './rows.js';
@@ -198,18 +198,32 @@ export interface IssueFilter {
   trackingId?: number;
   /** issues of any of these trackings */
   trackingIds?: number[];
+  /** only issues whose PR was opened */
+  withPull?: boolean;
 }
 
-export async function listIssues(db: Database, filter: IssueFilter = {}, page?: Page): Promise<IssueRow[]> {
+function issueConditions(filter: IssueFilter): SQL[] {
   const conditions: SQL[] = [];
   if (filter.repo !== undefined) conditions.push(eq(issue.repo, filter.repo));
   if (filter.branch !== undefined) conditions.push(eq(issue.branch, filter.branch));
   if (filter.state !== undefined) conditions.push(eq(issue.state, filter.state));
   if (filter.trackingId !== undefined) conditions.push(eq(issue.trackingId, filter.trackingId));
   if (filter.trackingIds !== undefined) conditions.push(filter.trackingIds.length ? inArray(issue.trackingId, filter.trackingIds) : sql`false`);
+  if (filter.withPull) conditions.push(or(isNotNull(issue.prUrl), isNotNull(issue.prNumber))!);
+  return conditions;
+}
+
+export async function listIssues(db: Database, filter: IssueFilter = {}, page?: Page): Promise<IssueRow[]> {
+  const conditions = issueConditions(filter);
   if (page?.afterId !== undefined) conditions.push(gt(issue.id, page.afterId));
   const query = db.select().from(issue).where(conditions.length ? and(...conditions) : undefined).orderBy(asc(issue.id));
   return page ? query.limit(page.limit) : query;
+}
+
+export async function countIssues(db: Database, filter: IssueFilter = {}): Promise<number> {
+  const conditions = issueConditions(filter);
+  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(issue).where(conditions.length ? and(...conditions) : undefined);
+  return row?.n ?? 0;
 }
 
 export async function getIssue(db: Database, id: number): Promise<IssueRow | undefined> {

@@ -15,7 +15,7 @@ import { combinedStateOf, combinedStateOfTrackings, listChecks, rangeWithChecks 
 import type { Database } from '../db/client.js';
 import { sharedRead } from '../db/shared-read.js';
 import { trackingCountsByStatus } from '../db/counts.js';
-import { getTracking, listIssues, listPublishedRanges, listTrackings, updateTracking } from '../db/trackings.js';
+import { countIssues, getTracking, listIssues, listPublishedRanges, listTrackings, updateTracking } from '../db/trackings.js';
 import { AppError, invalidInput } from '../errors.js';
 import { EVENT_CATEGORIES, listEvents } from '../events/service.js';
 import { clientAddress, originOf } from '../http/request.js';
@@ -113,15 +113,17 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
   // Pages asked for at once share their reads (each still gets a read started after it asked): the
   // overview is the same for everyone, and a project's list is often opened by several maintainers.
   const overviewData = sharedRead(async () => {
-    const [counts, needing, pulls, events, projects, activity] = await Promise.all([
+    const openPull = { state: 'open', withPull: true };
+    const [counts, needing, openPulls, openPullCount, events, projects, activity] = await Promise.all([
       trackingCountsByStatus(db),
       Promise.all([...NEEDS_HUMAN].map((status) => listTrackings(db, { status }, { limit: NEEDS_HUMAN_ROWS }))),
-      listIssues(db, { state: 'open' }, { limit: OVERVIEW_ROWS }),
+      listIssues(db, openPull, { limit: OVERVIEW_ROWS }),
+      countIssues(db, openPull),
       listEvents(db, {}, { limit: 20, offset: 0, newestFirst: true, count: false }),
       listProjects(db, {}, { limit: 100, offset: 0, count: false }),
       weeklyTrackingActivity(db, { weeks: ACTIVITY_WEEKS }),
     ]);
-    return { counts, needsHuman: needing.flat(), openPulls: pulls.filter((i) => i.prUrl || i.prNumber), events: events.rows, projects: projects.rows, activity };
+    return { counts, needsHuman: needing.flat(), openPulls, openPullCount, events: events.rows, projects: projects.rows, activity };
   }, () => '');
   const patchListData = sharedRead(
     async ({ filter, before }: { filter: PatchFilter & { projectId: number }; before: number | undefined }) => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getPatch } from '../../src/patchwork/patches.js';
 import { eq } from 'drizzle-orm';
-import { tracking } from '../../src/db/schema/index.js';
+import { issue, tracking } from '../../src/db/schema/index.js';
 import { getTracking, upsertTracking } from '../../src/db/trackings.js';
 import { listEvents } from '../../src/events/service.js';
 import { basicAuth } from '../helpers/api.js';
@@ -31,6 +31,7 @@ describe('read pages', () => {
     expect(html).toMatch(/status-blocked">blocked<\/span><\/a>: <strong>1</);
     expect(html).toMatch(/status-ok">ok<\/span><\/a>: <strong>1</);
     expect(html).toContain('Need a human (2)');
+    expect(html).toContain('Open pull requests waiting for review (1)');
     expect(html).toContain('git fetch timed out after 120 s');
     expect(html).toContain('retried automatically');
     expect(html).toContain('Retrying will not help');
@@ -46,7 +47,14 @@ describe('read pages', () => {
         const { row } = await upsertTracking(crowded.db, { versionControl: 'git', scmRepo: `https://git.example.org/p${i}.git`, scmBranch: 'main', repo: `src-openeuler/p${i}`, branch: 'master', enabled: true });
         await crowded.db.update(tracking).set({ status: 'error', lastError: `failure number ${i}` }).where(eq(tracking.id, row.id));
       }
+      // 60 open PRs and 5 open issues whose PR was never opened
+      await crowded.db.insert(issue).values(
+        Array.from({ length: 65 }, (_, i) => ({ issue: `I${i}`, repo: 'src-openeuler/p0', branch: 'master', state: 'open', ...(i < 60 ? { prNumber: String(i + 100), prUrl: `https://gitee.com/src-openeuler/p0/pulls/${i + 100}` } : {}) })),
+      );
       const html = await (await crowded.app.request('/')).text();
+      expect(html).toContain('Open pull requests waiting for review (61)'); // the world's own and these 60
+      expect(html).toContain('The 50 waiting longest:');
+      expect(html).not.toContain('pulls/159"'); // the newest are past the first 50
       expect(html).toContain('Need a human (14)'); // 13 failing and 1 blocked
       expect(html).toMatch(/href="\/trackings\?status=error">All 13 in <span class="status-error">error<\/span><\/a> \(10 shown\)/);
       expect(html).not.toMatch(/status=blocked">All/); // the one blocked tracking is shown

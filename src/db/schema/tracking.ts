@@ -61,7 +61,12 @@ export const issue = pgTable(
     mergedAt: timestamp('merged_at', { withTimezone: true }),
     closedAt: timestamp('closed_at', { withTimezone: true }),
   },
-  (t) => [uniqueIndex('issue_repo_issue_key').on(t.repo, t.issue), index('issue_repo_branch_idx').on(t.repo, t.branch)],
+  (t) => [
+    uniqueIndex('issue_repo_issue_key').on(t.repo, t.issue),
+    index('issue_repo_branch_idx').on(t.repo, t.branch),
+    // the overview's open PRs, oldest first, and how many there are: open ones are few among all ever opened
+    index('issue_open_idx').on(t.id).where(sql`${t.state} = 'open'`),
+  ],
 );
 
 export type TrackingRow = typeof tracking.$inferSelect;

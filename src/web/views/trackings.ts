@@ -22,7 +22,9 @@ export interface Overview {
   counts: Map<string, number>;
   /** the first few trackings of each status that needs a human (the counts say how many there are) */
   needsHuman: TrackingRow[];
+  /** the open PRs waiting longest, and how many are open */
   openPulls: IssueRow[];
+  openPullCount: number;
   events: EventRecord[];
   projects: MailProjectRow[];
   activity?: WeeklyTrackingActivity[];
@@ -42,7 +44,8 @@ ${o.needsHuman.length ? html`<table><thead><tr><th>Tracking</th><th>Upstream</th
 ${raw(o.needsHuman.map((t) => html`<tr><td>${trackingLink(t)}</td><td>${upstream(t)}</td><td>${target(t)}</td><td>${statusText(t.status)}</td><td>${t.lastError ?? ''}</td><td>${adviceFor(t.status) ?? ''}</td></tr>`).join(''))}
 </tbody></table>
 ${more.length ? html`<p class="more">${raw(more.map((n) => html`<a href="/trackings?status=${n.status}">All ${n.total} in ${statusText(n.status)}</a> (${n.shown} shown)`).join(' · '))}</p>` : ''}` : html`<p class="muted">Nothing is failing or blocked.</p>`}
-<h2>Open pull requests waiting for review (${o.openPulls.length})</h2>
+<h2>Open pull requests waiting for review (${o.openPullCount})</h2>
+${o.openPullCount > o.openPulls.length ? html`<p class="muted">The ${o.openPulls.length} waiting longest:</p>` : ''}
 ${o.openPulls.length ? html`<table><thead><tr><th>PR</th><th>Issue</th><th>Target</th><th>Range</th><th>Opened</th></tr></thead><tbody>
 ${raw(o.openPulls.map((i) => html`<tr><td>${link(i.prUrl, `PR ${i.prNumber ?? ''}`)}</td><td>${link(i.issueUrl, i.issue)}</td><td>${i.trackingId ? html`<a href="/trackings/${i.trackingId}">${i.repo} ${i.branch}</a>` : html`${i.repo} ${i.branch}`}</td><td class="muted">${rangeText(i)}</td><td>${when(i.createdAt)}</td></tr>`).join(''))}
 </tbody></table>` : html`<p class="muted">No open pull requests.</p>`}

@@ -1,0 +1,1 @@
+CREATE INDEX "issue_open_idx" ON "issue" USING btree ("id") WHERE "issue"."state" = 'open';
