@@ -6,7 +6,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { combinedStateOfTrackings } from '../../src/checks/service.js';
-import { issue, publication } from '../../src/db/schema/index.js';
+import { issue, publication, tracking, upstreamedLook } from '../../src/db/schema/index.js';
 import { upsertTracking } from '../../src/db/trackings.js';
 import type { Forges } from '../../src/forges/resolve.js';
 import type { LifecycleDeps } from '../../src/lifecycle/deps.js';
@@ -157,10 +157,13 @@ describe('a spec with three patches, two of them in the new upstream tag', () =>
     expect(pr.body).toContain(`#${forge.issues[0]!.id}`);
     expect(pr.body).toContain('0001-drop-b.patch');
 
-    // later cycles, and a new process (no memory of what it analysed): the same removal is not proposed again
+    // later cycles and a new process (a restart) do not analyse the unchanged tracking again; with that
+    // bookkeeping lost (an older backup restored), the analysis runs but the same removal is not proposed again
     const writes = forge.writes.length;
     expect(await step.run()).toEqual({ analysed: 0, proposed: 0, failed: 0 });
     const fresh = new UpstreamedStep({ ...deps(), db: handle.db, logger, publish: publishOptions, perCycle: 100, now: () => NOW });
+    expect(await fresh.run()).toEqual({ analysed: 0, proposed: 0, failed: 0 });
+    await handle.db.delete(upstreamedLook);
     expect(await fresh.run()).toEqual({ analysed: 1, proposed: 0, failed: 0 });
     expect(forge.writes.length).toBe(writes);
     const [row] = await handle.db.select().from(publication).where(eq(publication.trackingId, t.id));
@@ -221,6 +224,8 @@ describe('a spec with three patches, two of them in the new upstream tag', () =>
     expect(forge.issues[0]!.state).toBe('closed');
     const [row] = await handle.db.select().from(publication).where(eq(publication.trackingId, t.id));
     expect(row!.step).toBe('rejected');
+    // the upstream moved on: analysed again, the same removal found, and not proposed again
+    await handle.db.update(tracking).set({ lastHead: 'f'.repeat(40) }).where(eq(tracking.id, t.id));
     expect(await step().run()).toEqual({ analysed: 1, proposed: 0, failed: 0 });
     expect(forge.pulls).toHaveLength(1);
     // `/patch-tracking recreate` is for ranges of upstream commits, not for removals
@@ -235,16 +240,25 @@ describe('a cycle looks at UPSTREAMED_PER_CYCLE trackings, going round over cycl
     forge = new FakeForge({ 'lib.spec': spec('1.2', ['0001-drop-b.patch']), '0001-drop-b.patch': p.fromHeader });
   });
 
-  it('three trackings, two a cycle: the first cycle looks at two, the next at the third (the first, unchanged, costs no analysis)', async () => {
+  it('three trackings, two a cycle: the first cycle looks at two, the next (another replica) at the third, then the first two again', async () => {
     const ids: number[] = [];
     for (const repo of ['src-openeuler/lib', 'src-openeuler/lib2', 'src-openeuler/lib3']) {
       ids.push((await upsertTracking(handle.db, { versionControl: 'git', scmRepo: upstream.url, scmBranch: 'main', repo, branch: 'master', enabled: true })).row.id);
     }
-    const step = new UpstreamedStep({ ...deps(), db: handle.db, logger, publish: publishOptions, perCycle: 2, now: () => NOW });
-    expect(await step.run()).toEqual({ analysed: 2, proposed: 2, failed: 0 });
-    expect(await step.run()).toEqual({ analysed: 1, proposed: 1, failed: 0 });
+    const replica = () => new UpstreamedStep({ ...deps(), db: handle.db, logger, publish: publishOptions, perCycle: 2, now: () => NOW });
+    const [a, b] = [replica(), replica()];
+    const lookedAt = async () => new Map((await handle.db.select().from(upstreamedLook)).map((r) => [r.trackingId, r.lookedAt.getTime()]));
+    expect(await a.run()).toEqual({ analysed: 2, proposed: 2, failed: 0 });
+    expect([...(await lookedAt()).keys()].sort((x, y) => x - y)).toEqual(ids.slice(0, 2));
+    // the replicas share where the round stands: the other one goes on with the third
+    expect(await b.run()).toEqual({ analysed: 1, proposed: 1, failed: 0 });
     const proposed = await handle.db.select({ trackingId: publication.trackingId }).from(publication);
-    expect(proposed.map((r) => r.trackingId).sort((a, b) => a - b)).toEqual(ids);
+    expect(proposed.map((r) => r.trackingId).sort((x, y) => x - y)).toEqual(ids);
+    // then round again to the first two: looked at (forge reads), unchanged, so no analysis
+    const before = await lookedAt();
+    expect(await a.run()).toEqual({ analysed: 0, proposed: 0, failed: 0 });
+    const after = await lookedAt();
+    expect(ids.map((id) => after.get(id)! > before.get(id)!)).toEqual([true, true, false]);
   });
 
   it('0 turns the step off: no forge request, nothing proposed', async () => {

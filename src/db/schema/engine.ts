@@ -89,4 +89,22 @@ export const engineLease = pgTable('engine_lease', {
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
 });
 
+/**
+ * The spec-patches-upstream step's bookkeeping per tracking (src/upstreamed/step.ts), shared by replicas and
+ * kept across restarts: each cycle looks at the trackings looked at longest ago, and analyses one again
+ * only when its spec or upstream head moved since the last finished analysis.
+ */
+export const upstreamedLook = pgTable(
+  'upstreamed_look',
+  {
+    trackingId: integer('tracking_id')
+      .primaryKey()
+      .references(() => tracking.id, { onDelete: 'cascade' }),
+    lookedAt: timestamp('looked_at', { withTimezone: true }).notNull(),
+    /** the spec's blob and the upstream head at the last finished analysis; null before one finished */
+    analysedMark: text('analysed_mark'),
+  },
+  (t) => [index('upstreamed_look_looked_at_idx').on(t.lookedAt)],
+);
+
 export type PublicationRow = typeof publication.$inferSelect;
