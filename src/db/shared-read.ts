@@ -1,8 +1,9 @@
 /**
- * Concurrent callers of one expensive read (a count over a whole table) share a query, and each still gets an
- * answer read after it asked: a caller that arrives while the query runs waits for the next one, which starts
- * as soon as the running one ends and answers everyone who arrived meanwhile. Under load the database runs
- * the read once at a time per key, however many pages ask for it; a caller alone waits for nothing.
+ * Concurrent callers of one read (a dashboard page's data: the overview, a page of a patch list) share it,
+ * and each still gets an answer read after it asked: a caller that arrives while the read runs waits for
+ * the next one, which starts as soon as the running one ends and answers everyone who arrived meanwhile.
+ * Under load the database runs the read once at a time per key, however many pages ask for it; a caller
+ * alone waits for nothing.
  */
 export function sharedRead<A, T>(read: (arg: A) => Promise<T>, keyOf: (arg: A) => string): (arg: A) => Promise<T> {
   interface Slot {
