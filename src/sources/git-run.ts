@@ -90,7 +90,7 @@ export function runGit(args: string[], options: GitRunOptions): Promise<GitResul
   return new Promise((resolve, reject) => {
     const child = spawn(options.gitBinary, fullArgs, {
       cwd: options.cwd,
-      env: { ...gitEnv(process.env, options.authorization, options.access?.protocols), ...(options.indexFile ? { GIT_INDEX_FILE: options.indexFile } : {}) },
+      env: { ...gitEnv(process.env, options.authorization, options.access?.protocols), ...options.access?.env, ...(options.indexFile ? { GIT_INDEX_FILE: options.indexFile } : {}) },
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,
     });

@@ -8,14 +8,16 @@
  *
  * The rule is checked when the URL is given (add/update) and again right before every git command that
  * reaches the upstream, because DNS answers change. For http(s), git is then told to connect only to the
- * addresses just checked (curl's resolve list), so a DNS rebinding between check and connect is useless,
- * and redirects (which could lead anywhere) are not followed.
+ * addresses just checked (curl's resolve list), and for git:// it connects through a proxy that connects to
+ * those addresses only (git-proxy.ts), so a DNS rebinding between check and connect is useless; redirects
+ * (which could lead anywhere) are not followed. ssh is checked but not pinned: ssh resolves the name again.
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
 import ipaddr from 'ipaddr.js';
 import { AppError, errorMessage } from '../errors.js';
 import { isLocalTarget } from '../forges/local.js';
 import type { Logger } from '../log.js';
+import { pinnedGitProxy, PINNED_ADDRESSES_ENV } from './git-proxy.js';
 import { GitCommandError } from './git-run.js';
 import { publicUrl, splitHttpCredentials } from './git-url.js';
 
@@ -44,6 +46,8 @@ export interface GitAccess {
   config: string[];
   /** http(s) with the policy on: the addresses just checked, the only ones a client may connect to */
   addresses?: ResolvedAddress[];
+  /** environment for git (git:// with the policy on: the checked addresses, for the proxy) */
+  env?: Record<string, string>;
 }
 
 /** Transports git may use for a user's URL when local access is refused (no `file`, no `ext::`). */
@@ -184,6 +188,10 @@ export class UpstreamPolicy {
       const list = parsed.map((a) => (a!.kind() === 'ipv6' ? `[${a!.toString()}]` : a!.toString())).join(',');
       access.config.push(`http.curloptResolve=${host}:${port}:${list}`);
       access.addresses = addresses;
+    } else if (target.scheme === 'git') {
+      // git connects through our proxy, which connects to these addresses only (src/sources/git-proxy.ts)
+      access.config.push(`core.gitProxy=${pinnedGitProxy()}`);
+      access.env = { [PINNED_ADDRESSES_ENV]: parsed.map((a) => a!.toString()).join(',') };
     }
     return access;
   }

@@ -9,7 +9,7 @@ import { AppError } from '../../src/errors.js';
 import { GitSource } from '../../src/sources/git.js';
 import type { TrackedUpstream } from '../../src/sources/types.js';
 import { UpstreamPolicy, upstreamTarget, type Resolver } from '../../src/sources/upstream-policy.js';
-import { createUpstreamRepo, makeTempDir, removeTempDirs, startGitHttpServer, type GitHttpServer, type TestRepo } from '../helpers/git-repo.js';
+import { createUpstreamRepo, makeTempDir, removeTempDirs, startGitDaemon, startGitHttpServer, type GitDaemon, type GitHttpServer, type TestRepo } from '../helpers/git-repo.js';
 
 /** A DNS that knows a few names and nothing else (no network in tests). */
 function fakeDns(records: Record<string, string[]>): Resolver {
@@ -159,12 +159,16 @@ describe('fetching through the git source', () => {
   let http: GitHttpServer;
   const tracking = (scmRepo: string, id = 1): TrackedUpstream => ({ id, versionControl: 'git', scmRepo, scmBranch: 'main', scmCommit: null });
 
+  let daemon: GitDaemon;
+
   beforeAll(async () => {
     upstream = createUpstreamRepo({ name: 'up.git' });
     http = await startGitHttpServer(upstream.dir.replace(/\/up\.git$/, ''));
+    daemon = await startGitDaemon(upstream.dir.replace(/\/up\.git$/, ''));
   });
   afterAll(async () => {
     await http.stop();
+    await daemon.stop();
     removeTempDirs();
   });
 
@@ -182,6 +186,25 @@ describe('fetching through the git source', () => {
     const source = new GitSource({ dataDir: makeTempDir('pt-data-'), upstreamPolicy: policy });
     const url = http.url('up.git').replace('127.0.0.1', 'upstream.test');
     expect((await source.heads([tracking(url)])).get(1)).toEqual({ sha: upstream.head() });
+  });
+
+  it('git:// too: git reaches the checked address through the proxy, the first that answers, and no other', async () => {
+    const closed = await closedPort();
+    const records: Record<string, string[]> = { 'upstream.test': ['127.0.0.1'] };
+    const policy = new UpstreamPolicy({ allowLocal: false, allowHosts: ['127.0.0.0/8'], resolve: fakeDns(records) });
+    const source = new GitSource({ dataDir: makeTempDir('pt-data-'), upstreamPolicy: policy, timeoutMs: 20_000 });
+    const url = daemon.url('up.git').replace('127.0.0.1', 'upstream.test');
+    const base = upstream.head();
+    const added = upstream.commit('pinned: one more', { files: { 'pinned.txt': 'over git://\n' } });
+    expect((await source.heads([tracking(url)])).get(1)).toEqual({ sha: added });
+    expect((await source.range(tracking(url), base, added)).map((c) => c.sha)).toEqual([added]);
+    // an address that refuses comes first: the proxy goes on to the next checked one
+    records['upstream.test'] = ['127.0.0.2', '127.0.0.1'];
+    expect((await source.heads([tracking(daemon.url('up.git').replace(`127.0.0.1:${daemon.port}`, `upstream.test:${daemon.port}`))])).get(1)).toEqual({ sha: upstream.head() });
+    // checked addresses that all refuse: the fetch fails (the name itself is never resolved by git)
+    records['upstream.test'] = ['127.0.0.1'];
+    const nobody = `git://upstream.test:${closed}/up.git`;
+    expect((await source.heads([tracking(nobody)])).get(1)).toEqual({ error: `could not fetch the upstream ${nobody} (the service log has the details)` });
   });
 
   it('checks again right before git runs: a name that now resolves to a private address is refused', async () => {
