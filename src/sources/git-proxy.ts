@@ -4,9 +4,10 @@
  * talks the protocol through. Ours connects to the first checked address that answers (given in the
  * environment, never resolved again) and pipes the connection to git. git runs that program without a shell,
  * so it must be one executable path: a two-line wrapper and the proxy's JavaScript, written once per process
- * into a private (0700) temporary folder.
+ * into `DATA_DIR/git-proxy/` (0700), or a private temporary folder without a data directory. DATA_DIR, not
+ * /tmp, because hardened servers often mount /tmp noexec (a CIS benchmark rule), where git could not run it.
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -39,20 +40,36 @@ function attempt(previous) {
 attempt();
 `;
 
-let written: string | undefined;
+const written = new Map<string, string>();
 
-/** The path to give git as core.gitProxy (written on first use). */
-export function pinnedGitProxy(): string {
-  if (written) return written;
-  const dir = mkdtempSync(join(tmpdir(), 'patch-tracking-git-proxy-'));
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+/** The path to give git as core.gitProxy (written on first use in each folder). */
+export function pinnedGitProxy(dataDir?: string): string {
+  const key = dataDir ?? '';
+  const known = written.get(key);
+  if (known) return known;
+  let dir: string;
+  if (dataDir) {
+    dir = join(dataDir, 'git-proxy');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
+  } else {
+    dir = mkdtempSync(join(tmpdir(), 'patch-tracking-git-proxy-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
   const script = join(dir, 'git-proxy.cjs');
   const wrapper = join(dir, 'git-proxy');
-  writeFileSync(script, PROXY_SOURCE, { mode: 0o600 });
-  writeFileSync(wrapper, `#!/bin/sh\nexec ${shellQuote(process.execPath)} ${shellQuote(script)} "$@"\n`, { mode: 0o700 });
-  chmodSync(wrapper, 0o700);
-  written = wrapper;
+  // through a new name and a rename: a command starting next to the service never runs a half-written file
+  writeAtomically(script, PROXY_SOURCE, 0o600);
+  writeAtomically(wrapper, `#!/bin/sh\nexec ${shellQuote(process.execPath)} ${shellQuote(script)} "$@"\n`, 0o700);
+  written.set(key, wrapper);
   return wrapper;
+}
+
+function writeAtomically(path: string, content: string, mode: number): void {
+  const next = `${path}.${process.pid}`;
+  writeFileSync(next, content, { mode });
+  chmodSync(next, mode);
+  renameSync(next, path);
 }
 
 function shellQuote(text: string): string {

@@ -36,6 +36,8 @@ export interface UpstreamPolicyOptions {
   allowHosts?: readonly string[];
   /** DNS, replaceable so tests can make a name resolve to anything without a network */
   resolve?: Resolver;
+  /** DATA_DIR: where the git:// proxy is written (a private temporary folder without it) */
+  dataDir?: string;
 }
 
 /** What git needs to reach a checked upstream: the allowed transports and `-c` settings. */
@@ -128,10 +130,12 @@ export class UpstreamPolicy {
   private readonly names = new Set<string>();
   private readonly ranges: [ipaddr.IPv4 | ipaddr.IPv6, number][] = [];
   private readonly resolve: Resolver;
+  private readonly dataDir: string | undefined;
 
   constructor(options: UpstreamPolicyOptions) {
     this.allowLocal = options.allowLocal;
     this.resolve = options.resolve ?? systemResolver;
+    this.dataDir = options.dataDir;
     for (const entry of options.allowHosts ?? []) {
       const parsed = parseAllowedHost(entry);
       if (!parsed) throw new AppError('settings_invalid', `UPSTREAM_ALLOW_HOSTS: not a host name, IP address or CIDR range: ${entry}`);
@@ -141,8 +145,8 @@ export class UpstreamPolicy {
   }
 
   /** The policy the settings describe. */
-  static fromSettings(settings: { allowLocalUpstreams: boolean; upstreamAllowHosts: readonly string[] }, resolve?: Resolver): UpstreamPolicy {
-    return new UpstreamPolicy({ allowLocal: settings.allowLocalUpstreams, allowHosts: settings.upstreamAllowHosts, resolve });
+  static fromSettings(settings: { allowLocalUpstreams: boolean; upstreamAllowHosts: readonly string[]; dataDir?: string }, resolve?: Resolver): UpstreamPolicy {
+    return new UpstreamPolicy({ allowLocal: settings.allowLocalUpstreams, allowHosts: settings.upstreamAllowHosts, resolve, dataDir: settings.dataDir });
   }
 
   /**
@@ -190,7 +194,7 @@ export class UpstreamPolicy {
       access.addresses = addresses;
     } else if (target.scheme === 'git') {
       // git connects through our proxy, which connects to these addresses only (src/sources/git-proxy.ts)
-      access.config.push(`core.gitProxy=${pinnedGitProxy()}`);
+      access.config.push(`core.gitProxy=${pinnedGitProxy(this.dataDir)}`);
       access.env = { [PINNED_ADDRESSES_ENV]: parsed.map((a) => a!.toString()).join(',') };
     }
     return access;

@@ -3,7 +3,9 @@
  * addresses are refused unless ALLOW_LOCAL_UPSTREAMS or UPSTREAM_ALLOW_HOSTS allows them; at fetch time
  * git reaches only the addresses just checked, and a failure says nothing about why.
  */
+import { statSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors.js';
 import { GitSource } from '../../src/sources/git.js';
@@ -191,13 +193,17 @@ describe('fetching through the git source', () => {
   it('git:// too: git reaches the checked address through the proxy, the first that answers, and no other', async () => {
     const closed = await closedPort();
     const records: Record<string, string[]> = { 'upstream.test': ['127.0.0.1'] };
-    const policy = new UpstreamPolicy({ allowLocal: false, allowHosts: ['127.0.0.0/8'], resolve: fakeDns(records) });
-    const source = new GitSource({ dataDir: makeTempDir('pt-data-'), upstreamPolicy: policy, timeoutMs: 20_000 });
+    const dataDir = makeTempDir('pt-data-');
+    const policy = new UpstreamPolicy({ allowLocal: false, allowHosts: ['127.0.0.0/8'], resolve: fakeDns(records), dataDir });
+    const source = new GitSource({ dataDir, upstreamPolicy: policy, timeoutMs: 20_000 });
     const url = daemon.url('up.git').replace('127.0.0.1', 'upstream.test');
     const base = upstream.head();
     const added = upstream.commit('pinned: one more', { files: { 'pinned.txt': 'over git://\n' } });
     expect((await source.heads([tracking(url)])).get(1)).toEqual({ sha: added });
     expect((await source.range(tracking(url), base, added)).map((c) => c.sha)).toEqual([added]);
+    // the proxy lives in DATA_DIR (not /tmp, often mounted noexec), readable by the service's user only
+    expect(statSync(join(dataDir, 'git-proxy')).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dataDir, 'git-proxy', 'git-proxy')).mode & 0o777).toBe(0o700);
     // an address that refuses comes first: the proxy goes on to the next checked one
     records['upstream.test'] = ['127.0.0.2', '127.0.0.1'];
     expect((await source.heads([tracking(daemon.url('up.git').replace(`127.0.0.1:${daemon.port}`, `upstream.test:${daemon.port}`))])).get(1)).toEqual({ sha: upstream.head() });
