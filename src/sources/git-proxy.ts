@@ -4,8 +4,9 @@
  * talks the protocol through. Ours connects to the first checked address that answers (given in the
  * environment, never resolved again) and pipes the connection to git. git runs that program without a shell,
  * so it must be one executable path: a two-line wrapper and the proxy's JavaScript, written once per process
- * into `DATA_DIR/git-proxy/` (0700), or a private temporary folder without a data directory. DATA_DIR, not
- * /tmp, because hardened servers often mount /tmp noexec (a CIS benchmark rule), where git could not run it.
+ * into `DATA_DIR/git-proxy/` (0700), or a private temporary folder without a data directory (or where that
+ * folder cannot be written). DATA_DIR first, because hardened servers often mount /tmp noexec (a CIS
+ * benchmark rule), where git could not run it.
  */
 import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,21 +48,33 @@ export function pinnedGitProxy(dataDir?: string): string {
   const key = dataDir ?? '';
   const known = written.get(key);
   if (known) return known;
-  let dir: string;
+  let wrapper: string | undefined;
   if (dataDir) {
-    dir = join(dataDir, 'git-proxy');
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    chmodSync(dir, 0o700);
-  } else {
-    dir = mkdtempSync(join(tmpdir(), 'patch-tracking-git-proxy-'));
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    try {
+      const dir = join(dataDir, 'git-proxy');
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      chmodSync(dir, 0o700);
+      wrapper = writeProxy(dir);
+    } catch {
+      // another user's folder (a command run as root first) or a read-only DATA_DIR: a private one of our own
+    }
   }
+  if (!wrapper) {
+    const dir = mkdtempSync(join(tmpdir(), 'patch-tracking-git-proxy-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    wrapper = writeProxy(dir);
+  }
+  written.set(key, wrapper);
+  return wrapper;
+}
+
+/** The proxy's two files in `dir`; the wrapper's path. */
+function writeProxy(dir: string): string {
   const script = join(dir, 'git-proxy.cjs');
   const wrapper = join(dir, 'git-proxy');
   // through a new name and a rename: a command starting next to the service never runs a half-written file
   writeAtomically(script, PROXY_SOURCE, 0o600);
   writeAtomically(wrapper, `#!/bin/sh\nexec ${shellQuote(process.execPath)} ${shellQuote(script)} "$@"\n`, 0o700);
-  written.set(key, wrapper);
   return wrapper;
 }
 

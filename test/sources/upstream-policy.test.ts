@@ -3,7 +3,7 @@
  * addresses are refused unless ALLOW_LOCAL_UPSTREAMS or UPSTREAM_ALLOW_HOSTS allows them; at fetch time
  * git reaches only the addresses just checked, and a failure says nothing about why.
  */
-import { statSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -211,6 +211,15 @@ describe('fetching through the git source', () => {
     records['upstream.test'] = ['127.0.0.1'];
     const nobody = `git://upstream.test:${closed}/up.git`;
     expect((await source.heads([tracking(nobody)])).get(1)).toEqual({ error: `could not fetch the upstream ${nobody} (the service log has the details)` });
+  });
+
+  it('git:// with a DATA_DIR whose proxy folder cannot be written: the proxy goes to a private temporary folder', async () => {
+    const dataDir = makeTempDir('pt-data-');
+    writeFileSync(join(dataDir, 'git-proxy'), 'a file where the folder would go\n');
+    const policy = new UpstreamPolicy({ allowLocal: false, allowHosts: ['127.0.0.0/8'], resolve: fakeDns({ 'upstream.test': ['127.0.0.1'] }), dataDir });
+    const source = new GitSource({ dataDir, upstreamPolicy: policy, timeoutMs: 20_000 });
+    const url = daemon.url('up.git').replace('127.0.0.1', 'upstream.test');
+    expect((await source.heads([tracking(url)])).get(1)).toEqual({ sha: upstream.head() });
   });
 
   it('checks again right before git runs: a name that now resolves to a private address is refused', async () => {
