@@ -149,6 +149,7 @@ export async function startService(settings: Settings, options: { logger?: Logge
   const scheduler = new Scheduler(cycle, { intervalSeconds: settings.scanDbInterval, cron: settings.scanCron || undefined, logger });
   const api = createApi({
     db: db.db,
+    trackingChanges: db.trackingChanges,
     authenticator,
     logger,
     readAuth: settings.readAuth,

@@ -11,6 +11,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Scope } from '../auth/scopes.js';
 import type { CiSettings } from '../ci/publish-hook.js';
+import type { ChangeWatch } from '../db/changes.js';
 import type { Database } from '../db/client.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -63,6 +64,8 @@ export interface ApiDeps {
   gitee?: Omit<GiteeWebhookDeps, 'db'>;
   /** the maintainer commands the dashboard offers (retry, propose a rejected range again) */
   lifecycle?: WebDeps['lifecycle'];
+  /** when the tracking table changed (the database handle's): with it, one-row compat lookups are kept in memory */
+  trackingChanges?: ChangeWatch;
 }
 
 const COMPAT_PATHS = new Set(['/tracking', '/issue']);
@@ -115,7 +118,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
   const upstreamPolicy = deps.upstreamPolicy ?? new UpstreamPolicy({ allowLocal: false });
-  app.route('/', compatRoutes(deps.db, compatWrite, compatRead, upstreamPolicy, deps.resolveCommit));
+  app.route('/', compatRoutes(deps.db, compatWrite, compatRead, upstreamPolicy, deps.resolveCommit, deps.trackingChanges));
 
   // every /api/v1 router is mounted on v1, so its OpenAPI document describes each of them; each group's writes need its scope
   const json = (scope: Scope) => ({ db: deps.db, requireWrite: needs(scope), requireRead: jsonRead });

@@ -10,7 +10,7 @@ import { gzip } from 'node:zlib';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { ChangeWatch } from '../db/changes.js';
-import { trackingWatch, type Database } from '../db/client.js';
+import type { Database } from '../db/client.js';
 import type { IssueRow } from '../db/schema/index.js';
 import { publicUrl } from '../sources/git-url.js';
 import { assertUpstreamAllowed, type UpstreamPolicy } from '../sources/upstream-policy.js';
@@ -140,13 +140,13 @@ class OneRowAnswers {
   private generation = -1;
 
   constructor(
-    private readonly watch: () => ChangeWatch | undefined,
+    private readonly watch: ChangeWatch | undefined,
     private readonly max = 16_384,
   ) {}
 
   /** the generation to fill at, or undefined when answers cannot be kept now */
   current(): number | undefined {
-    const watch = this.watch();
+    const watch = this.watch;
     if (!watch?.live) return undefined;
     if (watch.generation !== this.generation) {
       this.entries.clear();
@@ -169,10 +169,17 @@ class OneRowAnswers {
 /** An abbreviated scm_commit made full when the upstream answers (tracker/commit-id.ts); absent: kept as given. */
 export type ResolveCommit = (input: TrackingInput) => Promise<TrackingInput>;
 
-export function compatRoutes(db: Database, requireWrite: Guard, requireRead: Guard, upstreamPolicy: UpstreamPolicy, resolveCommit: ResolveCommit = async (input) => input) {
+export function compatRoutes(
+  db: Database,
+  requireWrite: Guard,
+  requireRead: Guard,
+  upstreamPolicy: UpstreamPolicy,
+  resolveCommit: ResolveCommit = async (input) => input,
+  trackingChanges?: ChangeWatch,
+) {
   const app = new Hono<ApiEnv>();
   const listings = new ListingCache();
-  const oneRow = new OneRowAnswers(() => trackingWatch(db));
+  const oneRow = new OneRowAnswers(trackingChanges);
 
   app.get('/tracking', guard(requireRead), async (c) => {
     const query = readQuery(c, ['repo', 'branch', 'enabled']);

@@ -166,7 +166,6 @@ async function watching(base: DatabaseHandle, connect: (hooks: ListenerHooks) =>
     await base.close();
     throw err;
   }
-  watches.set(db, watch);
   return {
     ...base,
     db,
@@ -177,13 +176,6 @@ async function watching(base: DatabaseHandle, connect: (hooks: ListenerHooks) =>
       await base.close();
     },
   };
-}
-
-const watches = new WeakMap<Database, ChangeWatch>();
-
-/** The tracking table's watch of the service's database handle (none for commands, or on PostgreSQL). */
-export function trackingWatch(db: Database): ChangeWatch | undefined {
-  return watches.get(db);
 }
 
 async function withMigrationLock<T>(client: postgres.Sql, work: () => Promise<T>): Promise<T> {

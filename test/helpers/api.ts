@@ -16,6 +16,7 @@ export async function createTestApi(overrides: Partial<ApiDeps> = {}) {
   const authenticator = overrides.authenticator ?? new Authenticator({ user: TEST_USER, passwordHash: cachedHash, db: handle.db });
   const app = createApi({
     db: handle.db,
+    trackingChanges: handle.trackingChanges,
     authenticator,
     logger: createLogger('silent'),
     readAuth: false,
