@@ -79,6 +79,8 @@ export class Authenticator {
   /** checks under way, by cache key: the second of two concurrent requests waits for the first's bcrypt run */
   private readonly pending = new Map<string, Promise<{ ok: boolean; row: AppUserRow | undefined }>>();
   private passwordHash: string;
+  /** adminStamp(), made again only when the password changes: it is asked at every admin request */
+  private stamp: string;
   private readonly failures = new Map<string, FailureRecord>();
   private readonly maxFailures: number;
   private readonly windowMs: number;
@@ -91,6 +93,7 @@ export class Authenticator {
     this.cacheTtlMs = options.cacheTtlMs ?? 60_000;
     this.now = options.now ?? Date.now;
     this.passwordHash = options.passwordHash;
+    this.stamp = this.stampOf(options.passwordHash);
   }
 
   /**
@@ -98,12 +101,17 @@ export class Authenticator {
    * admin ends when either changes (a new settings.conf after a restart, or setPasswordHash).
    */
   adminStamp(): string {
-    return createHash('sha256').update(this.options.user).update('\u0000').update(this.passwordHash).digest('base64url');
+    return this.stamp;
+  }
+
+  private stampOf(passwordHash: string): string {
+    return createHash('sha256').update(this.options.user).update('\u0000').update(passwordHash).digest('base64url');
   }
 
   /** A new password takes effect at once: nothing verified against the old one is answered from memory. */
   setPasswordHash(hash: string): void {
     this.passwordHash = hash;
+    this.stamp = this.stampOf(hash);
     this.verified.clear();
   }
 
